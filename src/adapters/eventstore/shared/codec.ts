@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import { CorruptEventError, ValidationError } from '../../../domain/errors.js';
+import { type EventCatalog, formatIssues, runEventCatalog } from '../../../domain/events/index.js';
+import { EventMetadata } from '../../../domain/events/metadata.js';
+import type { EventToAppend, ExpectedRevision, RecordedEvent } from '../../../domain/ports/event-store.js';
+
+/** Options every adapter shares for what it accepts. */
+export interface CodecOptions {
+  /** Event types and schemas accepted; defaults to the run events. */
+  readonly catalog?: EventCatalog;
+  /** Largest serialized event (data + metadata, UTF-8 bytes). Default 1 MiB. */
+  readonly maxEventBytes?: number;
+}
+
+/** An event that passed validation, with its JSON ready to store. */
+export interface PreparedEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: EventMetadata;
+  readonly dataJson: string;
+  readonly metadataJson: string;
+}
+
+export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
+export const MAX_STREAM_ID_LENGTH = 256;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// No control characters or white space anywhere; `$` first is reserved for system streams.
+const STREAM_ID = /^[^$\s\p{Cc}][^\s\p{Cc}]*$/u;
+
+/**
+ * Validation on the way in and parsing on the way out, the same for every adapter, so that
+ * "what is accepted" and "what a stored event must look like" cannot drift between stores.
+ */
+export class EventCodec {
+  readonly catalog: EventCatalog;
+  readonly maxEventBytes: number;
+
+  constructor(options: CodecOptions = {}) {
+    this.catalog = options.catalog ?? runEventCatalog;
+    this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  }
+
+  /** Checks everything an append needs before any I/O; throws ValidationError, writes nothing. */
+  prepareAppend(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision): PreparedEvent[] {
+    validateStreamId(streamId);
+    validateExpectedRevision(expected);
+    if (!Array.isArray(events) || events.length === 0) {
+      throw new ValidationError(`append to ${streamId}: at least one event is needed`);
+    }
+    return events.map((event, index) => this.prepareOne(streamId, event, index));
+  }
+
+  private prepareOne(streamId: string, event: EventToAppend, index: number): PreparedEvent {
+    const where = `append to ${streamId}, event #${index}`;
+    if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
+      throw new ValidationError(`${where}: an event needs a string type`);
+    }
+    const definition = this.catalog.definition(event.type);
+    const id = event.id ?? randomUUID();
+    if (typeof id !== 'string' || !UUID.test(id)) {
+      throw new ValidationError(`${where}: event id must be a UUID`, { id });
+    }
+    const data = this.catalog.validate(event.type, event.data, where);
+    const parsedMeta = EventMetadata.safeParse({ schemaVersion: definition.version, ...event.metadata });
+    if (!parsedMeta.success) {
+      throw new ValidationError(`${where}: metadata is invalid: ${formatIssues(parsedMeta.error)}`);
+    }
+    const metadata = parsedMeta.data;
+    if (metadata.schemaVersion !== definition.version) {
+      throw new ValidationError(
+        `${where}: ${event.type} is written with schemaVersion ${definition.version}, not ${metadata.schemaVersion}`,
+      );
+    }
+    let dataJson: string;
+    try {
+      dataJson = JSON.stringify(data);
+    } catch (error) {
+      throw new ValidationError(`${where}: data is not JSON-serializable: ${(error as Error).message}`);
+    }
+    const metadataJson = JSON.stringify(metadata);
+    // UTF-16 length bounds the UTF-8 size within a factor of 3: count bytes only when it matters.
+    const roughMax = (dataJson.length + metadataJson.length) * 3;
+    if (roughMax > this.maxEventBytes) {
+      const bytes = Buffer.byteLength(dataJson) + Buffer.byteLength(metadataJson);
+      if (bytes > this.maxEventBytes) {
+        throw new ValidationError(`${where}: event is ${bytes} bytes, over the limit of ${this.maxEventBytes}`, {
+          bytes,
+          limit: this.maxEventBytes,
+        });
+      }
+    }
+    return { id, type: event.type, data, metadata, dataJson, metadataJson };
+  }
+
+  /** Turns a stored row into a RecordedEvent, upcasting and parsing; CorruptEventError names it. */
+  decode(row: StoredRow): RecordedEvent {
+    const { streamId, revision } = row;
+    const rawMeta = typeof row.metadata === 'string' ? parseJson(row.metadata, streamId, revision, 'metadata') : row.metadata;
+    const meta = EventMetadata.safeParse(rawMeta);
+    if (!meta.success) {
+      throw new CorruptEventError(streamId, revision, `metadata fails its schema: ${formatIssues(meta.error)}`);
+    }
+    const rawData = typeof row.data === 'string' ? parseJson(row.data, streamId, revision, 'data') : row.data;
+    const data = this.catalog.decode(row.type, rawData, meta.data.schemaVersion, streamId, revision);
+    return {
+      id: row.id,
+      streamId,
+      revision,
+      position: row.position,
+      type: row.type,
+      data,
+      metadata: meta.data,
+      recordedAt: row.recordedAt,
+    };
+  }
+}
+
+/** A row as an adapter read it; data and metadata as JSON text or already-parsed values. */
+export interface StoredRow {
+  readonly id: string;
+  readonly streamId: string;
+  readonly revision: number;
+  readonly position: string;
+  readonly type: string;
+  readonly data: string | unknown;
+  readonly metadata: string | unknown;
+  readonly recordedAt: Date;
+}
+
+function parseJson(text: string, streamId: string, revision: number, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CorruptEventError(streamId, revision, `${what} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Stream names: 1 to 256 characters, no white space or control characters, not starting with `$`. */
+export function validateStreamId(streamId: unknown): asserts streamId is string {
+  if (typeof streamId !== 'string' || streamId.length === 0) {
+    throw new ValidationError('stream id must be a non-empty string');
+  }
+  if (streamId.length > MAX_STREAM_ID_LENGTH) {
+    throw new ValidationError(`stream id is ${streamId.length} characters, over the limit of ${MAX_STREAM_ID_LENGTH}`);
+  }
+  if (!STREAM_ID.test(streamId)) {
+    throw new ValidationError(
+      `stream id "${streamId}" may not start with "$" or contain white space or control characters`,
+    );
+  }
+}
+
+function validateExpectedRevision(expected: ExpectedRevision): void {
+  if (expected === 'any' || expected === 'no_stream' || expected === 'stream_exists') return;
+  if (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0) return;
+  throw new ValidationError(`expectedRevision must be any, no_stream, stream_exists or a revision >= 0`, {
+    expected,
+  });
+}

@@ -1,0 +1,90 @@
+import type { RecordedEvent, Subscription } from '../../../domain/ports/event-store.js';
+import type { ChangeSignal } from './change-signal.js';
+
+/** One page of a pull: the events and the cursor to continue from (it may pass filtered-out events). */
+export interface Page<C> {
+  readonly events: readonly RecordedEvent[];
+  readonly cursor: C;
+}
+
+/** Reads the next page after a cursor; a short or empty page means "caught up for now". */
+export type FetchPage<C> = (cursor: C) => Page<C> | Promise<Page<C>>;
+
+/**
+ * Catch-up and live are the same loop: read after the cursor; when nothing is left, wait for the
+ * store's change signal and read again. Events reach the reader only through reads in the store's
+ * order, so the seam between catch-up and live can have neither gap nor duplicate.
+ */
+export class PullSubscription<C> implements Subscription {
+  private buffer: readonly RecordedEvent[] = [];
+  private index = 0;
+  private closed = false;
+  private readonly abort = new AbortController();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private cursor: C,
+    private readonly fetchPage: FetchPage<C>,
+    private readonly changes: ChangeSignal,
+    private readonly onClose: (sub: PullSubscription<C>) => void = () => {},
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** Concurrent next() calls are served one after the other, each with its own event. */
+  next(): Promise<IteratorResult<RecordedEvent>> {
+    const result = this.queue.then(() => this.pull());
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async return(): Promise<IteratorResult<RecordedEvent>> {
+    await this.close();
+    return { done: true, value: undefined };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<RecordedEvent>> {
+    await this.close();
+    throw error;
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.buffer = [];
+      this.abort.abort();
+      this.onClose(this);
+    }
+    return Promise.resolve();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private async pull(): Promise<IteratorResult<RecordedEvent>> {
+    for (;;) {
+      if (this.closed) return { done: true, value: undefined };
+      const event = this.buffer[this.index];
+      if (event) {
+        this.index++;
+        return { done: false, value: event };
+      }
+      const seen = this.changes.current();
+      let page: Page<C>;
+      try {
+        page = await this.fetchPage(this.cursor);
+      } catch (error) {
+        await this.close();
+        throw error;
+      }
+      if (this.closed) return { done: true, value: undefined };
+      this.cursor = page.cursor;
+      this.buffer = page.events;
+      this.index = 0;
+      if (page.events.length === 0) await this.changes.waitForChange(seen, this.abort.signal);
+    }
+  }
+}

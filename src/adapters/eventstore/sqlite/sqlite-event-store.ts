@@ -1,0 +1,348 @@
+import Database from 'better-sqlite3';
+import {
+  type AllFilter,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type Position,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  StoreClosedError,
+  type SubscribeToAllOptions,
+  type SubscribeToStreamOptions,
+  type Subscription,
+} from '../../../domain/ports/event-store.js';
+import { ChangeSignal } from '../shared/change-signal.js';
+import { type CodecOptions, EventCodec, type PreparedEvent, validateStreamId } from '../shared/codec.js';
+import { compareSequencePositions, formatSequencePosition, parseSequencePosition } from '../shared/positions.js';
+import { type Page, PullSubscription } from '../shared/pull-subscription.js';
+import { normalizeAfterRevision, normalizeCount, normalizeRevision, pageSize } from '../shared/reading.js';
+import { checkExpectedRevision } from '../shared/revisions.js';
+import { CREATE_TABLES, STORE_SCHEMA_VERSION } from './schema.js';
+
+export interface SqliteEventStoreOptions extends CodecOptions {
+  /** The database file; created with its folder's permissions if missing. */
+  readonly path: string;
+  /**
+   * `process` (default): a commit survives the process being killed, not a power cut
+   * (WAL, synchronous NORMAL). `power`: it survives a power cut too (synchronous FULL).
+   */
+  readonly durability?: 'process' | 'power';
+  /** How often live subscriptions look for commits made by other processes. Default 20 ms. */
+  readonly pollIntervalMs?: number;
+  /** How long a write waits for another process's lock before failing. Default 5,000 ms. */
+  readonly busyTimeoutMs?: number;
+  /** Source of `recordedAt`; defaults to the wall clock. */
+  readonly now?: () => Date;
+}
+
+/** The SQLite store, with what it can say about its file. */
+export interface SqliteEventStore extends EventStore {
+  /** The settings in force on this connection: what the durability promise rests on. */
+  settings(): { path: string; journalMode: string; synchronous: 'NORMAL' | 'FULL' | 'OTHER' };
+}
+
+interface EventRow {
+  position: number;
+  stream_id: string;
+  revision: number;
+  event_id: string;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded_at: number;
+}
+
+const COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata, recorded_at';
+
+/**
+ * The embedded durable store: one SQLite file in WAL mode. Global order is commit order (one
+ * writer at a time, positions assigned inside the write transaction). Appends from many async
+ * callers in this process are serialized by the synchronous driver; other processes are kept out
+ * by SQLite's write lock (BEGIN IMMEDIATE), and their commits reach our live subscribers through
+ * a cheap `PRAGMA data_version` poll.
+ */
+export function createSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
+  return new SqliteFileEventStore(options);
+}
+
+class SqliteFileEventStore implements SqliteEventStore {
+  private readonly db: Database.Database;
+  private readonly path: string;
+  private readonly codec: EventCodec;
+  private readonly now: () => Date;
+  private readonly changes: ChangeSignal;
+  private readonly subscriptions = new Set<PullSubscription<unknown>>();
+  private readonly pollIntervalMs: number;
+  private poller: NodeJS.Timeout | undefined;
+  private dataVersion = 0;
+  private closed = false;
+
+  private readonly stmt: {
+    lastRevision: Database.Statement<[string], number>;
+    insert: Database.Statement<[string, number, string, string, string, string, number]>;
+    streamForwards: Database.Statement<[string, number, number], EventRow>;
+    streamBackwards: Database.Statement<[string, number, number], EventRow>;
+    head: Database.Statement<[], number | null>;
+    dataVersion: Database.Statement<[], number>;
+  };
+  private readonly allQueries = new Map<string, Database.Statement<unknown[], EventRow>>();
+  private readonly appendTx: (streamId: string, events: PreparedEvent[], expected: AppendOptions['expectedRevision']) => AppendResult;
+  private readonly scanTx: (after: number, filter: AllFilter | undefined) => Page<number>;
+
+  constructor(options: SqliteEventStoreOptions) {
+    this.codec = new EventCodec(options);
+    this.now = options.now ?? (() => new Date());
+    this.pollIntervalMs = options.pollIntervalMs ?? 20;
+    this.path = options.path;
+    this.db = new Database(options.path);
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
+      this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      this.migrate();
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    this.stmt = {
+      lastRevision: this.db
+        .prepare<[string], number>('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1')
+        .pluck(),
+      insert: this.db.prepare(
+        'INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      streamForwards: this.db.prepare(
+        `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
+      ),
+      streamBackwards: this.db.prepare(
+        `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
+      ),
+      head: this.db.prepare<[], number | null>('SELECT max(position) FROM events').pluck(),
+      dataVersion: this.db.prepare<[], number>('PRAGMA data_version').pluck(),
+    };
+    this.dataVersion = this.stmt.dataVersion.get() as number;
+    this.changes = new ChangeSignal((waiters) => this.setPolling(waiters > 0));
+
+    const appendTx = this.db.transaction(
+      (streamId: string, events: PreparedEvent[], expected: AppendOptions['expectedRevision']): AppendResult => {
+        const last = this.stmt.lastRevision.get(streamId);
+        checkExpectedRevision(streamId, expected ?? 'any', last === undefined ? 'no_stream' : last);
+        let revision = last ?? -1;
+        let position = 0;
+        const recordedAt = this.now().getTime();
+        for (const e of events) {
+          revision++;
+          const info = this.stmt.insert.run(streamId, revision, e.id, e.type, e.dataJson, e.metadataJson, recordedAt);
+          position = Number(info.lastInsertRowid);
+        }
+        return { nextExpectedRevision: revision, position: formatSequencePosition(position) };
+      },
+    );
+    // IMMEDIATE takes the write lock before reading the revision: no lock upgrade, no deadlock.
+    this.appendTx = (streamId, events, expected) => appendTx.immediate(streamId, events, expected);
+    // One read transaction: the page and the head come from the same snapshot.
+    this.scanTx = this.db.transaction((after: number, filter: AllFilter | undefined): Page<number> => {
+      const rows = this.allQuery('forwards', filter).all(...filterArgs(filter), after, pageSize);
+      const events = rows.map((row) => this.decode(row));
+      if (rows.length === pageSize) return { events, cursor: (rows[rows.length - 1] as EventRow).position };
+      return { events, cursor: Math.max(after, this.stmt.head.get() ?? 0) };
+    });
+  }
+
+  async append(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
+    this.assertOpen();
+    const expected = options.expectedRevision ?? 'any';
+    const prepared = this.codec.prepareAppend(streamId, events, expected);
+    const result = this.appendTx(streamId, prepared, expected);
+    this.changes.bump();
+    return result;
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    validateStreamId(streamId);
+    const max = sqlLimit(normalizeCount(options.maxCount));
+    const rows =
+      options.direction === 'backwards'
+        ? this.stmt.streamBackwards.all(streamId, normalizeRevision(options.fromRevision, Number.MAX_SAFE_INTEGER), max)
+        : this.stmt.streamForwards.all(streamId, normalizeRevision(options.fromRevision, 0), max);
+    return rows.map((row) => this.decode(row));
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const direction = options.direction ?? 'forwards';
+    const max = sqlLimit(normalizeCount(options.maxCount));
+    const cursor =
+      options.after === undefined
+        ? direction === 'forwards'
+          ? 0
+          : Number.MAX_SAFE_INTEGER
+        : parseSequencePosition(options.after);
+    const rows = this.allQuery(direction, options.filter).all(...filterArgs(options.filter), cursor, max);
+    return rows.map((row) => this.decode(row));
+  }
+
+  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
+    this.assertOpen();
+    const start =
+      options.after === undefined
+        ? 0
+        : options.after === 'end'
+          ? (this.stmt.head.get() ?? 0)
+          : parseSequencePosition(options.after);
+    const filter = options.filter;
+    return this.track(
+      new PullSubscription<number>(
+        start,
+        (after) => {
+          this.assertOpen();
+          return this.scanTx(after, filter);
+        },
+        this.changes,
+        (sub) => this.subscriptions.delete(sub as PullSubscription<unknown>),
+      ),
+    );
+  }
+
+  subscribeToStream(streamId: string, options: SubscribeToStreamOptions = {}): Subscription {
+    this.assertOpen();
+    validateStreamId(streamId);
+    const start =
+      options.afterRevision === undefined
+        ? -1
+        : options.afterRevision === 'end'
+          ? (this.stmt.lastRevision.get(streamId) ?? -1)
+          : normalizeAfterRevision(options.afterRevision);
+    return this.track(
+      new PullSubscription<number>(
+        start,
+        (after) => {
+          this.assertOpen();
+          const rows = this.stmt.streamForwards.all(streamId, after + 1, pageSize);
+          return { events: rows.map((row) => this.decode(row)), cursor: after + rows.length };
+        },
+        this.changes,
+        (sub) => this.subscriptions.delete(sub as PullSubscription<unknown>),
+      ),
+    );
+  }
+
+  settings(): ReturnType<SqliteEventStore['settings']> {
+    this.assertOpen();
+    const sync = this.db.pragma('synchronous', { simple: true });
+    return {
+      path: this.path,
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+      synchronous: sync === 1 ? 'NORMAL' : sync === 2 ? 'FULL' : 'OTHER',
+    };
+  }
+
+  comparePositions(a: Position, b: Position): number {
+    return compareSequencePositions(a, b);
+  }
+
+  async headPosition(): Promise<Position | undefined> {
+    this.assertOpen();
+    const head = this.stmt.head.get();
+    return head === null || head === undefined ? undefined : formatSequencePosition(head);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.setPolling(false);
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    this.db.close();
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > STORE_SCHEMA_VERSION) {
+      throw new Error(`event store file has layout v${version}; this Gatehouse reads up to v${STORE_SCHEMA_VERSION}`);
+    }
+    if (version < STORE_SCHEMA_VERSION) {
+      this.db.transaction(() => {
+        this.db.exec(CREATE_TABLES);
+        this.db.pragma(`user_version = ${STORE_SCHEMA_VERSION}`);
+      }).immediate();
+    }
+  }
+
+  private allQuery(direction: 'forwards' | 'backwards', filter: AllFilter | undefined): Database.Statement<unknown[], EventRow> {
+    const prefixes = filter?.streamPrefix?.length ?? -1;
+    const types = filter?.eventTypes?.length ?? -1;
+    const key = `${direction}:${prefixes}:${types}`;
+    let stmt = this.allQueries.get(key);
+    if (!stmt) {
+      const where: string[] = [];
+      if (prefixes >= 0) {
+        where.push(prefixes === 0 ? '0' : `(${Array(prefixes).fill('substr(stream_id, 1, ?) = ?').join(' OR ')})`);
+      }
+      if (types >= 0) where.push(types === 0 ? '0' : `type IN (${Array(types).fill('?').join(', ')})`);
+      where.push(direction === 'forwards' ? 'position > ?' : 'position < ?');
+      const order = direction === 'forwards' ? 'ASC' : 'DESC';
+      stmt = this.db.prepare<unknown[], EventRow>(
+        `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position ${order} LIMIT ?`,
+      );
+      this.allQueries.set(key, stmt);
+    }
+    return stmt;
+  }
+
+  private decode(row: EventRow): RecordedEvent {
+    return this.codec.decode({
+      id: row.event_id,
+      streamId: row.stream_id,
+      revision: row.revision,
+      position: formatSequencePosition(row.position),
+      type: row.type,
+      data: row.data,
+      metadata: row.metadata,
+      recordedAt: new Date(row.recorded_at),
+    });
+  }
+
+  /** Polls for other processes' commits only while someone waits for live events. */
+  private setPolling(on: boolean): void {
+    if (on && !this.poller && !this.closed) {
+      this.poller = setInterval(() => this.checkForeignCommits(), this.pollIntervalMs);
+      this.poller.unref();
+    } else if (!on && this.poller) {
+      clearInterval(this.poller);
+      this.poller = undefined;
+    }
+  }
+
+  private checkForeignCommits(): void {
+    if (this.closed) return;
+    const version = this.stmt.dataVersion.get() as number;
+    if (version !== this.dataVersion) {
+      this.dataVersion = version;
+      this.changes.bump();
+    }
+  }
+
+  private track<C>(sub: PullSubscription<C>): Subscription {
+    this.subscriptions.add(sub as PullSubscription<unknown>);
+    return sub;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+}
+
+function filterArgs(filter: AllFilter | undefined): unknown[] {
+  const args: unknown[] = [];
+  for (const p of filter?.streamPrefix ?? []) args.push(p.length, p);
+  for (const t of filter?.eventTypes ?? []) args.push(t);
+  return args;
+}
+
+function sqlLimit(max: number): number {
+  return Number.isFinite(max) ? max : -1;
+}

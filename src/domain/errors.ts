@@ -1,0 +1,46 @@
+/** The stable error codes every transport maps from (GraphQL, CLI, HTTP). */
+export type DomainErrorCode =
+  | 'VALIDATION'
+  | 'ILLEGAL_STATE'
+  | 'NOT_FOUND'
+  | 'CONCURRENCY_CONFLICT'
+  | 'UNAUTHORIZED'
+  | 'CORRUPT_EVENT';
+
+/** Base of every error Gatehouse raises on purpose; `code` is what callers branch on. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that breaks a rule: bad stream name, schema failure, oversized event, unknown type. */
+export class ValidationError extends DomainError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('VALIDATION', message, details);
+  }
+}
+
+/** A stored event that no longer parses: the log or the code is wrong, never skip it silently. */
+export class CorruptEventError extends DomainError {
+  constructor(
+    readonly streamId: string,
+    readonly revision: number,
+    reason: string,
+  ) {
+    super('CORRUPT_EVENT', `stored event ${streamId}@${revision} is invalid: ${reason}`, {
+      streamId,
+      revision,
+    });
+  }
+}
+
+/** Throws at compile time when a switch misses a case, and at run time if one slips through. */
+export function assertNever(value: never, what = 'value'): never {
+  throw new Error(`unexpected ${what}: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { ChangeSignal } from '../../src/adapters/eventstore/shared/change-signal.js';
+import { PullSubscription } from '../../src/adapters/eventstore/shared/pull-subscription.js';
+import type { RecordedEvent } from '../../src/domain/ports/event-store.js';
+import { settledWithin } from '../support/store-harness.js';
+
+const event = (n: number): RecordedEvent => ({
+  id: `e${n}`,
+  streamId: 'run-1',
+  revision: n,
+  position: String(n + 1),
+  type: 'ToolCallSucceeded',
+  data: {},
+  metadata: { correlationId: '1', actor: 'x', schemaVersion: 1 },
+  recordedAt: new Date(0),
+});
+
+describe('PullSubscription', () => {
+  it('does not miss a commit that lands after its read started and before it waits', async () => {
+    const changes = new ChangeSignal();
+    const log: RecordedEvent[] = [];
+    const sub = new PullSubscription<number>(
+      0,
+      (after) => {
+        const page = log.slice(after);
+        // A commit lands while this read is in flight: the read did not see it.
+        if (log.length === 0) {
+          queueMicrotask(() => {
+            log.push(event(0));
+            changes.bump();
+          });
+        }
+        return Promise.resolve({ events: page, cursor: after + page.length });
+      },
+      changes,
+    );
+    const first = await settledWithin(sub.next(), 200);
+    expect(first).toEqual({ done: false, value: event(0) });
+    await sub.close();
+  });
+
+  it('serves concurrent next() calls one event each, in order', async () => {
+    const changes = new ChangeSignal();
+    const log = [event(0), event(1), event(2)];
+    const sub = new PullSubscription<number>(0, (after) => ({ events: log.slice(after, after + 1), cursor: Math.min(after + 1, log.length) }), changes);
+    const results = await Promise.all([sub.next(), sub.next(), sub.next()]);
+    expect(results.map((r) => r.value?.id)).toEqual(['e0', 'e1', 'e2']);
+    await sub.close();
+  });
+
+  it('ends with the fetch error and closes itself', async () => {
+    const sub = new PullSubscription<number>(0, () => Promise.reject(new Error('disk gone')), new ChangeSignal());
+    await expect(sub.next()).rejects.toThrow('disk gone');
+    expect(sub.isClosed).toBe(true);
+    expect(await sub.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('tells the store when the first waiter comes and the last one goes', async () => {
+    const counts: number[] = [];
+    const changes = new ChangeSignal((n) => counts.push(n));
+    const sub = new PullSubscription<number>(0, () => ({ events: [], cursor: 0 }), changes);
+    const waiting = sub.next();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(changes.waiterCount()).toBe(1);
+    await sub.close();
+    await waiting;
+    expect(changes.waiterCount()).toBe(0);
+    expect(counts).toEqual([1, 0]);
+  });
+});
