@@ -44,16 +44,17 @@ export interface SqliteEventStore extends EventStore {
   settings(): { path: string; journalMode: string; synchronous: 'NORMAL' | 'FULL' | 'OTHER' };
 }
 
-interface EventRow {
-  position: number;
-  stream_id: string;
-  revision: number;
-  event_id: string;
-  type: string;
-  data: string;
-  metadata: string;
-  recorded_at: number;
-}
+/** A row as an array (`.raw()` statements): no object per row on the hot read path. */
+type EventRow = [
+  position: number,
+  streamId: string,
+  revision: number,
+  eventId: string,
+  type: string,
+  data: string,
+  metadata: string,
+  recordedAt: number,
+];
 
 const COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata, recorded_at';
 
@@ -114,12 +115,16 @@ class SqliteFileEventStore implements SqliteEventStore {
       insert: this.db.prepare(
         'INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      streamForwards: this.db.prepare(
-        `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
-      ),
-      streamBackwards: this.db.prepare(
-        `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
-      ),
+      streamForwards: this.db
+        .prepare<[string, number, number], EventRow>(
+          `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
+        )
+        .raw(),
+      streamBackwards: this.db
+        .prepare<[string, number, number], EventRow>(
+          `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
+        )
+        .raw(),
       head: this.db.prepare<[], number | null>('SELECT max(position) FROM events').pluck(),
       dataVersion: this.db.prepare<[], number>('PRAGMA data_version').pluck(),
     };
@@ -147,7 +152,7 @@ class SqliteFileEventStore implements SqliteEventStore {
     this.scanTx = this.db.transaction((after: number, filter: AllFilter | undefined): Page<number> => {
       const rows = this.allQuery('forwards', filter).all(...filterArgs(filter), after, pageSize);
       const events = rows.map((row) => this.decode(row));
-      if (rows.length === pageSize) return { events, cursor: (rows[rows.length - 1] as EventRow).position };
+      if (rows.length === pageSize) return { events, cursor: (rows[rows.length - 1] as EventRow)[0] };
       return { events, cursor: Math.max(after, this.stmt.head.get() ?? 0) };
     });
   }
@@ -285,25 +290,19 @@ class SqliteFileEventStore implements SqliteEventStore {
       if (types >= 0) where.push(types === 0 ? '0' : `type IN (${Array(types).fill('?').join(', ')})`);
       where.push(direction === 'forwards' ? 'position > ?' : 'position < ?');
       const order = direction === 'forwards' ? 'ASC' : 'DESC';
-      stmt = this.db.prepare<unknown[], EventRow>(
-        `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position ${order} LIMIT ?`,
-      );
+      stmt = this.db
+        .prepare<unknown[], EventRow>(
+          `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position ${order} LIMIT ?`,
+        )
+        .raw();
       this.allQueries.set(key, stmt);
     }
     return stmt;
   }
 
   private decode(row: EventRow): RecordedEvent {
-    return this.codec.decode({
-      id: row.event_id,
-      streamId: row.stream_id,
-      revision: row.revision,
-      position: formatSequencePosition(row.position),
-      type: row.type,
-      data: row.data,
-      metadata: row.metadata,
-      recordedAt: new Date(row.recorded_at),
-    });
+    const [position, streamId, revision, id, type, data, metadata, recordedAt] = row;
+    return this.codec.decodeFields(id, streamId, revision, formatSequencePosition(position), type, data, metadata, new Date(recordedAt));
   }
 
   /** Polls for other processes' commits only while someone waits for live events. */
