@@ -44,3 +44,24 @@ export class CorruptEventError extends DomainError {
 export function assertNever(value: never, what = 'value'): never {
   throw new Error(`unexpected ${what}: ${JSON.stringify(value)}`);
 }
+
+/** A command that the current state does not allow (a finished run, a closed gate, ...). */
+export class IllegalStateError extends DomainError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('ILLEGAL_STATE', message, details);
+  }
+}
+
+/** The thing a command names does not exist. */
+export class NotFoundError extends DomainError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('NOT_FOUND', message, details);
+  }
+}
+
+/** The principal may not do this (wrong role, its own request, ...). */
+export class UnauthorizedError extends DomainError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('UNAUTHORIZED', message, details);
+  }
+}

@@ -161,6 +161,8 @@ export const ToolCallStarted = z.object({
   idempotencyKey: z.string().min(1).max(400),
   input: JsonObject,
   timeoutMs: z.number().int().positive(),
+  /** When the call was claimed; with timeoutMs it tells when an unanswered call is overdue. */
+  startedAt: Instant,
 });
 
 export const ToolCallSucceeded = z.object({

@@ -1,0 +1,302 @@
+import { assertNever, IllegalStateError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
+import type { RunEvent } from '../events/index.js';
+import { BudgetLimits } from '../events/common.js';
+import { budgetCheck } from './budget.js';
+import type {
+  CancelApproval,
+  DenyApproval,
+  ExpireApproval,
+  GrantApproval,
+  RecordToolResult,
+  RouteStep,
+  RunCommand,
+  StartRun,
+} from './commands.js';
+import { validatePlan } from './plan.js';
+import { backoffDelayMs } from './retry.js';
+import { DONE_STEP, findGate, type GateState, type RunState, type StepState, TERMINAL_RUN } from './state.js';
+
+const RETRYABLE = new Set(['AGENT', 'SYSTEM', 'RESOURCE']);
+
+/** Decides what a command means for a run: the events to append, or a typed DomainError. Pure. */
+export function decide(command: RunCommand, state: RunState): RunEvent[] {
+  switch (command.type) {
+    case 'StartRun':
+      return startRun(command, state);
+    case 'RouteStep':
+      return routeStep(command, state);
+    case 'RejectStep': {
+      const step = openStep(state, command.stepId, ['PENDING', 'ROUTED', 'RETRY_WAIT']);
+      return [
+        {
+          type: 'ToolCallFailed',
+          data: { stepId: step.id, attempt: step.attempts + 1, error: command.error, failureMode: 'POLICY', retryable: false, durationMs: 0 },
+        },
+      ];
+    }
+    case 'StartToolCall': {
+      const step = openStep(state, command.stepId, ['ROUTED', 'RETRY_WAIT']);
+      if (step.status === 'RETRY_WAIT' && step.retryAt && step.retryAt > command.now) {
+        throw new IllegalStateError(`step ${step.id} may not retry before ${step.retryAt}`);
+      }
+      if (!step.worker) throw new IllegalStateError(`step ${step.id} has no worker`);
+      const { events, blocked } = budgetCheck(state, step);
+      const attempt = step.attempts + 1;
+      if (blocked) {
+        return [
+          ...events,
+          {
+            type: 'ToolCallFailed',
+            data: { stepId: step.id, attempt, error: { message: 'budget exceeded', code: 'BUDGET_EXCEEDED' }, failureMode: 'POLICY', retryable: false, durationMs: 0 },
+          },
+        ];
+      }
+      const input = step.gate?.editedInput ?? step.input;
+      return [
+        ...events,
+        {
+          type: 'ToolCallStarted',
+          data: {
+            stepId: step.id,
+            tool: step.tool,
+            worker: step.worker,
+            attempt,
+            idempotencyKey: `${state.runId}:${step.id}:${attempt}`,
+            input,
+            timeoutMs: command.timeoutMs,
+            startedAt: command.now,
+          },
+        },
+      ];
+    }
+    case 'RecordToolResult':
+      return recordToolResult(command, state);
+    case 'GrantApproval':
+      return grantApproval(command, state);
+    case 'DenyApproval':
+      return denyApproval(command, state);
+    case 'ExpireApproval':
+      return expireApproval(command, state);
+    case 'CancelApproval':
+      return cancelApproval(command, state);
+    case 'SkipStep': {
+      const step = openStep(state, command.stepId, ['PENDING', 'ROUTED', 'AWAITING_APPROVAL', 'RETRY_WAIT']);
+      return [{ type: 'StepSkipped', data: { stepId: step.id, reason: `depends on ${command.becauseOf}, which did not succeed`, becauseOf: command.becauseOf } }];
+    }
+    case 'CompleteRun': {
+      assertRunning(state);
+      const open = state.steps.filter((s) => !DONE_STEP.has(s.status));
+      if (open.length > 0) throw new IllegalStateError(`run ${state.runId} still has open steps: ${open.map((s) => s.id).join(', ')}`);
+      const completed = state.steps.filter((s) => s.status === 'SUCCEEDED');
+      const failed = state.steps.filter((s) => s.status === 'FAILED').map((s) => s.id);
+      const skipped = state.steps.filter((s) => s.status === 'SKIPPED').map((s) => s.id);
+      return [
+        {
+          type: 'RunAggregated',
+          data: {
+            outputs: Object.fromEntries(completed.map((s) => [s.id, s.output])),
+            completedSteps: completed.map((s) => s.id),
+            failedSteps: failed,
+            skippedSteps: skipped,
+          },
+        },
+        { type: 'RunCompleted', data: { status: failed.length + skipped.length > 0 ? 'PARTIAL' : 'SUCCEEDED' } },
+      ];
+    }
+    case 'FailRun': {
+      assertRunning(state);
+      return [
+        {
+          type: 'RunFailed',
+          data: {
+            stage: 'EXECUTE',
+            error: command.error,
+            failureMode: command.failureMode,
+            partialResult: partialResult(state, command.failedStep),
+          },
+        },
+      ];
+    }
+    case 'CancelRun':
+      assertRunning(state);
+      return [{ type: 'RunCancelled', data: { by: command.by, reason: command.reason } }];
+    case 'ResumeRun':
+      if (state.status !== 'FAILED') {
+        throw new IllegalStateError(`run ${state.runId || '(none)'} is ${state.status}: only a FAILED run can be resumed`);
+      }
+      return [{ type: 'RunResumed', data: { by: command.by, reason: command.reason } }];
+    default:
+      return assertNever(command, 'run command');
+  }
+}
+
+function startRun(command: StartRun, state: RunState): RunEvent[] {
+  if (state.status !== 'NONE') throw new IllegalStateError(`run ${command.runId} already exists`, { runId: command.runId });
+  const steps = command.steps.map((s) => ({ ...s, dependsOn: s.dependsOn ?? [] }));
+  validatePlan(steps);
+  const budget = BudgetLimits.safeParse(command.budget);
+  if (!budget.success) throw new ValidationError(`budget is invalid: ${budget.error.issues[0]?.message ?? ''}`);
+  return [
+    {
+      type: 'RunStarted',
+      data: {
+        runId: command.runId,
+        goal: command.goal,
+        profile: command.profile,
+        requestedBy: command.requestedBy,
+        errorStrategy: command.errorStrategy,
+        budget: budget.data,
+        maxParallel: command.maxParallel,
+        deadline: command.deadline,
+        playbook: command.playbook,
+        idempotencyKey: command.idempotencyKey,
+      },
+    },
+    { type: 'PlanCreated', data: { steps } },
+  ];
+}
+
+function routeStep(command: RouteStep, state: RunState): RunEvent[] {
+  const step = openStep(state, command.stepId, ['PENDING']);
+  const blocked = step.dependsOn.filter((d) => state.steps.find((s) => s.id === d)?.status !== 'SUCCEEDED');
+  if (blocked.length > 0) throw new IllegalStateError(`step ${step.id} waits for ${blocked.join(', ')}`);
+  const events: RunEvent[] = [{ type: 'StepRouted', data: { stepId: step.id, alternatives: [], ...command.routing } }];
+  if (command.approval) {
+    events.push({ type: 'ApprovalRequested', data: { stepId: step.id, ...command.approval } as never });
+    if (command.autoApproval) {
+      events.push({ type: 'ApprovalAutoApproved', data: { stepId: step.id, ...command.autoApproval } });
+    }
+  }
+  return events;
+}
+
+function recordToolResult(command: RecordToolResult, state: RunState): RunEvent[] {
+  const step = state.steps.find((s) => s.id === command.stepId);
+  if (!step) throw new NotFoundError(`run ${state.runId} has no step ${command.stepId}`);
+  if (step.status !== 'RUNNING' || step.attempts !== command.attempt) {
+    throw new IllegalStateError(`step ${step.id} attempt ${command.attempt} was never started or already has a result`, {
+      stepId: step.id,
+      attempt: command.attempt,
+    });
+  }
+  const { outcome } = command;
+  if (outcome.ok) {
+    return [{ type: 'ToolCallSucceeded', data: { stepId: step.id, attempt: command.attempt, output: outcome.output, durationMs: outcome.durationMs } }];
+  }
+  const retryable = RETRYABLE.has(outcome.failureMode);
+  // Only a live run retries: FAIL_FAST never does; RETRY and CONTINUE do until attempts run out.
+  const willRetry =
+    retryable && state.status === 'RUNNING' && state.errorStrategy !== 'FAIL_FAST' && command.attempt < command.retry.maxAttempts;
+  const retryAt = willRetry
+    ? new Date(Date.parse(command.now) + backoffDelayMs(command.retry, command.attempt, command.random)).toISOString()
+    : undefined;
+  return [
+    {
+      type: 'ToolCallFailed',
+      data: {
+        stepId: step.id,
+        attempt: command.attempt,
+        error: outcome.error,
+        failureMode: outcome.failureMode,
+        retryable,
+        retryAt,
+        durationMs: outcome.durationMs,
+      },
+    },
+  ];
+}
+
+function openGate(state: RunState, approvalId: string, now?: string): { step: StepState; gate: GateState } {
+  const found = findGate(state, approvalId);
+  if (!found) throw new NotFoundError(`no approval ${approvalId} in run ${state.runId}`, { approvalId });
+  if (found.gate.status !== 'OPEN') throw new IllegalStateError(`approval ${approvalId} is closed (${found.gate.status})`, { approvalId });
+  if (TERMINAL_RUN.has(state.status)) throw new IllegalStateError(`run ${state.runId} is ${state.status}`);
+  if (now && found.gate.request.expiresAt <= now) throw new IllegalStateError(`approval ${approvalId} has expired`, { approvalId });
+  return found;
+}
+
+function checkVoter(state: RunState, gate: GateState, approver: { id: string; role: string }): void {
+  if (approver.id === gate.request.requester.id) {
+    throw new UnauthorizedError(`${approver.id} requested this and may not decide it`, { approvalId: gate.approvalId });
+  }
+  if (!gate.eligibleRoles.includes(approver.role)) {
+    throw new UnauthorizedError(`role ${approver.role} may not decide this approval (eligible: ${gate.eligibleRoles.join(', ')})`);
+  }
+  if (gate.approvers.includes(approver.id)) {
+    throw new IllegalStateError(`${approver.id} has already voted on approval ${gate.approvalId}`, { approvalId: gate.approvalId });
+  }
+  void state;
+}
+
+function grantApproval(command: GrantApproval, state: RunState): RunEvent[] {
+  const { step, gate } = openGate(state, command.approvalId, command.now);
+  checkVoter(state, gate, command.approver);
+  if (gate.request.justificationRequired && !command.justification?.trim()) {
+    throw new ValidationError(`approval ${gate.approvalId} needs a justification`);
+  }
+  return [
+    {
+      type: 'ApprovalGranted',
+      data: {
+        approvalId: gate.approvalId,
+        stepId: step.id,
+        approver: command.approver,
+        justification: command.justification,
+        editedInput: command.editedInput,
+      },
+    },
+  ];
+}
+
+function denyApproval(command: DenyApproval, state: RunState): RunEvent[] {
+  const { step, gate } = openGate(state, command.approvalId, command.now);
+  checkVoter(state, gate, command.approver);
+  if (gate.request.justificationRequired && !command.justification?.trim()) {
+    throw new ValidationError(`approval ${gate.approvalId} needs a justification`);
+  }
+  return [
+    { type: 'ApprovalDenied', data: { approvalId: gate.approvalId, stepId: step.id, approver: command.approver, justification: command.justification } },
+  ];
+}
+
+function expireApproval(command: ExpireApproval, state: RunState): RunEvent[] {
+  const { step, gate } = openGate(state, command.approvalId);
+  if (gate.request.expiresAt > command.now) throw new IllegalStateError(`approval ${gate.approvalId} is not due until ${gate.request.expiresAt}`);
+  return [
+    {
+      type: 'ApprovalExpired',
+      data: { approvalId: gate.approvalId, stepId: step.id, outcome: gate.request.onTimeout === 'approve' ? 'approved' : 'denied', expiredAt: command.now },
+    },
+  ];
+}
+
+function cancelApproval(command: CancelApproval, state: RunState): RunEvent[] {
+  const { step, gate } = openGate(state, command.approvalId);
+  if (!command.isAdmin && command.by.id !== gate.request.requester.id) {
+    throw new UnauthorizedError('only the requester or an admin may cancel an approval request');
+  }
+  return [{ type: 'ApprovalCancelled', data: { approvalId: gate.approvalId, stepId: step.id, by: command.by, reason: command.reason } }];
+}
+
+function partialResult(state: RunState, failedStep: string | undefined) {
+  return {
+    completedSteps: state.steps.filter((s) => s.status === 'SUCCEEDED').map((s) => ({ stepId: s.id, output: s.output })),
+    failedStep,
+    remainingSteps: state.steps.filter((s) => !DONE_STEP.has(s.status) || s.status === 'FAILED').map((s) => s.id),
+  };
+}
+
+function assertRunning(state: RunState): void {
+  if (state.status === 'NONE') throw new NotFoundError('no such run');
+  if (state.status !== 'RUNNING') throw new IllegalStateError(`run ${state.runId} is ${state.status}`, { runId: state.runId, status: state.status });
+}
+
+function openStep(state: RunState, stepId: string, allowed: ReadonlyArray<StepState['status']>): StepState {
+  assertRunning(state);
+  const step = state.steps.find((s) => s.id === stepId);
+  if (!step) throw new NotFoundError(`run ${state.runId} has no step ${stepId}`);
+  if (!allowed.includes(step.status)) {
+    throw new IllegalStateError(`step ${stepId} is ${step.status}; expected ${allowed.join(' or ')}`, { stepId, status: step.status });
+  }
+  return step;
+}

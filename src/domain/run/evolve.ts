@@ -1,0 +1,173 @@
+import { assertNever } from '../errors.js';
+import type { RunEvent } from '../events/index.js';
+import type { GateState, RunState, StepState } from './state.js';
+
+/** Applies one event to a run's state. Pure; never throws for an event the decider produced. */
+export function evolve(state: RunState, event: RunEvent): RunState {
+  const next = apply(state, event);
+  return { ...next, version: state.version + 1 };
+}
+
+/** Folds a whole stream. */
+export function foldRun(events: Iterable<RunEvent>, from: RunState): RunState {
+  let state = from;
+  for (const event of events) state = evolve(state, event);
+  return state;
+}
+
+function apply(state: RunState, event: RunEvent): RunState {
+  switch (event.type) {
+    case 'RunStarted': {
+      const d = event.data;
+      return {
+        ...state,
+        status: 'RUNNING',
+        runId: d.runId,
+        goal: d.goal,
+        profile: d.profile,
+        requestedBy: d.requestedBy,
+        errorStrategy: d.errorStrategy,
+        budget: d.budget,
+        maxParallel: d.maxParallel,
+        deadline: d.deadline,
+      };
+    }
+    case 'PlanCreated':
+      return {
+        ...state,
+        steps: event.data.steps.map(
+          (s): StepState => ({ id: s.id, tool: s.tool, input: s.input, domain: s.domain, dependsOn: s.dependsOn, status: 'PENDING', attempts: 0 }),
+        ),
+      };
+    case 'StepRouted':
+      return updateStep(state, event.data.stepId, (s) => ({ ...s, worker: event.data.worker, status: s.status === 'PENDING' ? 'ROUTED' : s.status }));
+    case 'ApprovalRequested': {
+      const d = event.data;
+      const gate: GateState = { approvalId: d.approvalId, status: 'OPEN', request: d, eligibleRoles: d.eligibleRoles, approvers: [] };
+      return updateStep(state, d.stepId, (s) => ({ ...s, status: 'AWAITING_APPROVAL', gate }));
+    }
+    case 'ApprovalGranted': {
+      const d = event.data;
+      return updateGate(state, d.stepId, (g) => {
+        const approvers = [...g.approvers, d.approver.id];
+        const passed = approvers.length >= g.request.requiredApprovals;
+        return {
+          ...g,
+          approvers,
+          status: passed ? 'GRANTED' : 'OPEN',
+          editedInput: d.editedInput ?? g.editedInput,
+        };
+      });
+    }
+    case 'ApprovalAutoApproved':
+      return updateGate(state, event.data.stepId, (g) => ({ ...g, status: 'GRANTED' }));
+    case 'ApprovalDenied':
+      return failGate(state, event.data.stepId, 'DENIED', `approval denied by ${event.data.approver.id}`);
+    case 'ApprovalCancelled':
+      return failGate(state, event.data.stepId, 'CANCELLED', `approval cancelled by ${event.data.by.id}`);
+    case 'ApprovalExpired':
+      return event.data.outcome === 'approved'
+        ? updateGate(state, event.data.stepId, (g) => ({ ...g, status: 'GRANTED' }))
+        : failGate(state, event.data.stepId, 'EXPIRED_DENIED', 'approval expired');
+    case 'ApprovalEscalated':
+      return updateGate(state, event.data.stepId, (g) => ({ ...g, eligibleRoles: [...new Set([...g.eligibleRoles, ...event.data.toRoles])] }));
+    case 'BudgetWarning':
+      return { ...state, usage: { ...state.usage, warned: [...state.usage.warned, scopeKey(event.data.scope)] } };
+    case 'BudgetExceeded': {
+      const usage = { ...state.usage, exceeded: [...state.usage.exceeded, scopeKey(event.data.scope)] };
+      return { ...state, usage };
+    }
+    case 'ToolCallStarted': {
+      const d = event.data;
+      const step = state.steps.find((s) => s.id === d.stepId);
+      const domain = step?.domain ?? '';
+      const usage = {
+        ...state.usage,
+        total: state.usage.total + 1,
+        perDomain: { ...state.usage.perDomain, [domain]: (state.usage.perDomain[domain] ?? 0) + 1 },
+        perTool: { ...state.usage.perTool, [d.tool]: (state.usage.perTool[d.tool] ?? 0) + 1 },
+      };
+      return updateStep({ ...state, usage }, d.stepId, (s) => ({
+        ...s,
+        status: 'RUNNING',
+        attempts: d.attempt,
+        worker: d.worker,
+        retryAt: undefined,
+        startedAt: d.startedAt,
+        timeoutMs: d.timeoutMs,
+      }));
+    }
+    case 'ToolCallSucceeded':
+      return updateStep(state, event.data.stepId, (s) =>
+        s.attempts === event.data.attempt && s.status === 'RUNNING'
+          ? { ...s, status: 'SUCCEEDED', output: event.data.output, error: undefined, failureMode: undefined }
+          : s,
+      );
+    case 'ToolCallFailed': {
+      const d = event.data;
+      return updateStep(state, d.stepId, (s) => {
+        // The running attempt's result, or a refusal (policy, budget, routing) before attempt n+1
+        // started. Anything else is a late result for an attempt already given up on.
+        const current = s.status === 'RUNNING' ? s.attempts === d.attempt : d.attempt === s.attempts + 1;
+        if (!current) return s;
+        return { ...s, status: d.retryAt ? 'RETRY_WAIT' : 'FAILED', retryAt: d.retryAt, error: d.error, failureMode: d.failureMode };
+      });
+    }
+    case 'StepSkipped':
+      return updateStep(state, event.data.stepId, (s) => ({ ...s, status: 'SKIPPED' }));
+    case 'RunAggregated':
+      return { ...state, aggregated: true };
+    case 'RunCompleted':
+      return { ...state, status: event.data.status };
+    case 'RunFailed':
+      return {
+        ...state,
+        status: 'FAILED',
+        failure: { error: event.data.error, failureMode: event.data.failureMode, stage: event.data.stage },
+      };
+    case 'RunCancelled':
+      return { ...state, status: 'CANCELLED' };
+    case 'RunResumed':
+      return {
+        ...state,
+        status: 'RUNNING',
+        failure: undefined,
+        aggregated: false,
+        // Failed steps get another go; what is skipped because of them is reconsidered too.
+        steps: state.steps.map((s) =>
+          s.status === 'FAILED' || s.status === 'SKIPPED' || s.status === 'RETRY_WAIT' || s.status === 'RUNNING'
+            ? { ...s, status: s.gate?.status === 'GRANTED' ? 'ROUTED' : 'PENDING', retryAt: undefined, error: undefined, failureMode: undefined, gate: s.gate?.status === 'GRANTED' ? s.gate : undefined }
+            : s,
+        ),
+      };
+    default:
+      return assertNever(event, 'run event');
+  }
+}
+
+function updateStep(state: RunState, stepId: string, change: (s: StepState) => StepState): RunState {
+  return { ...state, steps: state.steps.map((s) => (s.id === stepId ? change(s) : s)) };
+}
+
+function updateGate(state: RunState, stepId: string, change: (g: GateState) => GateState): RunState {
+  return updateStep(state, stepId, (s) => {
+    if (!s.gate) return s;
+    const gate = change(s.gate);
+    return { ...s, gate, status: gate.status === 'GRANTED' && s.status === 'AWAITING_APPROVAL' ? 'ROUTED' : s.status };
+  });
+}
+
+function failGate(state: RunState, stepId: string, status: GateState['status'], message: string): RunState {
+  return updateStep(state, stepId, (s) => ({
+    ...s,
+    gate: s.gate ? { ...s.gate, status } : s.gate,
+    status: 'FAILED',
+    error: { message, code: status === 'CANCELLED' ? 'APPROVAL_CANCELLED' : 'APPROVAL_DENIED' },
+    failureMode: 'POLICY',
+  }));
+}
+
+/** The key a budget scope is tracked under: `total`, `domain:<d>`, `tool:<t>`. */
+export function scopeKey(scope: { kind: string; key?: string | undefined }): string {
+  return scope.kind === 'total' ? 'total' : `${scope.kind}:${scope.key ?? ''}`;
+}

@@ -1,0 +1,79 @@
+import { DONE_STEP, type RunState, type StepState } from './state.js';
+
+/** What the engine should do next for a run; performing an action is the engine's job. */
+export type RunAction =
+  /** A ready step needs a worker (and maybe an approval gate). */
+  | { readonly kind: 'route'; readonly stepId: string }
+  /** A routed step (gate passed) or a due retry may claim its next attempt. */
+  | { readonly kind: 'start'; readonly stepId: string }
+  /** A step cannot run because something it depends on did not succeed (CONTINUE). */
+  | { readonly kind: 'skip'; readonly stepId: string; readonly becauseOf: string }
+  /** An open approval passed its expiry. */
+  | { readonly kind: 'expire_approval'; readonly approvalId: string }
+  /** Every step is done: aggregate and complete. */
+  | { readonly kind: 'complete' }
+  /** A failure ends the run (FAIL_FAST, RETRY exhausted) or the deadline passed. */
+  | { readonly kind: 'fail'; readonly stepId?: string; readonly reason: 'step_failed' | 'deadline' }
+  /** Nothing to do before this instant (retry due, approval expiry, deadline). */
+  | { readonly kind: 'wait_until'; readonly at: string };
+
+/**
+ * The engine's only guide: a pure function of the run's state and the time. Waiting is data
+ * (an open gate, a retryAt, a deadline), never a sleeping promise.
+ */
+export function nextActions(state: RunState, now: string): RunAction[] {
+  if (state.status !== 'RUNNING') return [];
+  if (state.deadline && state.deadline <= now) return [{ kind: 'fail', reason: 'deadline' }];
+
+  const byId = new Map(state.steps.map((s) => [s.id, s]));
+  const failed = state.steps.find((s) => s.status === 'FAILED');
+  if (failed && state.errorStrategy !== 'CONTINUE') return [{ kind: 'fail', stepId: failed.id, reason: 'step_failed' }];
+
+  const actions: RunAction[] = [];
+  let running = state.steps.filter((s) => s.status === 'RUNNING').length;
+  let wakeAt: string | undefined = state.deadline;
+  const earliest = (at: string) => {
+    if (!wakeAt || at < wakeAt) wakeAt = at;
+  };
+
+  for (const step of state.steps) {
+    switch (step.status) {
+      case 'PENDING': {
+        const deps = step.dependsOn.map((d) => byId.get(d) as StepState);
+        const broken = deps.find((d) => d.status === 'FAILED' || d.status === 'SKIPPED');
+        if (broken) actions.push({ kind: 'skip', stepId: step.id, becauseOf: broken.id });
+        else if (deps.every((d) => d.status === 'SUCCEEDED')) actions.push({ kind: 'route', stepId: step.id });
+        break;
+      }
+      case 'ROUTED':
+        if (running < state.maxParallel) {
+          actions.push({ kind: 'start', stepId: step.id });
+          running++;
+        }
+        break;
+      case 'RETRY_WAIT':
+        if (step.retryAt && step.retryAt > now) earliest(step.retryAt);
+        else if (running < state.maxParallel) {
+          actions.push({ kind: 'start', stepId: step.id });
+          running++;
+        }
+        break;
+      case 'AWAITING_APPROVAL': {
+        const gate = step.gate;
+        if (gate && gate.status === 'OPEN') {
+          if (gate.request.expiresAt <= now) actions.push({ kind: 'expire_approval', approvalId: gate.approvalId });
+          else earliest(gate.request.expiresAt);
+        }
+        break;
+      }
+      case 'RUNNING':
+      case 'SUCCEEDED':
+      case 'FAILED':
+      case 'SKIPPED':
+        break;
+    }
+  }
+  if (actions.length === 0 && state.steps.every((s) => DONE_STEP.has(s.status))) return [{ kind: 'complete' }];
+  if (wakeAt) actions.push({ kind: 'wait_until', at: wakeAt });
+  return actions;
+}

@@ -1,0 +1,109 @@
+import type { BudgetLimits, ErrorStrategy, FailureMode, Principal, RecordedError } from '../events/common.js';
+import type { RunEventData } from '../events/index.js';
+
+/** Where a run is in its life; terminal ones never change again (RESUME reopens FAILED only). */
+export type RunStatus = 'NONE' | 'RUNNING' | 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'CANCELLED';
+
+/** Where one step is. */
+export type StepStatus =
+  | 'PENDING' // waiting for its dependencies, or ready and not yet routed
+  | 'ROUTED' // has a worker; may start once its gate (if any) is passed
+  | 'AWAITING_APPROVAL'
+  | 'RUNNING' // a ToolCallStarted with no result yet
+  | 'RETRY_WAIT' // failed, retryable, next attempt due at retryAt
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'SKIPPED';
+
+/** An approval gate on a step, as the log tells it. */
+export interface GateState {
+  readonly approvalId: string;
+  readonly status: 'OPEN' | 'GRANTED' | 'DENIED' | 'EXPIRED_DENIED' | 'CANCELLED';
+  readonly request: RunEventData<'ApprovalRequested'>;
+  readonly eligibleRoles: readonly string[];
+  readonly approvers: readonly string[];
+  readonly editedInput?: Record<string, unknown>;
+}
+
+export interface StepState {
+  readonly id: string;
+  readonly tool: string;
+  readonly input: Record<string, unknown>;
+  readonly domain: string;
+  readonly dependsOn: readonly string[];
+  readonly status: StepStatus;
+  readonly worker?: string;
+  /** Attempts started so far. */
+  readonly attempts: number;
+  readonly retryAt?: string;
+  readonly output?: unknown;
+  readonly error?: RecordedError;
+  readonly failureMode?: FailureMode;
+  readonly gate?: GateState;
+  /** A call's start time, to tell how long it has run. */
+  readonly startedAt?: string;
+  readonly timeoutMs?: number;
+}
+
+export interface BudgetUsage {
+  readonly total: number;
+  readonly perDomain: Readonly<Record<string, number>>;
+  readonly perTool: Readonly<Record<string, number>>;
+  /** Scope keys (`total`, `domain:x`, `tool:y`) already warned or exceeded: each is said once. */
+  readonly warned: readonly string[];
+  readonly exceeded: readonly string[];
+}
+
+/** A run: only ever the fold of its stream. */
+export interface RunState {
+  readonly status: RunStatus;
+  readonly runId: string;
+  readonly goal: string;
+  readonly profile: string;
+  readonly requestedBy?: Principal;
+  readonly errorStrategy: ErrorStrategy;
+  readonly budget: BudgetLimits;
+  readonly maxParallel: number;
+  readonly deadline?: string;
+  readonly startedAt?: string;
+  /** Steps in plan order. */
+  readonly steps: readonly StepState[];
+  readonly usage: BudgetUsage;
+  readonly failure?: { readonly error: RecordedError; readonly failureMode?: FailureMode; readonly stage: string };
+  readonly aggregated: boolean;
+  /** How many events the fold has seen: the stream's revision + 1. */
+  readonly version: number;
+}
+
+export function initialRunState(): RunState {
+  return {
+    status: 'NONE',
+    runId: '',
+    goal: '',
+    profile: '',
+    errorStrategy: 'FAIL_FAST',
+    budget: { perDomain: {}, perTool: {}, onExceed: 'block' },
+    maxParallel: 1,
+    steps: [],
+    usage: { total: 0, perDomain: {}, perTool: {}, warned: [], exceeded: [] },
+    aggregated: false,
+    version: 0,
+  };
+}
+
+export const TERMINAL_RUN: ReadonlySet<RunStatus> = new Set(['SUCCEEDED', 'PARTIAL', 'FAILED', 'CANCELLED']);
+export const DONE_STEP: ReadonlySet<StepStatus> = new Set(['SUCCEEDED', 'FAILED', 'SKIPPED']);
+
+export function findStep(state: RunState, stepId: string): StepState | undefined {
+  return state.steps.find((s) => s.id === stepId);
+}
+
+export function findGate(state: RunState, approvalId: string): { step: StepState; gate: GateState } | undefined {
+  for (const step of state.steps) if (step.gate?.approvalId === approvalId) return { step, gate: step.gate };
+  return undefined;
+}
+
+/** The stream a run lives in. */
+export function runStreamId(runId: string): string {
+  return `run-${runId}`;
+}

@@ -1,0 +1,422 @@
+import { performance } from 'node:perf_hooks';
+import { DomainError } from '../domain/errors.js';
+import type { RunEvent, RunEventData } from '../domain/events/index.js';
+import { type EventStore, WrongExpectedRevisionError } from '../domain/ports/event-store.js';
+import { route, matchesPattern, type WorkerView } from '../domain/routing/route.js';
+import type { RunCommand, ToolOutcome } from '../domain/run/commands.js';
+import { decide } from '../domain/run/decide.js';
+import { foldRun } from '../domain/run/evolve.js';
+import { nextActions, type RunAction } from '../domain/run/next-actions.js';
+import { defaultRetryPolicy, RetryPolicy } from '../domain/run/retry.js';
+import { findStep, type RunState, runStreamId, TERMINAL_RUN } from '../domain/run/state.js';
+import { type Clock, systemClock } from './clock.js';
+import { defaultProfiles, defaultWorkers, type Profile, type WorkerConfig } from './profiles.js';
+import { loadRun, toAppend } from './run-repository.js';
+import { type ToolDefinition, ToolError, type ToolRegistry } from './tools/tool.js';
+
+export interface RunEngineOptions {
+  readonly store: EventStore;
+  readonly tools: ToolRegistry;
+  readonly workers?: readonly WorkerConfig[];
+  readonly profiles?: Readonly<Record<string, Profile>>;
+  readonly clock?: Clock;
+  /** Randomness for backoff jitter, in [0, 1). */
+  readonly random?: () => number;
+  /** How often a command is re-decided after losing an optimistic-concurrency race. Default 20. */
+  readonly maxConflictRetries?: number;
+  /** Where failures that have no caller to return to are reported. */
+  readonly onError?: (error: unknown, context: { runId: string; what: string }) => void;
+}
+
+interface RunHandle {
+  state: RunState;
+  revision: number;
+  queue: Promise<unknown>;
+  pending: number;
+  readonly calls: Map<string, AbortController>;
+  timer?: NodeJS.Timeout;
+  timerAt?: string;
+}
+
+type StartedCall = RunEventData<'ToolCallStarted'>;
+
+class TimeoutError extends Error {
+  constructor(ms: number) {
+    super(`timed out after ${ms} ms`);
+    this.name = 'TimeoutError';
+  }
+}
+
+const ENGINE_ACTOR = 'system:engine';
+
+/**
+ * Drives runs: asks the pure `nextActions` what is due, decides it, and appends every decision
+ * that needs no I/O in one atomic append (a tool result, the next steps' routing and claims, the
+ * completion), then runs the claimed tools. Work for one run is serialized through its queue;
+ * other processes are kept honest by the expected revision of every append.
+ */
+export class RunEngine {
+  private readonly store: EventStore;
+  private readonly tools: ToolRegistry;
+  private readonly workers: readonly WorkerConfig[];
+  private readonly profiles: Readonly<Record<string, Profile>>;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly maxConflictRetries: number;
+  private readonly onError: NonNullable<RunEngineOptions['onError']>;
+  private readonly runs = new Map<string, RunHandle>();
+  private readonly load = new Map<string, number>();
+  private readonly waitingForWorker = new Set<string>();
+  private readonly listeners = new Set<(runId: string, state: RunState) => void>();
+  private turn = 0;
+  private closed = false;
+
+  constructor(options: RunEngineOptions) {
+    this.store = options.store;
+    this.tools = options.tools;
+    this.workers = options.workers ?? defaultWorkers;
+    this.profiles = options.profiles ?? defaultProfiles;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.maxConflictRetries = options.maxConflictRetries ?? 20;
+    this.onError = options.onError ?? ((error, ctx) => console.error(`gatehouse engine: ${ctx.what} (run ${ctx.runId}):`, error));
+  }
+
+  /** The engine's notion of now, as an ISO instant (its Clock). */
+  now(): string {
+    return this.clock.now().toISOString();
+  }
+
+  profile(name: string): Profile | undefined {
+    return Object.hasOwn(this.profiles, name) ? this.profiles[name] : undefined;
+  }
+
+  /**
+   * Applies commands to a run and drives it as far as it goes without waiting, in one append.
+   * Returns the state after it; a refused command throws its DomainError and appends nothing.
+   */
+  execute(runId: string, commands: readonly RunCommand[], actor = ENGINE_ACTOR): Promise<RunState> {
+    if (this.closed) return Promise.reject(new Error('the engine is closed'));
+    const handle = this.runs.get(runId) ?? this.newHandle(runId);
+    handle.pending++;
+    const result = handle.queue.then(() => this.executeNow(runId, handle, commands, actor));
+    handle.queue = result.catch(() => undefined).finally(() => {
+      handle.pending--;
+      this.maybeForget(runId, handle);
+    });
+    return result;
+  }
+
+  /** Looks at a run again (after a timer, a restart, or a change made elsewhere). */
+  kick(runId: string): void {
+    this.execute(runId, []).catch((error: unknown) => this.onError(error, { runId, what: 'driving the run' }));
+  }
+
+  /** The run's state as this engine last saw it, or freshly folded from its stream. */
+  async getState(runId: string): Promise<RunState> {
+    const handle = this.runs.get(runId);
+    if (handle && handle.revision >= 0) return handle.state;
+    return (await loadRun(this.store, runId)).state;
+  }
+
+  /** Calls `listener` after every append this engine makes (for waiting in tests and the API). */
+  onChange(listener: (runId: string, state: RunState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves with the run's state once `predicate` holds (checked now and after each append). */
+  async waitFor(runId: string, predicate: (state: RunState) => boolean, timeoutMs = 10_000): Promise<RunState> {
+    return new Promise<RunState>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`run ${runId}: condition not reached within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const stop = this.onChange((id, state) => {
+        if (id === runId && predicate(state)) {
+          clearTimeout(timer);
+          stop();
+          resolve(state);
+        }
+      });
+      this.getState(runId).then(
+        (state) => {
+          if (predicate(state)) {
+            clearTimeout(timer);
+            stop();
+            resolve(state);
+          }
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          stop();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Stops timers and aborts calls in flight; the log keeps everything needed to go on later. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const handle of this.runs.values()) {
+      if (handle.timer) clearTimeout(handle.timer);
+      for (const c of handle.calls.values()) c.abort(new Error('engine shutting down'));
+    }
+    await Promise.allSettled([...this.runs.values()].map((h) => h.queue));
+  }
+
+  private newHandle(runId: string): RunHandle {
+    const handle: RunHandle = { state: undefined as unknown as RunState, revision: -2, queue: Promise.resolve(), pending: 0, calls: new Map() };
+    this.runs.set(runId, handle);
+    return handle;
+  }
+
+  private async executeNow(runId: string, handle: RunHandle, commands: readonly RunCommand[], actor: string): Promise<RunState> {
+    for (let attempt = 0; ; attempt++) {
+      if (handle.revision === -2) {
+        const loaded = await loadRun(this.store, runId);
+        handle.state = loaded.state;
+        handle.revision = loaded.revision;
+      }
+      const plan = this.plan(runId, handle.state, commands);
+      if (plan.events.length === 0) {
+        this.schedule(runId, handle);
+        return handle.state;
+      }
+      try {
+        const result = await this.store.append(runStreamId(runId), toAppend(runId, plan.events, actor), {
+          expectedRevision: handle.revision < 0 ? 'no_stream' : handle.revision,
+        });
+        handle.revision = result.nextExpectedRevision;
+        handle.state = plan.state;
+      } catch (error) {
+        if (error instanceof WrongExpectedRevisionError && attempt < this.maxConflictRetries) {
+          handle.revision = -2; // someone else appended: re-read and decide again
+          continue;
+        }
+        throw error;
+      }
+      if (TERMINAL_RUN.has(handle.state.status)) {
+        for (const c of handle.calls.values()) c.abort(new Error(`run ${handle.state.status.toLowerCase()}`));
+      }
+      for (const call of plan.calls) this.launch(runId, handle, call);
+      this.schedule(runId, handle);
+      for (const listener of this.listeners) listener(runId, handle.state);
+      return handle.state;
+    }
+  }
+
+  /** Decides the commands, then every action due now, folding as it goes. No I/O. */
+  private plan(runId: string, initial: RunState, commands: readonly RunCommand[]) {
+    let state = initial;
+    const events: RunEvent[] = [];
+    const calls: StartedCall[] = [];
+    const reserved = new Map<string, number>();
+    const apply = (command: RunCommand) => {
+      const produced = decide(command, state);
+      state = foldRun(produced, state);
+      events.push(...produced);
+      for (const e of produced) {
+        if (e.type === 'ToolCallStarted') {
+          calls.push(e.data);
+          reserved.set(e.data.worker, (reserved.get(e.data.worker) ?? 0) + 1);
+        }
+      }
+    };
+    for (const command of commands) apply(command);
+    for (let guard = 0; guard < 100_000; guard++) {
+      const now = this.clock.now().toISOString();
+      let progressed = false;
+      for (const action of nextActions(state, now)) {
+        const command = this.commandFor(runId, action, state, now, reserved);
+        if (!command) continue;
+        apply(command);
+        progressed = true;
+        if (state.status !== 'RUNNING') break;
+      }
+      if (!progressed) break;
+    }
+    return { state, events, calls };
+  }
+
+  private commandFor(runId: string, action: RunAction, state: RunState, now: string, reserved: Map<string, number>): RunCommand | undefined {
+    switch (action.kind) {
+      case 'route':
+        return this.routeCommand(runId, state, action.stepId, now);
+      case 'start': {
+        const step = findStep(state, action.stepId);
+        const tool = step && this.tools.get(step.tool);
+        if (!step || !tool || !step.worker) return undefined;
+        const worker = this.workers.find((w) => w.name === step.worker);
+        const busy = (this.load.get(step.worker) ?? 0) + (reserved.get(step.worker) ?? 0);
+        if (worker && busy >= worker.concurrency) {
+          this.waitingForWorker.add(runId);
+          return undefined;
+        }
+        return { type: 'StartToolCall', stepId: step.id, timeoutMs: tool.timeoutMs, now };
+      }
+      case 'skip':
+        return { type: 'SkipStep', stepId: action.stepId, becauseOf: action.becauseOf };
+      case 'expire_approval':
+        return { type: 'ExpireApproval', approvalId: action.approvalId, now };
+      case 'complete':
+        return { type: 'CompleteRun' };
+      case 'fail': {
+        const step = action.stepId ? findStep(state, action.stepId) : undefined;
+        return action.reason === 'deadline'
+          ? { type: 'FailRun', error: { message: `run deadline ${state.deadline} passed`, code: 'DEADLINE' }, failureMode: 'RESOURCE' }
+          : {
+              type: 'FailRun',
+              error: step?.error ?? { message: 'a step failed' },
+              failureMode: step?.failureMode,
+              failedStep: step?.id,
+            };
+      }
+      case 'wait_until':
+        return undefined;
+    }
+  }
+
+  private routeCommand(runId: string, state: RunState, stepId: string, now: string): RunCommand {
+    const step = findStep(state, stepId);
+    if (!step) throw new Error(`no step ${stepId}`);
+    const reject = (message: string, code: string): RunCommand => ({ type: 'RejectStep', stepId, error: { message, code } });
+    const tool = this.tools.get(step.tool);
+    if (!tool) return reject(`unknown tool ${step.tool}`, 'UNKNOWN_TOOL');
+    const profile = this.profile(state.profile);
+    if (!profile) return reject(`unknown profile ${state.profile}`, 'UNKNOWN_PROFILE');
+    if (!profile.allowedTools.some((p) => matchesPattern(p, tool.name))) {
+      return reject(`profile ${profile.name} does not allow tool ${tool.name}`, 'TOOL_NOT_ALLOWED');
+    }
+    const decision = route(profile.routing, this.workerViews(), { tool: tool.name, tags: tool.tags ?? [] }, this.turn++);
+    if (!decision.ok) return reject(decision.reason, 'NO_CAPABLE_WORKER');
+    const { ok: _ok, ...routing } = decision;
+    return {
+      type: 'RouteStep',
+      stepId,
+      routing,
+      approval: tool.approval ? this.approvalRequest(runId, state, step.id, tool, now) : undefined,
+    };
+  }
+
+  /** The minimal gate from a tool's own declaration; the approval policy issue widens this. */
+  private approvalRequest(runId: string, state: RunState, stepId: string, tool: ToolDefinition, now: string) {
+    const gate = tool.approval as NonNullable<ToolDefinition['approval']>;
+    const step = findStep(state, stepId);
+    const required = gate.requiredApprovals ?? 1;
+    return {
+      approvalId: `${runId}/${stepId}/${state.version}`,
+      risk: { level: 'medium' as const, score: 50, factors: [`tool ${tool.name} requires approval`] },
+      confidence: { score: 0, adjustments: [] },
+      reviewLevel: required > 1 ? ('FULL' as const) : ('QUICK' as const),
+      requiredApprovals: required,
+      eligibleRoles: [...gate.eligibleRoles],
+      justificationRequired: gate.justificationRequired ?? false,
+      requester: state.requestedBy ?? { id: 'unknown', role: 'unknown' },
+      expiresAt: new Date(Date.parse(now) + (gate.timeoutMs ?? 60 * 60_000)).toISOString(),
+      onTimeout: gate.onTimeout ?? 'deny',
+      priority: 'normal' as const,
+      input: step?.input ?? {},
+    };
+  }
+
+  private workerViews(): WorkerView[] {
+    return this.workers.map((w) => ({ name: w.name, tools: w.tools, tags: w.tags, concurrency: w.concurrency, inFlight: this.load.get(w.name) ?? 0 }));
+  }
+
+  private launch(runId: string, handle: RunHandle, call: StartedCall): void {
+    const tool = this.tools.get(call.tool);
+    const controller = new AbortController();
+    handle.calls.set(call.stepId, controller);
+    this.load.set(call.worker, (this.load.get(call.worker) ?? 0) + 1);
+    void this.invoke(runId, call, tool, controller).then(async (outcome) => {
+      if (handle.calls.get(call.stepId) === controller) handle.calls.delete(call.stepId);
+      this.load.set(call.worker, (this.load.get(call.worker) ?? 1) - 1);
+      this.wakeWorkerWaiters();
+      if (this.closed) return;
+      const retry = RetryPolicy.parse({ ...defaultRetryPolicy, ...tool?.retry });
+      await this.execute(runId, [
+        { type: 'RecordToolResult', stepId: call.stepId, attempt: call.attempt, outcome, retry, now: this.clock.now().toISOString(), random: this.random() },
+      ]).catch((error: unknown) => {
+        // A result the log no longer wants (run resumed elsewhere, attempt superseded) is dropped.
+        if (!(error instanceof DomainError)) this.onError(error, { runId, what: `recording ${call.stepId}#${call.attempt}` });
+      });
+    });
+  }
+
+  /** Runs a tool with its timeout; never throws: every way it ends is an outcome. */
+  private async invoke(runId: string, call: StartedCall, tool: ToolDefinition | undefined, controller: AbortController): Promise<ToolOutcome> {
+    const started = performance.now();
+    const elapsed = () => Math.round((performance.now() - started) * 1000) / 1000;
+    if (!tool) return { ok: false, error: { message: `unknown tool ${call.tool}`, code: 'UNKNOWN_TOOL' }, failureMode: 'POLICY', durationMs: 0 };
+    const input = tool.input.safeParse(call.input);
+    if (!input.success) {
+      return { ok: false, error: { message: `input does not fit ${tool.name}: ${input.error.issues[0]?.message ?? ''}`, code: 'BAD_INPUT' }, failureMode: 'USER', durationMs: 0 };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new TimeoutError(call.timeoutMs);
+        controller.abort(error);
+        reject(error);
+      }, call.timeoutMs);
+    });
+    try {
+      const context = { signal: controller.signal, idempotencyKey: call.idempotencyKey, runId, stepId: call.stepId, attempt: call.attempt };
+      const raw = await Promise.race([Promise.resolve().then(() => tool.handler(input.data, context)), timedOut]);
+      if (tool.output) {
+        const output = tool.output.safeParse(raw);
+        if (!output.success) {
+          return { ok: false, error: { message: `output does not fit ${tool.name}: ${output.error.issues[0]?.message ?? ''}`, code: 'BAD_OUTPUT' }, failureMode: 'AGENT', durationMs: elapsed() };
+        }
+        return { ok: true, output: output.data, durationMs: elapsed() };
+      }
+      return { ok: true, output: raw === undefined ? null : raw, durationMs: elapsed() };
+    } catch (error) {
+      if (error instanceof TimeoutError) return { ok: false, error: { message: error.message, code: 'TIMEOUT' }, failureMode: 'RESOURCE', durationMs: elapsed() };
+      if (controller.signal.aborted) {
+        return { ok: false, error: { message: `aborted: ${String((controller.signal.reason as Error)?.message ?? controller.signal.reason)}`, code: 'ABORTED' }, failureMode: 'SYSTEM', durationMs: elapsed() };
+      }
+      if (error instanceof ToolError) {
+        return { ok: false, error: { message: error.message.slice(0, 10_000), code: error.code }, failureMode: error.failureMode, durationMs: elapsed() };
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      return { ok: false, error: { message: message.slice(0, 10_000) }, failureMode: 'AGENT', durationMs: elapsed() };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private wakeWorkerWaiters(): void {
+    if (this.waitingForWorker.size === 0) return;
+    const waiting = [...this.waitingForWorker];
+    this.waitingForWorker.clear();
+    for (const runId of waiting) this.kick(runId);
+  }
+
+  /** Arms one timer per run for the earliest instant something becomes due. */
+  private schedule(runId: string, handle: RunHandle): void {
+    const wait = nextActions(handle.state, this.clock.now().toISOString()).find((a) => a.kind === 'wait_until');
+    const at = wait?.kind === 'wait_until' ? wait.at : undefined;
+    if (at === handle.timerAt) return;
+    if (handle.timer) clearTimeout(handle.timer);
+    handle.timer = undefined;
+    handle.timerAt = at;
+    if (!at || this.closed) return;
+    const delay = Math.max(0, Date.parse(at) - this.clock.now().getTime());
+    handle.timer = setTimeout(() => {
+      handle.timer = undefined;
+      handle.timerAt = undefined;
+      this.kick(runId);
+    }, Math.min(delay, 2_147_483_647));
+  }
+
+  /** Drops an idle run from memory once it is finished: its state lives in the log. */
+  private maybeForget(runId: string, handle: RunHandle): void {
+    if (handle.pending === 0 && handle.calls.size === 0 && handle.revision >= 0 && TERMINAL_RUN.has(handle.state.status)) {
+      if (handle.timer) clearTimeout(handle.timer);
+      if (this.runs.get(runId) === handle) this.runs.delete(runId);
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import type { RunEvent } from '../domain/events/index.js';
+import type { EventStore, EventToAppend } from '../domain/ports/event-store.js';
+import { foldRun } from '../domain/run/evolve.js';
+import { initialRunState, type RunState, runStreamId } from '../domain/run/state.js';
+
+/** A run's state and the stream revision it was folded up to (-1: no stream yet). */
+export interface LoadedRun {
+  readonly state: RunState;
+  readonly revision: number;
+}
+
+/** Reads a run's stream and folds it: the only way a run's state comes to be. */
+export async function loadRun(store: EventStore, runId: string): Promise<LoadedRun> {
+  const recorded = await store.readStream(runStreamId(runId));
+  const state = foldRun(
+    recorded.map((e) => ({ type: e.type, data: e.data }) as RunEvent),
+    initialRunState(),
+  );
+  return { state, revision: recorded.length - 1 };
+}
+
+/** Events to append, with the metadata every run event carries. */
+export function toAppend(runId: string, events: readonly RunEvent[], actor: string, causationId?: string): EventToAppend[] {
+  return events.map((e) => ({
+    type: e.type,
+    data: e.data,
+    metadata: causationId ? { correlationId: runId, causationId, actor } : { correlationId: runId, actor },
+  }));
+}

@@ -1,0 +1,92 @@
+import type { z } from 'zod';
+import type { FailureMode } from '../../domain/events/common.js';
+import type { RetryPolicy } from '../../domain/run/retry.js';
+
+/** What a tool does, for risk rules: e.g. `{ category: 'deploy', operation: 'release', environment: 'production' }`. */
+export interface ToolAction {
+  readonly category: string;
+  readonly operation: string;
+  /** A fixed environment, or one read from the input. */
+  readonly environment?: string | ((input: Record<string, unknown>) => string | undefined);
+}
+
+/** What a tool's handler receives besides its input. */
+export interface ToolContext {
+  /** Aborted on timeout and on cancellation of the run. */
+  readonly signal: AbortSignal;
+  /** `runId:stepId:attempt`: the same key means the same call; use it to deduplicate side effects. */
+  readonly idempotencyKey: string;
+  readonly runId: string;
+  readonly stepId: string;
+  readonly attempt: number;
+}
+
+/** The minimal gate of a tool: who may approve and how many must (richer rules come from config). */
+export interface ToolApproval {
+  readonly eligibleRoles: readonly string[];
+  readonly requiredApprovals?: number;
+  readonly timeoutMs?: number;
+  readonly justificationRequired?: boolean;
+  readonly onTimeout?: 'approve' | 'deny';
+}
+
+export interface ToolDefinition<I extends z.ZodType = z.ZodType, O = unknown> {
+  readonly name: string;
+  readonly description: string;
+  readonly input: I;
+  readonly output?: z.ZodType<O>;
+  /** The budget domain its calls count against. */
+  readonly domain: string;
+  readonly action: ToolAction;
+  /** Safe to run twice with the same idempotency key (recovery retries it after a crash). */
+  readonly idempotent: boolean;
+  readonly timeoutMs: number;
+  readonly retry?: Partial<RetryPolicy>;
+  /** Worker tags the tool needs. */
+  readonly tags?: readonly string[];
+  readonly approval?: ToolApproval;
+  readonly handler: (input: z.output<I>, context: ToolContext) => Promise<O> | O;
+}
+
+/** Declares a tool; the definition is checked once, here, not at every call. */
+export function defineTool<I extends z.ZodType, O>(definition: ToolDefinition<I, O>): ToolDefinition<I, O> {
+  if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(definition.name)) throw new Error(`tool name "${definition.name}" is not valid`);
+  if (!Number.isInteger(definition.timeoutMs) || definition.timeoutMs <= 0) {
+    throw new Error(`tool ${definition.name}: timeoutMs must be a positive whole number`);
+  }
+  return definition;
+}
+
+/** A failure a tool reports on purpose, with how it should be treated. */
+export class ToolError extends Error {
+  constructor(
+    readonly failureMode: FailureMode,
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'ToolError';
+  }
+}
+
+/** The tools a Gatehouse instance knows. */
+export class ToolRegistry {
+  private readonly tools = new Map<string, ToolDefinition>();
+
+  constructor(tools: readonly ToolDefinition[] = []) {
+    for (const t of tools) this.register(t);
+  }
+
+  register(tool: ToolDefinition): void {
+    if (this.tools.has(tool.name)) throw new Error(`tool ${tool.name} is registered twice`);
+    this.tools.set(tool.name, tool as ToolDefinition);
+  }
+
+  get(name: string): ToolDefinition | undefined {
+    return this.tools.get(name);
+  }
+
+  list(): ToolDefinition[] {
+    return [...this.tools.values()];
+  }
+}

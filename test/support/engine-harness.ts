@@ -1,0 +1,48 @@
+import { join } from 'node:path';
+import { createSqliteEventStore } from '../../src/adapters/eventstore/sqlite/sqlite-event-store.js';
+import type { EventStore } from '../../src/domain/ports/event-store.js';
+import type { RunState } from '../../src/domain/run/state.js';
+import { Orchestrator } from '../../src/orchestrator/api.js';
+import { RunEngine, type RunEngineOptions } from '../../src/orchestrator/engine.js';
+import type { Playbook } from '../../src/orchestrator/profiles.js';
+import { type ToolDefinition, ToolRegistry } from '../../src/orchestrator/tools/tool.js';
+import { tempDir } from './temp.js';
+
+export const alice = { id: 'alice', role: 'developer' };
+export const bob = { id: 'bob', role: 'tech_lead' };
+export const carol = { id: 'carol', role: 'devops_engineer' };
+
+/** An engine and its API on a real SQLite file in a temporary folder. */
+export async function engineHarness(
+  tools: ToolDefinition[],
+  options: Partial<Omit<RunEngineOptions, 'store' | 'tools'>> & { playbooks?: Playbook[] } = {},
+) {
+  const tmp = tempDir();
+  const store: EventStore = createSqliteEventStore({ path: join(tmp.dir, 'events.sqlite') });
+  const registry = new ToolRegistry(tools);
+  const errors: unknown[] = [];
+  const engine = new RunEngine({ store, tools: registry, random: () => 0.5, onError: (e) => errors.push(e), ...options });
+  const api = new Orchestrator({ engine, tools: registry, playbooks: options.playbooks });
+  return {
+    store,
+    engine,
+    api,
+    errors,
+    /** The run's stream as `Type` or `Type(stepId)` strings: the exact sequence tests assert. */
+    async trace(runId: string): Promise<string[]> {
+      return (await store.readStream(`run-${runId}`)).map((e) => {
+        const stepId = (e.data as { stepId?: string }).stepId;
+        return stepId ? `${e.type}(${stepId})` : e.type;
+      });
+    },
+    settled: (runId: string, timeoutMs = 10_000): Promise<RunState> =>
+      engine.waitFor(runId, (s) => ['SUCCEEDED', 'PARTIAL', 'FAILED', 'CANCELLED'].includes(s.status), timeoutMs),
+    async close() {
+      await engine.close();
+      await store.close();
+      tmp.remove();
+    },
+  };
+}
+
+export type EngineHarness = Awaited<ReturnType<typeof engineHarness>>;
