@@ -4,6 +4,7 @@
  */
 const areas: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   store: () => import('./store.js'),
+  engine: () => import('./engine.js'),
 };
 
 const requested = process.argv.slice(2);

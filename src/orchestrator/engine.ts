@@ -8,7 +8,7 @@ import { decide } from '../domain/run/decide.js';
 import { foldRun } from '../domain/run/evolve.js';
 import { nextActions, type RunAction } from '../domain/run/next-actions.js';
 import { defaultRetryPolicy, RetryPolicy } from '../domain/run/retry.js';
-import { findStep, type RunState, runStreamId, TERMINAL_RUN } from '../domain/run/state.js';
+import { findStep, initialRunState, type RunState, runStreamId, TERMINAL_RUN } from '../domain/run/state.js';
 import { type Clock, systemClock } from './clock.js';
 import { defaultProfiles, defaultWorkers, type Profile, type WorkerConfig } from './profiles.js';
 import { loadRun, toAppend } from './run-repository.js';
@@ -68,6 +68,7 @@ export class RunEngine {
   private readonly load = new Map<string, number>();
   private readonly waitingForWorker = new Set<string>();
   private readonly listeners = new Set<(runId: string, state: RunState) => void>();
+  private readonly retryPolicies = new Map<string, RetryPolicy>();
   private turn = 0;
   private closed = false;
 
@@ -174,14 +175,19 @@ export class RunEngine {
 
   private async executeNow(runId: string, handle: RunHandle, commands: readonly RunCommand[], actor: string): Promise<RunState> {
     for (let attempt = 0; ; attempt++) {
-      if (handle.revision === -2) {
+      if (handle.revision === -2 && attempt === 0 && commands[0]?.type === 'StartRun') {
+        // A new run: skip the read; if the stream exists after all, the append's no_stream
+        // expectation fails and the retry below reads it and refuses the start.
+        handle.state = initialRunState();
+        handle.revision = -1;
+      } else if (handle.revision === -2) {
         const loaded = await loadRun(this.store, runId);
         handle.state = loaded.state;
         handle.revision = loaded.revision;
       }
       const plan = this.plan(runId, handle.state, commands);
       if (plan.events.length === 0) {
-        this.schedule(runId, handle);
+        this.schedule(runId, handle, plan.wakeAt);
         return handle.state;
       }
       try {
@@ -201,7 +207,7 @@ export class RunEngine {
         for (const c of handle.calls.values()) c.abort(new Error(`run ${handle.state.status.toLowerCase()}`));
       }
       for (const call of plan.calls) this.launch(runId, handle, call);
-      this.schedule(runId, handle);
+      this.schedule(runId, handle, plan.wakeAt);
       for (const listener of this.listeners) listener(runId, handle.state);
       return handle.state;
     }
@@ -225,10 +231,13 @@ export class RunEngine {
       }
     };
     for (const command of commands) apply(command);
+    let wakeAt: string | undefined;
     for (let guard = 0; guard < 100_000; guard++) {
       const now = this.clock.now().toISOString();
       let progressed = false;
+      wakeAt = undefined;
       for (const action of nextActions(state, now)) {
+        if (action.kind === 'wait_until') wakeAt = action.at;
         const command = this.commandFor(runId, action, state, now, reserved);
         if (!command) continue;
         apply(command);
@@ -237,7 +246,7 @@ export class RunEngine {
       }
       if (!progressed) break;
     }
-    return { state, events, calls };
+    return { state, events, calls, wakeAt: state.status === 'RUNNING' ? wakeAt : undefined };
   }
 
   private commandFor(runId: string, action: RunAction, state: RunState, now: string, reserved: Map<string, number>): RunCommand | undefined {
@@ -335,7 +344,7 @@ export class RunEngine {
       this.load.set(call.worker, (this.load.get(call.worker) ?? 1) - 1);
       this.wakeWorkerWaiters();
       if (this.closed) return;
-      const retry = RetryPolicy.parse({ ...defaultRetryPolicy, ...tool?.retry });
+      const retry = this.retryPolicy(tool);
       await this.execute(runId, [
         { type: 'RecordToolResult', stepId: call.stepId, attempt: call.attempt, outcome, retry, now: this.clock.now().toISOString(), random: this.random() },
       ]).catch((error: unknown) => {
@@ -343,6 +352,17 @@ export class RunEngine {
         if (!(error instanceof DomainError)) this.onError(error, { runId, what: `recording ${call.stepId}#${call.attempt}` });
       });
     });
+  }
+
+  /** A tool's retry policy over the defaults, parsed once per tool. */
+  private retryPolicy(tool: ToolDefinition | undefined): RetryPolicy {
+    const name = tool?.name ?? '';
+    let policy = this.retryPolicies.get(name);
+    if (!policy) {
+      policy = RetryPolicy.parse({ ...defaultRetryPolicy, ...tool?.retry });
+      this.retryPolicies.set(name, policy);
+    }
+    return policy;
   }
 
   /** Runs a tool with its timeout; never throws: every way it ends is an outcome. */
@@ -395,10 +415,8 @@ export class RunEngine {
     for (const runId of waiting) this.kick(runId);
   }
 
-  /** Arms one timer per run for the earliest instant something becomes due. */
-  private schedule(runId: string, handle: RunHandle): void {
-    const wait = nextActions(handle.state, this.clock.now().toISOString()).find((a) => a.kind === 'wait_until');
-    const at = wait?.kind === 'wait_until' ? wait.at : undefined;
+  /** Arms one timer per run for the earliest instant something becomes due (from nextActions). */
+  private schedule(runId: string, handle: RunHandle, at: string | undefined): void {
     if (at === handle.timerAt) return;
     if (handle.timer) clearTimeout(handle.timer);
     handle.timer = undefined;

@@ -5,6 +5,7 @@ import {
   type AppendResult,
   type EventStore,
   type EventToAppend,
+  type ExpectedRevision,
   type Position,
   type ReadAllOptions,
   type ReadStreamOptions,
@@ -42,6 +43,17 @@ export interface SqliteEventStoreOptions extends CodecOptions {
 export interface SqliteEventStore extends EventStore {
   /** The settings in force on this connection: what the durability promise rests on. */
   settings(): { path: string; journalMode: string; synchronous: 'NORMAL' | 'FULL' | 'OTHER' };
+}
+
+/** An append waiting for the next group commit. */
+interface PendingAppend {
+  readonly streamId: string;
+  readonly events: PreparedEvent[];
+  readonly expected: ExpectedRevision;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+  result?: AppendResult;
+  error?: unknown;
 }
 
 /** A row as an array (`.raw()` statements): no object per row on the hot read path. */
@@ -90,7 +102,8 @@ class SqliteFileEventStore implements SqliteEventStore {
     dataVersion: Database.Statement<[], number>;
   };
   private readonly allQueries = new Map<string, Database.Statement<unknown[], EventRow>>();
-  private readonly appendTx: (streamId: string, events: PreparedEvent[], expected: AppendOptions['expectedRevision']) => AppendResult;
+  private readonly groupTx: (batch: readonly PendingAppend[]) => void;
+  private queued: PendingAppend[] = [];
   private readonly scanTx: (after: number, filter: AllFilter | undefined) => Page<number>;
 
   constructor(options: SqliteEventStoreOptions) {
@@ -131,23 +144,35 @@ class SqliteFileEventStore implements SqliteEventStore {
     this.dataVersion = this.stmt.dataVersion.get() as number;
     this.changes = new ChangeSignal((waiters) => this.setPolling(waiters > 0));
 
-    const appendTx = this.db.transaction(
-      (streamId: string, events: PreparedEvent[], expected: AppendOptions['expectedRevision']): AppendResult => {
-        const last = this.stmt.lastRevision.get(streamId);
-        checkExpectedRevision(streamId, expected ?? 'any', last === undefined ? 'no_stream' : last);
-        let revision = last ?? -1;
-        let position = 0;
-        const recordedAt = this.now().getTime();
-        for (const e of events) {
-          revision++;
-          const info = this.stmt.insert.run(streamId, revision, e.id, e.type, e.dataJson, e.metadataJson, recordedAt);
-          position = Number(info.lastInsertRowid);
+    /** Writes one append's rows after `last`, inside the group's transaction. */
+    const writeRows = (streamId: string, events: PreparedEvent[], last: number): AppendResult => {
+      let revision = last;
+      let position = 0;
+      const recordedAt = this.now().getTime();
+      for (const e of events) {
+        revision++;
+        const info = this.stmt.insert.run(streamId, revision, e.id, e.type, e.dataJson, e.metadataJson, recordedAt);
+        position = Number(info.lastInsertRowid);
+      }
+      return { nextExpectedRevision: revision, position: formatSequencePosition(position) };
+    };
+    // Group commit: appends that arrive in the same event-loop turn share one transaction. A
+    // revision conflict refuses its own append before it writes a row, so no savepoint is needed;
+    // any other SQLite error aborts the whole group, and every append in it is rejected.
+    // IMMEDIATE takes the write lock before any revision is read: no lock upgrade, no deadlock.
+    const groupTx = this.db.transaction((batch: readonly PendingAppend[]) => {
+      for (const item of batch) {
+        const last = this.stmt.lastRevision.get(item.streamId);
+        try {
+          checkExpectedRevision(item.streamId, item.expected, last === undefined ? 'no_stream' : last);
+        } catch (error) {
+          item.error = error;
+          continue;
         }
-        return { nextExpectedRevision: revision, position: formatSequencePosition(position) };
-      },
-    );
-    // IMMEDIATE takes the write lock before reading the revision: no lock upgrade, no deadlock.
-    this.appendTx = (streamId, events, expected) => appendTx.immediate(streamId, events, expected);
+        item.result = writeRows(item.streamId, item.events, last ?? -1);
+      }
+    });
+    this.groupTx = (batch) => groupTx.immediate(batch);
     // One read transaction: the page and the head come from the same snapshot.
     this.scanTx = this.db.transaction((after: number, filter: AllFilter | undefined): Page<number> => {
       const rows = this.allQuery('forwards', filter).all(...filterArgs(filter), after, pageSize);
@@ -157,13 +182,37 @@ class SqliteFileEventStore implements SqliteEventStore {
     });
   }
 
-  async append(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
-    this.assertOpen();
-    const expected = options.expectedRevision ?? 'any';
-    const prepared = this.codec.prepareAppend(streamId, events, expected);
-    const result = this.appendTx(streamId, prepared, expected);
-    this.changes.bump();
-    return result;
+  append(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
+    try {
+      this.assertOpen();
+      const expected = options.expectedRevision ?? 'any';
+      const prepared = this.codec.prepareAppend(streamId, events, expected);
+      return new Promise<AppendResult>((resolve, reject) => {
+        if (this.queued.length === 0) setImmediate(() => this.flush());
+        this.queued.push({ streamId, events: prepared, expected, resolve, reject });
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Commits every queued append in one transaction and settles each caller's promise. */
+  private flush(): void {
+    const batch = this.queued;
+    this.queued = [];
+    if (batch.length === 0) return;
+    try {
+      if (this.closed) throw new StoreClosedError();
+      this.groupTx(batch);
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    if (batch.some((item) => item.result)) this.changes.bump();
+    for (const item of batch) {
+      if (item.result) item.resolve(item.result);
+      else item.reject(item.error);
+    }
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -258,6 +307,7 @@ class SqliteFileEventStore implements SqliteEventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flush(); // what callers were promised before close is committed, not dropped
     this.closed = true;
     this.setPolling(false);
     await Promise.all([...this.subscriptions].map((s) => s.close()));
