@@ -415,3 +415,41 @@ describe('the run engine on SQLite', () => {
     await expect(h.api.startRun({ goal: 'x', profile: 'technical', playbook: { name: 'greet', params: {} } }, alice)).rejects.toThrow(/needs parameter/);
   });
 });
+
+describe('two engines on one SQLite file', () => {
+  it('racing approvals on one run: exactly the quorum is recorded and the tool runs once', async () => {
+    const { createSqliteEventStore } = await import('../../src/adapters/eventstore/sqlite/sqlite-event-store.js');
+    const { RunEngine } = await import('../../src/orchestrator/engine.js');
+    const { Orchestrator } = await import('../../src/orchestrator/api.js');
+    const { ToolRegistry } = await import('../../src/orchestrator/tools/tool.js');
+    const executed: string[] = [];
+    const guarded = defineTool({
+      name: 'guarded', description: 'x', input: Any, domain: 'ops', action: { category: 'db', operation: 'delete' },
+      idempotent: false, timeoutMs: 1_000, approval: { eligibleRoles: ['devops_engineer'], requiredApprovals: 2 },
+      handler: (_i, ctx) => { executed.push(ctx.idempotencyKey); return 'done'; },
+    });
+    h = await engineHarness([guarded]);
+    const second = createSqliteEventStore({ path: h.store.settings().path });
+    const tools = new ToolRegistry([guarded]);
+    const engine2 = new RunEngine({ store: second, tools, onError: (e) => h.errors.push(e) });
+    const api2 = new Orchestrator({ engine: engine2, tools });
+    try {
+      const s = await h.api.startRun({ runId: 'race', goal: 'x', profile: 'technical', steps: [step('g', 'guarded')] }, alice);
+      const approvalId = s.steps[0]?.gate?.approvalId as string;
+      const voters = Array.from({ length: 10 }, (_, i) => ({ id: `ops${i}`, role: 'devops_engineer' }));
+      const results = await Promise.allSettled(voters.map((v, i) => (i % 2 ? api2 : h.api).grantApproval({ approvalId }, v)));
+      const ok = results.filter((r) => r.status === 'fulfilled');
+      expect(ok).toHaveLength(2);
+      for (const r of results.filter((x) => x.status === 'rejected')) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(IllegalStateError);
+      const done = await h.engine.waitFor('race', (st) => st.status === 'SUCCEEDED').catch(() => engine2.waitFor('race', (st) => st.status === 'SUCCEEDED'));
+      expect(done.status).toBe('SUCCEEDED');
+      const trace = await h.trace('race');
+      expect(trace.filter((t) => t.startsWith('ApprovalGranted'))).toHaveLength(2);
+      expect(trace.filter((t) => t.startsWith('ToolCallStarted'))).toHaveLength(1);
+      expect(executed).toEqual(['race:g:1']);
+    } finally {
+      await engine2.close();
+      await second.close();
+    }
+  });
+});

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { createSqliteEventStore } from '../../src/adapters/eventstore/sqlite/sqlite-event-store.js';
-import type { EventStore } from '../../src/domain/ports/event-store.js';
+import { createSqliteEventStore, type SqliteEventStore } from '../../src/adapters/eventstore/sqlite/sqlite-event-store.js';
 import type { RunState } from '../../src/domain/run/state.js';
 import { Orchestrator } from '../../src/orchestrator/api.js';
 import { RunEngine, type RunEngineOptions } from '../../src/orchestrator/engine.js';
@@ -18,7 +17,7 @@ export async function engineHarness(
   options: Partial<Omit<RunEngineOptions, 'store' | 'tools'>> & { playbooks?: Playbook[] } = {},
 ) {
   const tmp = tempDir();
-  const store: EventStore = createSqliteEventStore({ path: join(tmp.dir, 'events.sqlite') });
+  const store: SqliteEventStore = createSqliteEventStore({ path: join(tmp.dir, 'events.sqlite') });
   const registry = new ToolRegistry(tools);
   const errors: unknown[] = [];
   const engine = new RunEngine({ store, tools: registry, random: () => 0.5, onError: (e) => errors.push(e), ...options });

@@ -199,7 +199,7 @@ function recordToolResult(command: RecordToolResult, state: RunState): RunEvent[
         error: outcome.error,
         failureMode: outcome.failureMode,
         retryable,
-        retryAt,
+        ...(retryAt ? { retryAt } : {}),
         durationMs: outcome.durationMs,
       },
     },
