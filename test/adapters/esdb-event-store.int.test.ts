@@ -24,3 +24,60 @@ describeEventStoreContract('EventStoreDB over the gRPC double', async (options) 
     },
   };
 });
+
+describe('EventStoreDB adapter: what the contract does not see', () => {
+  let double: EsdbDouble;
+  let store: EventStore;
+  beforeAll(async () => {
+    double = await startEsdbDouble();
+    store = createEsdbEventStore({ connectionString: double.connectionString });
+  });
+  afterAll(async () => {
+    await store.close();
+    double.close();
+  });
+
+  it('cursors carry commit and prepare: the events of one append share a commit position', async () => {
+    await store.append('run-pos', [runStarted('pos'), stepSucceeded(1, 'pos'), stepSucceeded(2, 'pos')]);
+    const events = await store.readStream('run-pos');
+    const cursors = events.map((e) => e.position);
+    expect(cursors.every((c) => /^\d+:\d+$/.test(c))).toBe(true);
+    expect(new Set(cursors.map((c) => c.split(':')[0])).size).toBe(1);
+    expect(new Set(cursors).size).toBe(3);
+    // Paging with the middle cursor must neither repeat nor skip its batch neighbours.
+    const after = await store.readAll({ after: cursors[1], filter: { streamPrefix: ['run-pos'] } });
+    expect(after.map((e) => e.revision)).toEqual([2]);
+    const before = await store.readAll({ after: cursors[1], direction: 'backwards', filter: { streamPrefix: ['run-pos'] } });
+    expect(before.map((e) => e.revision)).toEqual([0]);
+    expect(store.comparePositions(cursors[0] as string, cursors[1] as string)).toBeLessThan(0);
+    expect(store.comparePositions(cursors[2] as string, cursors[2] as string)).toBe(0);
+    expect(() => store.comparePositions('7', cursors[0] as string)).toThrow(/invalid cursor/);
+  });
+
+  it('never hands out what the server wrote itself: seeded system events, $> links, $metadata', async () => {
+    await store.append('run-sys', [runStarted('sys')]);
+    const raw = double.log.all;
+    expect(raw.filter((r) => r.streamId.startsWith('$') || r.type.startsWith('$')).length).toBeGreaterThan(5);
+    const all = await store.readAll();
+    expect(all.some((e) => e.streamId.startsWith('$') || e.type.startsWith('$'))).toBe(false);
+    // The newest record in $all is the $> link of run-sys; the head is the user event before it.
+    expect(raw[raw.length - 1]?.type).toBe('$>');
+    expect(await store.headPosition()).toBe(all[all.length - 1]?.position);
+    const sub = store.subscribeToAll({ filter: { eventTypes: ['RunStarted'] } });
+    const seen = await take(sub, 2);
+    expect(seen.map((e) => e.streamId)).toEqual(['run-pos', 'run-sys']);
+    await sub.close();
+  });
+
+  it('close() cancels the gRPC call: the double stops following', async () => {
+    // Only the category-link writer follows the log once earlier subscriptions are gone.
+    await expect.poll(() => double.log.followerCount()).toBe(1);
+    const sub = store.subscribeToAll();
+    await take(sub, 1);
+    expect(double.log.followerCount()).toBe(2);
+    const waiting = sub.next();
+    await sub.close();
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    await expect.poll(() => double.log.followerCount()).toBe(1);
+  });
+});

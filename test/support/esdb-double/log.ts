@@ -174,6 +174,11 @@ export class EventLog {
     return () => this.listeners.delete(listener);
   }
 
+  /** How many followers (live subscriptions, the category-link writer) wait on writes. */
+  followerCount(): number {
+    return this.listeners.size;
+  }
+
   private currentRevision(streamId: string): CurrentRevision {
     const records = this.streams.get(streamId)?.records;
     const last = records?.[records.length - 1];
