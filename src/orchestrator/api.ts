@@ -6,6 +6,7 @@ import { formatIssues } from '../domain/events/index.js';
 import { PlannedStep } from '../domain/events/run-events.js';
 import type { RunCommand } from '../domain/run/commands.js';
 import type { RunState } from '../domain/run/state.js';
+import { literalSecretPaths } from '../domain/secrets.js';
 import type { RunEngine } from './engine.js';
 import { expandPlaybook, type Playbook } from './profiles.js';
 import type { ToolRegistry } from './tools/tool.js';
@@ -65,6 +66,7 @@ export class Orchestrator {
       if (!playbook) throw new ValidationError(`unknown playbook "${input.playbook.name}"`);
       steps = expandPlaybook(playbook, input.playbook.params);
     }
+    for (const step of steps ?? []) this.refuseLiteralSecrets(step.input, `step ${step.id} input`);
     const command: RunCommand = {
       type: 'StartRun',
       runId,
@@ -92,7 +94,10 @@ export class Orchestrator {
 
   async grantApproval(input: { approvalId: string; justification?: string; editedInput?: Record<string, unknown> }, by: Principal): Promise<RunState> {
     const runId = runIdOfApproval(input.approvalId);
-    if (input.editedInput !== undefined) await this.checkEditedInput(runId, input.approvalId, input.editedInput);
+    if (input.editedInput !== undefined) {
+      this.refuseLiteralSecrets(input.editedInput, 'edited input');
+      await this.checkEditedInput(runId, input.approvalId, input.editedInput);
+    }
     return this.engine.execute(
       runId,
       [{ type: 'GrantApproval', approvalId: input.approvalId, approver: by, justification: input.justification, editedInput: input.editedInput, now: this.now() }],
@@ -123,6 +128,14 @@ export class Orchestrator {
     const state = await this.engine.getState(runId);
     if (state.status === 'NONE') throw new NotFoundError(`no run ${runId}`, { runId });
     return state;
+  }
+
+  /** A secret written into an input would be redacted from the log and lost to the tool: refuse it. */
+  private refuseLiteralSecrets(input: unknown, where: string): void {
+    const paths = literalSecretPaths(input, this.engine.sensitiveKeys());
+    if (paths.length > 0) {
+      throw new ValidationError(`${where}: ${paths.join(', ')} must be passed as a secret reference, e.g. { "$secret": "NAME" }, never as a value`, { paths });
+    }
   }
 
   private async checkEditedInput(runId: string, approvalId: string, edited: Record<string, unknown>): Promise<void> {

@@ -1,18 +1,24 @@
-import { performance } from 'node:perf_hooks';
+import { createEnvSecrets } from '../adapters/secrets/env-secrets.js';
+import { createMemoryRunIndex } from '../adapters/runindex/memory-run-index.js';
 import { DomainError } from '../domain/errors.js';
 import type { RunEvent, RunEventData } from '../domain/events/index.js';
 import { type EventStore, WrongExpectedRevisionError } from '../domain/ports/event-store.js';
+import type { RunIndexStore } from '../domain/ports/run-index.js';
+import type { SecretProvider } from '../domain/ports/secrets.js';
 import { route, matchesPattern, type WorkerView } from '../domain/routing/route.js';
 import type { RunCommand, ToolOutcome } from '../domain/run/commands.js';
 import { decide } from '../domain/run/decide.js';
 import { foldRun } from '../domain/run/evolve.js';
-import { nextActions, type RunAction } from '../domain/run/next-actions.js';
+import { INTERRUPT_GRACE_MS, nextActions, type RunAction } from '../domain/run/next-actions.js';
 import { defaultRetryPolicy, RetryPolicy } from '../domain/run/retry.js';
 import { findStep, initialRunState, type RunState, runStreamId, TERMINAL_RUN } from '../domain/run/state.js';
 import { type Clock, systemClock } from './clock.js';
 import { defaultProfiles, defaultWorkers, type Profile, type WorkerConfig } from './profiles.js';
+import { redact, SensitiveKeys } from '../domain/secrets.js';
+import { RunFollower } from './run-follower.js';
 import { loadRun, toAppend } from './run-repository.js';
-import { type ToolDefinition, ToolError, type ToolRegistry } from './tools/tool.js';
+import { AbandonCall, ToolInvoker } from './tool-invoker.js';
+import type { ToolDefinition, ToolRegistry } from './tools/tool.js';
 
 export interface RunEngineOptions {
   readonly store: EventStore;
@@ -26,6 +32,19 @@ export interface RunEngineOptions {
   readonly maxConflictRetries?: number;
   /** Where failures that have no caller to return to are reported. */
   readonly onError?: (error: unknown, context: { runId: string; what: string }) => void;
+  /** Where `{ "$secret": "NAME" }` references are resolved; default: `GATEHOUSE_SECRET_<NAME>` variables. */
+  readonly secrets?: SecretProvider;
+  /** Key patterns redacted before anything is appended, besides the defaults (substrings or `/regex/`). */
+  readonly sensitiveKeys?: readonly string[];
+  /** Where the index of unfinished runs is kept between starts; default: in memory. */
+  readonly runIndex?: RunIndexStore;
+  /**
+   * false: an API-only engine that decides and appends the commands it is given but never
+   * executes tools nor drives runs (the engines that follow the log do). Default true.
+   */
+  readonly drive?: boolean;
+  /** How long after a call's timeout it counts as interrupted. Default 2,000 ms. */
+  readonly interruptGraceMs?: number;
 }
 
 interface RunHandle {
@@ -40,10 +59,10 @@ interface RunHandle {
 
 type StartedCall = RunEventData<'ToolCallStarted'>;
 
-class TimeoutError extends Error {
-  constructor(ms: number) {
-    super(`timed out after ${ms} ms`);
-    this.name = 'TimeoutError';
+/** Why a call was abandoned by a graceful shutdown (recorded as interrupted, not as a tool failure). */
+class ShutdownAbort extends AbandonCall {
+  constructor() {
+    super('interrupted: Gatehouse was shutting down');
   }
 }
 
@@ -69,7 +88,14 @@ export class RunEngine {
   private readonly waitingForWorker = new Set<string>();
   private readonly listeners = new Set<(runId: string, state: RunState) => void>();
   private readonly retryPolicies = new Map<string, RetryPolicy>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly sensitive: SensitiveKeys;
+  private readonly invoker: ToolInvoker;
+  private readonly follower: RunFollower | undefined;
+  private readonly drive: boolean;
+  private readonly graceMs: number;
   private turn = 0;
+  private draining = false;
   private closed = false;
 
   constructor(options: RunEngineOptions) {
@@ -81,6 +107,49 @@ export class RunEngine {
     this.random = options.random ?? Math.random;
     this.maxConflictRetries = options.maxConflictRetries ?? 20;
     this.onError = options.onError ?? ((error, ctx) => console.error(`gatehouse engine: ${ctx.what} (run ${ctx.runId}):`, error));
+    this.sensitive = new SensitiveKeys(options.sensitiveKeys);
+    this.invoker = new ToolInvoker(options.secrets ?? createEnvSecrets(), this.sensitive);
+    this.drive = options.drive ?? true;
+    this.graceMs = options.interruptGraceMs ?? INTERRUPT_GRACE_MS;
+    this.follower = this.drive
+      ? new RunFollower(this.store, options.runIndex ?? createMemoryRunIndex(), this, (error) => this.onError(error, { runId: '*', what: 'following the log' }))
+      : undefined;
+  }
+
+  /**
+   * Recovery: brings the index of unfinished runs up to date, continues each of them from its
+   * stream (re-arming every timer the log implies), then follows the log for changes made
+   * elsewhere. Returns the ids of the runs it recovered.
+   */
+  async start(): Promise<string[]> {
+    return this.follower ? this.follower.start() : [];
+  }
+
+  /** The revision of a run this engine already holds (its own appends included). */
+  knownRevision(runId: string): number | undefined {
+    const handle = this.runs.get(runId);
+    return handle && handle.revision >= -1 ? handle.revision : undefined;
+  }
+
+  /** The key patterns this engine redacts (the API uses them to refuse literal secrets). */
+  sensitiveKeys(): SensitiveKeys {
+    return this.sensitive;
+  }
+
+  /**
+   * Graceful shutdown: takes no new work, lets calls in flight finish for up to `graceMs`, aborts
+   * the rest and records them as interrupted (idempotent tools may be retried, others are not),
+   * then closes. The store stays open: its owner closes it.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.draining = true;
+    const settled = Promise.allSettled([...this.inFlight]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([settled, new Promise((r) => { timer = setTimeout(r, graceMs); })]);
+    clearTimeout(timer);
+    for (const handle of this.runs.values()) for (const c of handle.calls.values()) c.abort(new ShutdownAbort());
+    await Promise.allSettled([...this.inFlight]);
+    await this.close();
   }
 
   /** The engine's notion of now, as an ISO instant (its Clock). */
@@ -159,7 +228,9 @@ export class RunEngine {
 
   /** Stops timers and aborts calls in flight; the log keeps everything needed to go on later. */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
+    await this.follower?.close();
     for (const handle of this.runs.values()) {
       if (handle.timer) clearTimeout(handle.timer);
       for (const c of handle.calls.values()) c.abort(new Error('engine shutting down'));
@@ -230,13 +301,14 @@ export class RunEngine {
         }
       }
     };
-    for (const command of commands) apply(command);
+    for (const command of commands) apply(this.sanitize(command));
     let wakeAt: string | undefined;
-    for (let guard = 0; guard < 100_000; guard++) {
+    const driving = this.drive && !this.draining;
+    for (let guard = 0; driving && guard < 100_000; guard++) {
       const now = this.clock.now().toISOString();
       let progressed = false;
       wakeAt = undefined;
-      for (const action of nextActions(state, now)) {
+      for (const action of nextActions(state, now, this.graceMs)) {
         if (action.kind === 'wait_until') wakeAt = action.at;
         const command = this.commandFor(runId, action, state, now, reserved);
         if (!command) continue;
@@ -246,7 +318,7 @@ export class RunEngine {
       }
       if (!progressed) break;
     }
-    return { state, events, calls, wakeAt: state.status === 'RUNNING' ? wakeAt : undefined };
+    return { state, events, calls: driving ? calls : [], wakeAt: driving && state.status === 'RUNNING' ? wakeAt : undefined };
   }
 
   private commandFor(runId: string, action: RunAction, state: RunState, now: string, reserved: Map<string, number>): RunCommand | undefined {
@@ -264,6 +336,13 @@ export class RunEngine {
           return undefined;
         }
         return { type: 'StartToolCall', stepId: step.id, timeoutMs: tool.timeoutMs, now };
+      }
+      case 'recover': {
+        // A call this engine is running is not lost: its own timeout will answer for it.
+        if (this.runs.get(runId)?.calls.has(action.stepId)) return undefined;
+        const step = findStep(state, action.stepId);
+        const idempotent = step ? (this.tools.get(step.tool)?.idempotent ?? false) : false;
+        return { type: 'RecoverToolCall', stepId: action.stepId, attempt: action.attempt, idempotent, graceMs: this.graceMs, now };
       }
       case 'skip':
         return { type: 'SkipStep', stepId: action.stepId, becauseOf: action.becauseOf };
@@ -339,19 +418,24 @@ export class RunEngine {
     const controller = new AbortController();
     handle.calls.set(call.stepId, controller);
     this.load.set(call.worker, (this.load.get(call.worker) ?? 0) + 1);
-    void this.invoke(runId, call, tool, controller).then(async (outcome) => {
+    const done = this.invoker.invoke(runId, call, tool, controller).then(async (result) => {
       if (handle.calls.get(call.stepId) === controller) handle.calls.delete(call.stepId);
       this.load.set(call.worker, (this.load.get(call.worker) ?? 1) - 1);
       this.wakeWorkerWaiters();
       if (this.closed) return;
-      const retry = this.retryPolicy(tool);
+      const outcome =
+        controller.signal.reason instanceof ShutdownAbort
+          ? { ok: false as const, error: { message: controller.signal.reason.message, code: 'INTERRUPTED' }, failureMode: 'SYSTEM' as const, durationMs: result.durationMs, retryable: tool?.idempotent ?? false }
+          : result;
       await this.execute(runId, [
-        { type: 'RecordToolResult', stepId: call.stepId, attempt: call.attempt, outcome, retry, now: this.clock.now().toISOString(), random: this.random() },
+        { type: 'RecordToolResult', stepId: call.stepId, attempt: call.attempt, outcome, retry: this.retryPolicy(tool), now: this.clock.now().toISOString(), random: this.random() },
       ]).catch((error: unknown) => {
         // A result the log no longer wants (run resumed elsewhere, attempt superseded) is dropped.
         if (!(error instanceof DomainError)) this.onError(error, { runId, what: `recording ${call.stepId}#${call.attempt}` });
       });
     });
+    this.inFlight.add(done);
+    void done.finally(() => this.inFlight.delete(done));
   }
 
   /** A tool's retry policy over the defaults, parsed once per tool. */
@@ -365,46 +449,15 @@ export class RunEngine {
     return policy;
   }
 
-  /** Runs a tool with its timeout; never throws: every way it ends is an outcome. */
-  private async invoke(runId: string, call: StartedCall, tool: ToolDefinition | undefined, controller: AbortController): Promise<ToolOutcome> {
-    const started = performance.now();
-    const elapsed = () => Math.round((performance.now() - started) * 1000) / 1000;
-    if (!tool) return { ok: false, error: { message: `unknown tool ${call.tool}`, code: 'UNKNOWN_TOOL' }, failureMode: 'POLICY', durationMs: 0 };
-    const input = tool.input.safeParse(call.input);
-    if (!input.success) {
-      return { ok: false, error: { message: `input does not fit ${tool.name}: ${input.error.issues[0]?.message ?? ''}`, code: 'BAD_INPUT' }, failureMode: 'USER', durationMs: 0 };
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new TimeoutError(call.timeoutMs);
-        controller.abort(error);
-        reject(error);
-      }, call.timeoutMs);
-    });
-    try {
-      const context = { signal: controller.signal, idempotencyKey: call.idempotencyKey, runId, stepId: call.stepId, attempt: call.attempt };
-      const raw = await Promise.race([Promise.resolve().then(() => tool.handler(input.data, context)), timedOut]);
-      if (tool.output) {
-        const output = tool.output.safeParse(raw);
-        if (!output.success) {
-          return { ok: false, error: { message: `output does not fit ${tool.name}: ${output.error.issues[0]?.message ?? ''}`, code: 'BAD_OUTPUT' }, failureMode: 'AGENT', durationMs: elapsed() };
-        }
-        return { ok: true, output: output.data, durationMs: elapsed() };
-      }
-      return { ok: true, output: raw === undefined ? null : raw, durationMs: elapsed() };
-    } catch (error) {
-      if (error instanceof TimeoutError) return { ok: false, error: { message: error.message, code: 'TIMEOUT' }, failureMode: 'RESOURCE', durationMs: elapsed() };
-      if (controller.signal.aborted) {
-        return { ok: false, error: { message: `aborted: ${String((controller.signal.reason as Error)?.message ?? controller.signal.reason)}`, code: 'ABORTED' }, failureMode: 'SYSTEM', durationMs: elapsed() };
-      }
-      if (error instanceof ToolError) {
-        return { ok: false, error: { message: error.message.slice(0, 10_000), code: error.code }, failureMode: error.failureMode, durationMs: elapsed() };
-      }
-      const message = error instanceof Error ? error.message : String(error);
-      return { ok: false, error: { message: message.slice(0, 10_000) }, failureMode: 'AGENT', durationMs: elapsed() };
-    } finally {
-      clearTimeout(timer);
+  /** Inputs are redacted before they are decided on, so neither the log nor the state holds a secret. */
+  private sanitize(command: RunCommand): RunCommand {
+    switch (command.type) {
+      case 'StartRun':
+        return { ...command, steps: command.steps.map((s) => ({ ...s, input: redact(s.input, this.sensitive) as Record<string, unknown> })) };
+      case 'GrantApproval':
+        return command.editedInput ? { ...command, editedInput: redact(command.editedInput, this.sensitive) as Record<string, unknown> } : command;
+      default:
+        return command;
     }
   }
 

@@ -286,3 +286,28 @@ describe('nextActions', () => {
     expect(nextActions(given(started(), plan(['a']), { type: 'RunCancelled', data: { by: alice } }).state, T0)).toEqual([]);
   });
 });
+
+describe('RecoverToolCall', () => {
+  const running = [started(), plan(['a']), routed('a'), callStarted('a')];
+  const overdue = '2026-01-01T00:00:03.000Z'; // T0 + 1,000 ms timeout + 2,000 ms grace
+  const recover = (idempotent: boolean, now = overdue): RunCommand => ({ type: 'RecoverToolCall', stepId: 'a', attempt: 1, idempotent, graceMs: 2_000, now });
+  it('is due once a call is past its timeout and grace', () => {
+    const state = given(...running).state;
+    expect(nextActions(state, T1)).toEqual([{ kind: 'wait_until', at: overdue }]);
+    expect(nextActions(state, overdue)).toEqual([{ kind: 'recover', stepId: 'a', attempt: 1 }]);
+  });
+  it('claims an idempotent attempt again with the same key, not counted twice in the budget', () => {
+    const events = decide(recover(true), given(...running).state);
+    expect(events).toEqual([{ type: 'ToolCallStarted', data: { ...(callStarted('a').data as object), startedAt: overdue, recovered: true } }]);
+    expect(foldRun(events, given(...running).state).usage.total).toBe(1);
+  });
+  it('fails a non-idempotent one as INTERRUPTED, not retryable', () => {
+    const [event] = decide(recover(false), given(...running).state);
+    expect(event).toMatchObject({ type: 'ToolCallFailed', data: { failureMode: 'SYSTEM', retryable: false, error: { code: 'INTERRUPTED' }, durationMs: 3000 } });
+    expect(event?.data).not.toHaveProperty('retryAt');
+  });
+  it('refuses before it is overdue, or for a call that has its result', () => {
+    given(...running).when(recover(true, T1)).thenError('ILLEGAL_STATE', /not overdue/);
+    given(...running, succeeded('a')).when(recover(true)).thenError('ILLEGAL_STATE');
+  });
+});

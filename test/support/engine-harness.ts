@@ -11,6 +11,18 @@ export const alice = { id: 'alice', role: 'developer' };
 export const bob = { id: 'bob', role: 'tech_lead' };
 export const carol = { id: 'carol', role: 'devops_engineer' };
 
+/**
+ * Another engine on the same file, as a restarted process would be: its own connection, its own
+ * (fresh) memory. `start()` is not called: the test decides when recovery runs.
+ */
+export function restartedEngine(h: EngineHarness, tools: ToolDefinition[], options: Partial<Omit<RunEngineOptions, 'store' | 'tools'>> = {}) {
+  const store = createSqliteEventStore({ path: h.store.settings().path });
+  const registry = new ToolRegistry(tools);
+  const engine = new RunEngine({ store, tools: registry, random: () => 0.5, onError: (e) => h.errors.push(e), ...options });
+  const api = new Orchestrator({ engine, tools: registry });
+  return { store, engine, api, close: async () => { await engine.close(); await store.close(); } };
+}
+
 /** An engine and its API on a real SQLite file in a temporary folder. */
 export async function engineHarness(
   tools: ToolDefinition[],

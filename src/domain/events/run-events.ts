@@ -163,6 +163,8 @@ export const ToolCallStarted = z.object({
   timeoutMs: z.number().int().positive(),
   /** When the call was claimed; with timeoutMs it tells when an unanswered call is overdue. */
   startedAt: Instant,
+  /** Set when an interrupted attempt of an idempotent tool is claimed again, with the same key. */
+  recovered: z.boolean().optional(),
 });
 
 export const ToolCallSucceeded = z.object({

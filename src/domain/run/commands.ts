@@ -9,6 +9,7 @@ export type RunCommand =
   | RouteStep
   | RejectStep
   | StartToolCall
+  | RecoverToolCall
   | RecordToolResult
   | GrantApproval
   | DenyApproval
@@ -59,6 +60,19 @@ export interface StartToolCall {
   readonly now: string;
 }
 
+/**
+ * A call past its timeout and grace with no result: the engine that ran it is gone. An idempotent
+ * tool's attempt is claimed again with the same key; any other fails as INTERRUPTED, not retried.
+ */
+export interface RecoverToolCall {
+  readonly type: 'RecoverToolCall';
+  readonly stepId: string;
+  readonly attempt: number;
+  readonly idempotent: boolean;
+  readonly graceMs: number;
+  readonly now: string;
+}
+
 export type ToolOutcome =
   | { readonly ok: true; readonly output: unknown; readonly durationMs: number }
   | {
@@ -66,6 +80,8 @@ export type ToolOutcome =
       readonly error: RecordedError;
       readonly failureMode: FailureMode;
       readonly durationMs: number;
+      /** Overrides the mode's retryability (an interrupted non-idempotent call must not repeat). */
+      readonly retryable?: boolean;
     };
 
 export interface RecordToolResult {

@@ -71,6 +71,43 @@ export function decide(command: RunCommand, state: RunState): RunEvent[] {
     }
     case 'RecordToolResult':
       return recordToolResult(command, state);
+    case 'RecoverToolCall': {
+      const step = openStep(state, command.stepId, ['RUNNING']);
+      if (step.attempts !== command.attempt) throw new IllegalStateError(`step ${step.id} is at attempt ${step.attempts}, not ${command.attempt}`);
+      const due = overdueAt(step, command.graceMs);
+      if (due === undefined || due > command.now) throw new IllegalStateError(`step ${step.id} attempt ${step.attempts} is not overdue before ${due}`);
+      if (command.idempotent) {
+        return [
+          {
+            type: 'ToolCallStarted',
+            data: {
+              stepId: step.id,
+              tool: step.tool,
+              worker: step.worker ?? 'unknown',
+              attempt: step.attempts,
+              idempotencyKey: `${state.runId}:${step.id}:${step.attempts}`,
+              input: step.gate?.editedInput ?? step.input,
+              timeoutMs: step.timeoutMs ?? 1,
+              startedAt: command.now,
+              recovered: true,
+            },
+          },
+        ];
+      }
+      return [
+        {
+          type: 'ToolCallFailed',
+          data: {
+            stepId: step.id,
+            attempt: step.attempts,
+            error: { message: 'interrupted: the engine running this call stopped before it answered; it is not repeated automatically', code: 'INTERRUPTED' },
+            failureMode: 'SYSTEM',
+            retryable: false,
+            durationMs: Math.max(0, Date.parse(command.now) - Date.parse(step.startedAt ?? command.now)),
+          },
+        },
+      ];
+    }
     case 'GrantApproval':
       return grantApproval(command, state);
     case 'DenyApproval':
@@ -183,7 +220,7 @@ function recordToolResult(command: RecordToolResult, state: RunState): RunEvent[
   if (outcome.ok) {
     return [{ type: 'ToolCallSucceeded', data: { stepId: step.id, attempt: command.attempt, output: outcome.output, durationMs: outcome.durationMs } }];
   }
-  const retryable = RETRYABLE.has(outcome.failureMode);
+  const retryable = outcome.retryable ?? RETRYABLE.has(outcome.failureMode);
   // Only a live run retries: FAIL_FAST never does; RETRY and CONTINUE do until attempts run out.
   const willRetry =
     retryable && state.status === 'RUNNING' && state.errorStrategy !== 'FAIL_FAST' && command.attempt < command.retry.maxAttempts;
@@ -204,6 +241,12 @@ function recordToolResult(command: RecordToolResult, state: RunState): RunEvent[
       },
     },
   ];
+}
+
+/** When a running call without a result counts as interrupted: its timeout plus a grace. */
+export function overdueAt(step: StepState, graceMs: number): string | undefined {
+  if (step.status !== 'RUNNING' || !step.startedAt || step.timeoutMs === undefined) return undefined;
+  return new Date(Date.parse(step.startedAt) + step.timeoutMs + graceMs).toISOString();
 }
 
 function openGate(state: RunState, approvalId: string, now?: string): { step: StepState; gate: GateState } {

@@ -79,6 +79,10 @@ function apply(state: RunState, event: RunEvent): RunState {
     }
     case 'ToolCallStarted': {
       const d = event.data;
+      if (d.recovered) {
+        // The same attempt, claimed again after an interruption: not another call for the budget.
+        return updateStep(state, d.stepId, (s) => ({ ...s, status: 'RUNNING', startedAt: d.startedAt, timeoutMs: d.timeoutMs }));
+      }
       const step = state.steps.find((s) => s.id === d.stepId);
       const domain = step?.domain ?? '';
       const usage = {

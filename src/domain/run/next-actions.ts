@@ -1,3 +1,4 @@
+import { overdueAt } from './decide.js';
 import { DONE_STEP, type RunState, type StepState } from './state.js';
 
 /** What the engine should do next for a run; performing an action is the engine's job. */
@@ -6,6 +7,8 @@ export type RunAction =
   | { readonly kind: 'route'; readonly stepId: string }
   /** A routed step (gate passed) or a due retry may claim its next attempt. */
   | { readonly kind: 'start'; readonly stepId: string }
+  /** A call is past its timeout and grace with no result: its engine is gone. */
+  | { readonly kind: 'recover'; readonly stepId: string; readonly attempt: number }
   /** A step cannot run because something it depends on did not succeed (CONTINUE). */
   | { readonly kind: 'skip'; readonly stepId: string; readonly becauseOf: string }
   /** An open approval passed its expiry. */
@@ -21,7 +24,10 @@ export type RunAction =
  * The engine's only guide: a pure function of the run's state and the time. Waiting is data
  * (an open gate, a retryAt, a deadline), never a sleeping promise.
  */
-export function nextActions(state: RunState, now: string): RunAction[] {
+/** How long after a call's timeout it counts as interrupted, by default. */
+export const INTERRUPT_GRACE_MS = 2_000;
+
+export function nextActions(state: RunState, now: string, interruptGraceMs = INTERRUPT_GRACE_MS): RunAction[] {
   if (state.status !== 'RUNNING') return [];
   if (state.deadline && state.deadline <= now) return [{ kind: 'fail', reason: 'deadline' }];
 
@@ -66,7 +72,12 @@ export function nextActions(state: RunState, now: string): RunAction[] {
         }
         break;
       }
-      case 'RUNNING':
+      case 'RUNNING': {
+        const due = overdueAt(step, interruptGraceMs);
+        if (due !== undefined && due <= now) actions.push({ kind: 'recover', stepId: step.id, attempt: step.attempts });
+        else if (due !== undefined) earliest(due);
+        break;
+      }
       case 'SUCCEEDED':
       case 'FAILED':
       case 'SKIPPED':
