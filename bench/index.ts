@@ -4,6 +4,7 @@
  */
 const areas: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   store: () => import('./store.js'),
+  esdb: () => import('./esdb.js'),
   engine: () => import('./engine.js'),
 };
 
