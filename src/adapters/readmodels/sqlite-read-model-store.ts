@@ -1,0 +1,83 @@
+import Database from 'better-sqlite3';
+import type { ProjectionCommit, ReadModelStore, StoredProjection } from '../../projections/read-model-store.js';
+
+export interface SqliteReadModelStoreOptions {
+  /** The SQLite file, normally the event store's own (`store.settings().path`). */
+  readonly path: string;
+  /** As the event store's: `process` = WAL + synchronous NORMAL, `power` = synchronous FULL. */
+  readonly durability?: 'process' | 'power';
+  readonly busyTimeoutMs?: number;
+}
+
+// Own tables next to the events: one row per document, one checkpoint row per projection. The
+// event store's `user_version` is its own; these tables are created if missing.
+const CREATE_TABLES = `
+CREATE TABLE IF NOT EXISTS projection_checkpoints (
+  name     TEXT    PRIMARY KEY,
+  version  INTEGER NOT NULL,
+  position TEXT
+);
+CREATE TABLE IF NOT EXISTS projection_documents (
+  projection TEXT NOT NULL,
+  collection TEXT NOT NULL,
+  id         TEXT NOT NULL,
+  doc        TEXT NOT NULL,
+  PRIMARY KEY (projection, collection, id)
+) WITHOUT ROWID;
+`;
+
+/**
+ * Read models in the SQLite file of the embedded store, on a connection of their own. A commit
+ * writes the changed documents of every projection and their checkpoints in one transaction.
+ */
+export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions): ReadModelStore {
+  const db = new Database(options.path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    db.exec(CREATE_TABLES);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  const stmt = {
+    checkpoint: db.prepare<[string], { version: number; position: string | null }>('SELECT version, position FROM projection_checkpoints WHERE name = ?'),
+    documents: db.prepare<[string], [string, string, string]>('SELECT collection, id, doc FROM projection_documents WHERE projection = ?').raw(),
+    upsertDoc: db.prepare<[string, string, string, string]>('INSERT OR REPLACE INTO projection_documents (projection, collection, id, doc) VALUES (?, ?, ?, ?)'),
+    deleteDoc: db.prepare<[string, string, string]>('DELETE FROM projection_documents WHERE projection = ? AND collection = ? AND id = ?'),
+    deleteDocs: db.prepare<[string]>('DELETE FROM projection_documents WHERE projection = ?'),
+    upsertCheckpoint: db.prepare<[string, number, string | null]>('INSERT OR REPLACE INTO projection_checkpoints (name, version, position) VALUES (?, ?, ?)'),
+  };
+  const commitTx = db.transaction((commits: readonly ProjectionCommit[]) => {
+    for (const c of commits) {
+      for (const change of c.changes) {
+        if (change.doc === null) stmt.deleteDoc.run(c.name, change.collection, change.id);
+        else stmt.upsertDoc.run(c.name, change.collection, change.id, change.doc);
+      }
+      stmt.upsertCheckpoint.run(c.name, c.version, c.checkpoint);
+    }
+  });
+  const resetTx = db.transaction((name: string, version: number) => {
+    stmt.deleteDocs.run(name);
+    stmt.upsertCheckpoint.run(name, version, null);
+  });
+  return {
+    load(name: string): StoredProjection | undefined {
+      const row = stmt.checkpoint.get(name);
+      if (!row) return undefined;
+      const documents = stmt.documents.all(name).map(([collection, id, doc]) => ({ collection, id, doc }));
+      return { version: row.version, checkpoint: row.position ?? undefined, documents };
+    },
+    commit(commits) {
+      // IMMEDIATE: take the write lock first, so a writer in another process cannot deadlock us.
+      commitTx.immediate(commits);
+    },
+    reset(name, version) {
+      resetTx.immediate(name, version);
+    },
+    close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,221 @@
+import type { Principal, ReviewLevel, RiskLevel } from '../../domain/events/common.js';
+import type { RunEventData } from '../../domain/events/index.js';
+import { ValidationError } from '../../domain/errors.js';
+import { Collection } from '../documents.js';
+import type { Projection } from '../projection.js';
+
+/** An open approval request, as an approver's console lists it. */
+export interface PendingApproval {
+  approvalId: string;
+  runId: string;
+  stepId: string;
+  tool?: string;
+  risk: RunEventData<'ApprovalRequested'>['risk'];
+  confidence: RunEventData<'ApprovalRequested'>['confidence'];
+  reviewLevel: ReviewLevel;
+  requiredApprovals: number;
+  receivedApprovals: number;
+  approvers: string[];
+  eligibleRoles: string[];
+  escalations: Array<{ by: Principal; toRoles: string[]; at: string; reason?: string }>;
+  requester: Principal;
+  justificationRequired: boolean;
+  requestedAt: string;
+  expiresAt: string;
+  priority: 'normal' | 'urgent';
+  input: Record<string, unknown>;
+}
+
+/** The tools of a live run's steps, to name the tool of a request. */
+interface RunPlan {
+  tools: Record<string, string>;
+  open: string[];
+}
+
+export type PendingApprovalsState = {
+  readonly approvals: Collection<PendingApproval>;
+  readonly plans: Collection<RunPlan>;
+};
+
+/** Open approval requests; a request leaves when it is decided, expires, is cancelled or its run ends. */
+export const pendingApprovalsProjection: Projection<PendingApprovalsState> = {
+  name: 'pending-approvals',
+  version: 1,
+  eventTypes: [
+    'PlanCreated', 'ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied', 'ApprovalEscalated', 'ApprovalExpired',
+    'ApprovalCancelled', 'ApprovalAutoApproved', 'RunCompleted', 'RunFailed', 'RunCancelled',
+  ],
+  initialState: () => ({ approvals: new Collection<PendingApproval>(), plans: new Collection<RunPlan>() }),
+  evolve(state, event) {
+    const runId = event.metadata.correlationId;
+    switch (event.type) {
+      case 'PlanCreated':
+        state.plans.set(runId, { tools: Object.fromEntries(event.data.steps.map((s) => [s.id, s.tool])), open: [] });
+        return state;
+      case 'ApprovalRequested': {
+        const d = event.data;
+        const plan = state.plans.get(runId);
+        state.approvals.set(d.approvalId, {
+          approvalId: d.approvalId,
+          runId,
+          stepId: d.stepId,
+          tool: plan?.tools[d.stepId],
+          risk: d.risk,
+          confidence: d.confidence,
+          reviewLevel: d.reviewLevel,
+          requiredApprovals: d.requiredApprovals,
+          receivedApprovals: 0,
+          approvers: [],
+          eligibleRoles: [...d.eligibleRoles],
+          escalations: [],
+          requester: d.requester,
+          justificationRequired: d.justificationRequired,
+          requestedAt: event.recordedAt.toISOString(),
+          expiresAt: d.expiresAt,
+          priority: d.priority,
+          input: d.input,
+        });
+        if (plan) {
+          plan.open.push(d.approvalId);
+          state.plans.touch(runId);
+        }
+        return state;
+      }
+      case 'ApprovalGranted': {
+        const open = state.approvals.get(event.data.approvalId);
+        if (!open) return state;
+        open.receivedApprovals++;
+        open.approvers.push(event.data.approver.id);
+        if (open.receivedApprovals >= open.requiredApprovals) close(state, runId, open.approvalId);
+        else state.approvals.touch(open.approvalId);
+        return state;
+      }
+      case 'ApprovalEscalated': {
+        const open = state.approvals.get(event.data.approvalId);
+        if (!open) return state;
+        for (const role of event.data.toRoles) if (!open.eligibleRoles.includes(role)) open.eligibleRoles.push(role);
+        open.escalations.push({ by: event.data.by, toRoles: event.data.toRoles, at: event.recordedAt.toISOString(), reason: event.data.reason });
+        state.approvals.touch(open.approvalId);
+        return state;
+      }
+      case 'ApprovalDenied':
+      case 'ApprovalExpired':
+      case 'ApprovalCancelled':
+      case 'ApprovalAutoApproved':
+        close(state, runId, event.data.approvalId);
+        return state;
+      case 'RunCompleted':
+      case 'RunFailed':
+      case 'RunCancelled': {
+        // A finished run's gates can no longer be acted on (cancelling a run leaves no gate events).
+        const plan = state.plans.get(runId);
+        if (!plan) return state;
+        for (const id of plan.open) state.approvals.delete(id);
+        // A failed run may be resumed and ask again: keep its plan, drop it once the run is over for good.
+        if (event.type === 'RunFailed') {
+          plan.open = [];
+          state.plans.touch(runId);
+        } else state.plans.delete(runId);
+        return state;
+      }
+      default:
+        return state;
+    }
+  },
+};
+
+function close(state: PendingApprovalsState, runId: string, approvalId: string): void {
+  state.approvals.delete(approvalId);
+  const plan = state.plans.get(runId);
+  if (plan) {
+    plan.open = plan.open.filter((id) => id !== approvalId);
+    state.plans.touch(runId);
+  }
+}
+
+/** A pending approval with its age at the time of the query. */
+export interface PendingApprovalItem extends PendingApproval {
+  ageMs: number;
+}
+
+export interface PendingApprovalsFilter {
+  /** Only what this principal may act on: an eligible role, not its own request, not voted yet. */
+  principal?: Principal;
+  /** Only requests a holder of this role may decide. */
+  role?: string;
+  risk?: readonly RiskLevel[];
+  requester?: string;
+  /** Page size (default 50) and the opaque cursor of the previous page's last item. */
+  first?: number;
+  after?: string;
+  /** The time ages are measured at (ISO instant); the caller's clock. */
+  now: string;
+}
+
+const PRIORITY_RANK = { urgent: 0, normal: 1 } as const;
+
+/** Queries over pending approvals: filter by role, risk, requester; urgent first, then oldest. */
+export const pendingApprovalQueries = {
+  get(state: PendingApprovalsState, approvalId: string): PendingApproval | undefined {
+    return state.approvals.get(approvalId);
+  },
+  list(state: PendingApprovalsState, filter: PendingApprovalsFilter): { items: PendingApprovalItem[]; endCursor?: string; hasNextPage: boolean; totalCount: number } {
+    const now = Date.parse(filter.now);
+    const p = filter.principal;
+    const matching = [...state.approvals.values()].filter(
+      (a) =>
+        (!filter.role || a.eligibleRoles.includes(filter.role)) &&
+        (!p || (a.eligibleRoles.includes(p.role) && a.requester.id !== p.id && !a.approvers.includes(p.id))) &&
+        (!filter.risk || filter.risk.includes(a.risk.level)) &&
+        (!filter.requester || a.requester.id === filter.requester),
+    );
+    matching.sort(compareItems);
+    let start = 0;
+    if (filter.after !== undefined) {
+      const after = decodeCursor(filter.after);
+      start = matching.findIndex((a) => compareKeys(sortKey(a), after) > 0);
+      if (start < 0) start = matching.length;
+    }
+    const first = filter.first ?? 50;
+    const page = matching.slice(start, start + first);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((a) => ({ ...a, ageMs: Math.max(0, now - Date.parse(a.requestedAt)) })),
+      endCursor: last ? encodeCursor(sortKey(last)) : undefined,
+      hasNextPage: start + first < matching.length,
+      totalCount: matching.length,
+    };
+  },
+};
+
+type SortKey = [rank: number, requestedAt: string, approvalId: string];
+
+function sortKey(a: PendingApproval): SortKey {
+  return [PRIORITY_RANK[a.priority], a.requestedAt, a.approvalId];
+}
+
+function compareKeys(a: SortKey, b: SortKey): number {
+  if (a[0] !== b[0]) return a[0] - b[0];
+  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
+  return a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0;
+}
+
+function compareItems(a: PendingApproval, b: PendingApproval): number {
+  return compareKeys(sortKey(a), sortKey(b));
+}
+
+function encodeCursor(key: SortKey): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): SortKey {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown;
+    if (Array.isArray(key) && key.length === 3 && typeof key[0] === 'number' && typeof key[1] === 'string' && typeof key[2] === 'string') {
+      return key as SortKey;
+    }
+  } catch {
+    // fall through
+  }
+  throw new ValidationError(`invalid cursor "${cursor}"`);
+}

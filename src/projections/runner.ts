@@ -1,0 +1,405 @@
+import type { EventStore, Position, Subscription } from '../domain/ports/event-store.js';
+import { type Collection, type ReadModelState, takeStateChanges } from './documents.js';
+import { asProjected, type Projection, ProjectionError, ProjectionFold } from './projection.js';
+import type { ProjectionCommit, ReadModelStore } from './read-model-store.js';
+
+/** Where a projection is: following the log, stopped by an event it could not apply, or not started. */
+export type ProjectionStatus = 'running' | 'failed' | 'stopped';
+
+export interface ProjectionLag {
+  readonly name: string;
+  readonly status: ProjectionStatus;
+  readonly applied: Position | undefined;
+  /** Events in `$all` after the applied cursor (counted up to `lagCountLimit`). */
+  readonly eventsBehind: number;
+  /** Age of the oldest event not yet applied; 0 when caught up. */
+  readonly secondsBehind: number;
+}
+
+/** Reported while a rebuild replays the log. */
+export interface RebuildProgress {
+  readonly projections: readonly string[];
+  readonly events: number;
+  readonly position: Position | undefined;
+  readonly head: Position | undefined;
+  readonly elapsedMs: number;
+  readonly eventsPerSecond: number;
+  readonly done: boolean;
+}
+
+export interface ProjectionRunnerOptions {
+  readonly store: EventStore;
+  readonly readModels: ReadModelStore;
+  // biome-ignore lint: projections of different state types live side by side
+  readonly projections: ReadonlyArray<Projection<any>>;
+  /** Most events applied between two saves; the runner also saves whenever it has caught up. Default 50,000. */
+  readonly maxBatch?: number;
+  /** Most events counted by `lag()`. Default 100,000. */
+  readonly lagCountLimit?: number;
+  /** A projection stopped on an event: reported here as well as by `status()` and `waitFor`. */
+  readonly onError?: (error: ProjectionError) => void;
+  /** The wall clock, for `secondsBehind` only. */
+  readonly now?: () => number;
+}
+
+interface Handle {
+  readonly projection: Projection<ReadModelState>;
+  fold: ProjectionFold<ReadModelState>;
+  status: ProjectionStatus;
+  error?: ProjectionError;
+  saved: Position | undefined;
+}
+
+interface Waiter {
+  readonly cursor: Position;
+  readonly names: readonly string[];
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+interface RebuildRun {
+  readonly names: readonly string[];
+  readonly onProgress?: (progress: RebuildProgress) => void;
+  readonly head: Position | undefined;
+  readonly started: number;
+  events: number;
+}
+
+const IDLE = Symbol('idle');
+const PROGRESS_EVERY = 50_000;
+
+/**
+ * Follows `$all` from each projection's checkpoint with one subscription (from the oldest
+ * checkpoint; each projection skips what it has applied), applies events in order, and saves the
+ * changed documents of every projection with the cursors they cover in one transaction: whenever it
+ * has caught up with the log, and at least every `maxBatch` events.
+ */
+export class ProjectionRunner {
+  private readonly store: EventStore;
+  private readonly readModels: ReadModelStore;
+  private readonly handles = new Map<string, Handle>();
+  private readonly maxBatch: number;
+  private readonly lagCountLimit: number;
+  private readonly onError: (error: ProjectionError) => void;
+  private readonly now: () => number;
+  private readonly waiters = new Set<Waiter>();
+  private running: Handle[] = [];
+  private subscription: Subscription | undefined;
+  private loop: Promise<void> | undefined;
+  private rebuilding: RebuildRun | undefined;
+  private loopError: Error | undefined;
+  private started = false;
+
+  constructor(options: ProjectionRunnerOptions) {
+    this.store = options.store;
+    this.readModels = options.readModels;
+    this.maxBatch = options.maxBatch ?? 50_000;
+    this.lagCountLimit = options.lagCountLimit ?? 100_000;
+    this.onError = options.onError ?? (() => {});
+    this.now = options.now ?? Date.now;
+    for (const projection of options.projections) {
+      if (this.handles.has(projection.name)) throw new Error(`two projections named ${projection.name}`);
+      this.handles.set(projection.name, {
+        projection,
+        fold: new ProjectionFold(projection, (a, b) => this.store.comparePositions(a, b)),
+        status: 'stopped',
+        saved: undefined,
+      });
+    }
+  }
+
+  /**
+   * Loads every projection from the read-model store (one whose stored version differs from its
+   * code is dropped and rebuilt from the start), then follows the log. Returns once following.
+   */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    for (const handle of this.handles.values()) this.load(handle);
+    this.startLoop();
+  }
+
+  /** Stops following and saves what was applied. */
+  async stop(): Promise<void> {
+    this.started = false;
+    await this.stopLoop();
+    for (const h of this.handles.values()) if (h.status === 'running') h.status = 'stopped';
+  }
+
+  /** The state of a projection, for its query functions. */
+  read<S extends ReadModelState>(projection: Projection<S>): S {
+    return this.handle(projection.name).fold.state as S;
+  }
+
+  /** The cursor a projection has applied (undefined: nothing yet). */
+  position(name: string): Position | undefined {
+    return this.handle(name).fold.applied;
+  }
+
+  status(): Array<{ name: string; version: number; status: ProjectionStatus; applied: Position | undefined; error?: ProjectionError }> {
+    return [...this.handles.values()].map((h) => ({
+      name: h.projection.name,
+      version: h.projection.version,
+      status: h.status,
+      applied: h.fold.applied,
+      error: h.error,
+    }));
+  }
+
+  /**
+   * Resolves once the named projections (default: all) have applied `cursor`, e.g. the position an
+   * append returned: read-your-writes. Rejects on timeout, or if one of them is stopped by an error.
+   */
+  waitFor(cursor: Position, timeoutMs = 5_000, names: readonly string[] = [...this.handles.keys()]): Promise<void> {
+    for (const name of names) this.handle(name);
+    const failed = this.failedAmong(names);
+    if (failed) return Promise.reject(failed);
+    if (this.reached(cursor, names)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        cursor,
+        names,
+        resolve: () => {
+          clearTimeout(waiter.timer);
+          this.waiters.delete(waiter);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(waiter.timer);
+          this.waiters.delete(waiter);
+          reject(error);
+        },
+        timer: setTimeout(
+          () => waiter.reject(new Error(`projections ${names.join(', ')} did not reach ${cursor} within ${timeoutMs} ms`)),
+          timeoutMs,
+        ),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** How far each projection is behind the head of `$all`, in events and seconds. */
+  async lag(): Promise<ProjectionLag[]> {
+    const head = await this.store.headPosition();
+    const cache = new Map<string, { events: number; seconds: number }>();
+    const out: ProjectionLag[] = [];
+    for (const h of this.handles.values()) {
+      const applied = h.fold.applied;
+      let behind = { events: 0, seconds: 0 };
+      if (head !== undefined && (applied === undefined || this.store.comparePositions(applied, head) < 0)) {
+        const key = applied ?? '';
+        behind = cache.get(key) ?? (await this.countAfter(applied));
+        cache.set(key, behind);
+      }
+      out.push({ name: h.projection.name, status: h.status, applied, eventsBehind: behind.events, secondsBehind: behind.seconds });
+    }
+    return out;
+  }
+
+  /**
+   * Replays the log from the start into the named projection (default: all), replacing its stored
+   * documents; the others keep following. Resolves when the rebuilt ones reached the head as it
+   * was when the rebuild began. A projection stopped by an error starts over too.
+   */
+  async rebuild(name?: string, onProgress?: (progress: RebuildProgress) => void): Promise<void> {
+    const names = name === undefined ? [...this.handles.keys()] : [this.handle(name).projection.name];
+    await this.stopLoop();
+    for (const n of names) {
+      const h = this.handle(n);
+      this.readModels.reset(n, h.projection.version);
+      h.fold = new ProjectionFold(h.projection, (a, b) => this.store.comparePositions(a, b));
+      h.saved = undefined;
+      h.error = undefined;
+      h.status = 'stopped';
+    }
+    const head = await this.store.headPosition();
+    this.rebuilding = { names, onProgress, head, started: performance.now(), events: 0 };
+    this.started = true;
+    this.startLoop();
+    try {
+      if (head !== undefined) await this.waitFor(head, 2_147_483_647, names);
+    } finally {
+      this.finishRebuild();
+    }
+  }
+
+  private finishRebuild(): void {
+    const run = this.rebuilding;
+    if (!run) return;
+    this.rebuilding = undefined;
+    this.save();
+    run.onProgress?.(this.progressOf(run, true));
+  }
+
+  private progressOf(run: RebuildRun, done: boolean): RebuildProgress {
+    const elapsedMs = performance.now() - run.started;
+    const first = run.names[0];
+    return {
+      projections: run.names,
+      events: run.events,
+      position: first === undefined ? undefined : this.handle(first).fold.applied,
+      head: run.head,
+      elapsedMs,
+      eventsPerSecond: elapsedMs > 0 ? Math.round((run.events / elapsedMs) * 1000) : 0,
+      done,
+    };
+  }
+
+  private load(handle: Handle): void {
+    const { projection } = handle;
+    const stored = this.readModels.load(projection.name);
+    handle.fold = new ProjectionFold(projection, (a, b) => this.store.comparePositions(a, b));
+    handle.error = undefined;
+    if (!stored || stored.version !== projection.version) {
+      // New, or built by other code: start over from the beginning of the log.
+      this.readModels.reset(projection.name, projection.version);
+      handle.saved = undefined;
+    } else {
+      const state = handle.fold.state;
+      for (const { collection, id, doc } of stored.documents) {
+        const target = state[collection] as Collection<unknown> | undefined;
+        if (!target) throw new Error(`read model ${projection.name} v${projection.version} has no collection "${collection}"`);
+        target.restore(id, doc);
+      }
+      handle.fold.applied = stored.checkpoint;
+      handle.saved = stored.checkpoint;
+    }
+    handle.status = 'running';
+  }
+
+  private startLoop(): void {
+    for (const h of this.handles.values()) if (h.status === 'stopped') h.status = 'running';
+    this.running = [...this.handles.values()].filter((h) => h.status === 'running');
+    if (this.running.length === 0) return;
+    let from: Position | undefined;
+    for (const h of this.running) {
+      h.fold.resetFeed();
+      const applied = h.fold.applied;
+      if (applied === undefined) {
+        from = undefined;
+        break;
+      }
+      if (from === undefined || this.store.comparePositions(applied, from) < 0) from = applied;
+    }
+    const subscription = this.store.subscribeToAll(from === undefined ? {} : { after: from });
+    this.subscription = subscription;
+    this.loopError = undefined;
+    this.loop = this.follow(subscription).catch((error: unknown) => {
+      // The log or the read-model store failed (not a projection): every projection stops.
+      this.loopError = error instanceof Error ? error : new Error(String(error));
+      for (const w of [...this.waiters]) w.reject(this.loopError);
+    });
+  }
+
+  private async stopLoop(): Promise<void> {
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    if (subscription) await subscription.close();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  private async follow(subscription: Subscription): Promise<void> {
+    let idle = nextIdle();
+    let pending = 0;
+    try {
+      for (;;) {
+        const next = subscription.next();
+        let result = await Promise.race([next, idle]);
+        if (result === IDLE) {
+          // The event loop got to other work, so nothing was ready: save what is applied.
+          if (pending > 0) this.save();
+          pending = 0;
+          idle = nextIdle();
+          result = await next;
+        }
+        if (result.done) break;
+        this.dispatch(asProjected(result.value));
+        if (++pending >= this.maxBatch) {
+          this.save();
+          pending = 0;
+        }
+      }
+    } finally {
+      this.save();
+    }
+  }
+
+  private dispatch(event: ReturnType<typeof asProjected>): void {
+    for (const h of this.running) {
+      if (h.status !== 'running') continue;
+      try {
+        if (h.fold.apply(event)) h.fold.markOrdered();
+      } catch (error) {
+        this.fail(h, event, error);
+      }
+    }
+    const run = this.rebuilding;
+    if (run && ++run.events % PROGRESS_EVERY === 0) run.onProgress?.(this.progressOf(run, false));
+    if (this.waiters.size > 0) this.wakeWaiters();
+  }
+
+  private fail(handle: Handle, event: ReturnType<typeof asProjected>, cause: unknown): void {
+    const error = new ProjectionError(handle.projection.name, event, cause);
+    // The failed evolve may have changed documents half-way: keep only what was saved.
+    this.load(handle);
+    handle.status = 'failed';
+    handle.error = error;
+    for (const w of [...this.waiters]) if (w.names.includes(handle.projection.name)) w.reject(error);
+    this.onError(error);
+  }
+
+  /** Writes every running projection's changed documents and cursor in one transaction. */
+  private save(): void {
+    const commits: ProjectionCommit[] = [];
+    for (const h of this.running) {
+      if (h.status !== 'running') continue;
+      const applied = h.fold.applied;
+      if (applied === undefined) continue;
+      const changes = takeStateChanges(h.fold.state);
+      if (changes.length === 0 && applied === h.saved) continue;
+      commits.push({ name: h.projection.name, version: h.projection.version, checkpoint: applied, changes });
+    }
+    if (commits.length === 0) return;
+    this.readModels.commit(commits);
+    for (const c of commits) (this.handles.get(c.name) as Handle).saved = c.checkpoint;
+  }
+
+  private wakeWaiters(): void {
+    for (const w of [...this.waiters]) if (this.reached(w.cursor, w.names)) w.resolve();
+  }
+
+  private reached(cursor: Position, names: readonly string[]): boolean {
+    for (const name of names) {
+      const applied = this.handle(name).fold.applied;
+      if (applied === undefined || this.store.comparePositions(applied, cursor) < 0) return false;
+    }
+    return true;
+  }
+
+  private failedAmong(names: readonly string[]): Error | undefined {
+    if (this.loopError) return this.loopError;
+    for (const name of names) {
+      const h = this.handle(name);
+      if (h.status === 'failed') return h.error;
+    }
+    return undefined;
+  }
+
+  private async countAfter(applied: Position | undefined): Promise<{ events: number; seconds: number }> {
+    const events = await this.store.readAll({ after: applied, maxCount: this.lagCountLimit });
+    const oldest = events[0];
+    return { events: events.length, seconds: oldest ? Math.max(0, (this.now() - oldest.recordedAt.getTime()) / 1000) : 0 };
+  }
+
+  private handle(name: string): Handle {
+    const h = this.handles.get(name);
+    if (!h) throw new Error(`no projection named ${name}`);
+    return h;
+  }
+}
+
+function nextIdle(): Promise<typeof IDLE> {
+  return new Promise((resolve) => setImmediate(() => resolve(IDLE)));
+}
