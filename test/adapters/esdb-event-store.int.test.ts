@@ -1,5 +1,7 @@
+import { EventStoreDBClient } from '@eventstore/db-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEsdbEventStore } from '../../src/adapters/eventstore/esdb/esdb-event-store.js';
+import { ValidationError } from '../../src/domain/errors.js';
 import type { EventStore } from '../../src/domain/ports/event-store.js';
 import { describeEventStoreContract } from '../contracts/event-store.contract.js';
 import { runStarted, stepSucceeded } from '../support/events.js';
@@ -67,6 +69,21 @@ describe('EventStoreDB adapter: what the contract does not see', () => {
     const seen = await take(sub, 2);
     expect(seen.map((e) => e.streamId)).toEqual(['run-pos', 'run-sys']);
     await sub.close();
+  });
+
+  it('translates the server refusing an append: a tombstoned stream, an append over its size limit', async () => {
+    await store.append('run-tomb', [runStarted('tomb')]);
+    const raw = EventStoreDBClient.connectionString(double.connectionString);
+    await raw.tombstoneStream('run-tomb');
+    await raw.dispose();
+    await expect(store.append('run-tomb', [stepSucceeded(1, 'tomb')])).rejects.toMatchObject({ code: 'ILLEGAL_STATE' });
+    await expect(store.readStream('run-tomb')).rejects.toMatchObject({ code: 'ILLEGAL_STATE', message: /run-tomb was deleted/ });
+    // Each event is under the codec's 1 MiB; together they pass the server's MaxAppendSize.
+    const half = (n: number) => ({ ...stepSucceeded(n, 'big'), data: { stepId: `s${n}`, attempt: 1, output: 'x'.repeat(600_000), durationMs: 1 } });
+    const error = await store.append('run-big', [half(1), half(2)]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toMatch(/maximum append size of 1048576/);
+    expect(await store.readStream('run-big')).toEqual([]);
   });
 
   it('close() cancels the gRPC call: the double stops following', async () => {
