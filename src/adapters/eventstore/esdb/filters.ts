@@ -16,7 +16,8 @@ export function isSystemEvent(streamId: string, type: string): boolean {
  */
 export function serverFilter(filter: AllFilter | undefined, namespace: Namespace): Filter {
   if (namespace.prefix !== '') {
-    const prefixes = filter?.streamPrefix ?? [''];
+    // An empty prefix list is left to our side: how a server reads one is not worth betting on.
+    const prefixes = filter?.streamPrefix?.length ? filter.streamPrefix : [''];
     return streamNameFilter({ prefixes: prefixes.map((p) => namespace.prefix + p) });
   }
   if (filter?.eventTypes) {
@@ -24,7 +25,7 @@ export function serverFilter(filter: AllFilter | undefined, namespace: Namespace
     // An empty list matches nothing, as the port says; `(?!)` never matches.
     return eventTypeFilter({ regex: filter.eventTypes.length === 0 ? '(?!)' : `^(?:${alternatives})$` });
   }
-  if (filter?.streamPrefix) return streamNameFilter({ prefixes: [...filter.streamPrefix] });
+  if (filter?.streamPrefix?.length) return streamNameFilter({ prefixes: [...filter.streamPrefix] });
   return excludeSystemEvents();
 }
 
