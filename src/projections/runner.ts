@@ -34,6 +34,11 @@ export interface ProjectionRunnerOptions {
   readonly projections: ReadonlyArray<Projection<any>>;
   /** Most events applied between two saves; the runner also saves whenever it has caught up. Default 50,000. */
   readonly maxBatch?: number;
+  /**
+   * Least time between two saves while following live (the in-memory models, which queries and
+   * `waitFor` use, are current at once; the stored ones follow within this). Default 50 ms.
+   */
+  readonly saveIntervalMs?: number;
   /** Most events counted by `lag()`. Default 100,000. */
   readonly lagCountLimit?: number;
   /** A projection stopped on an event: reported here as well as by `status()` and `waitFor`. */
@@ -81,6 +86,9 @@ export class ProjectionRunner {
   private readonly handles = new Map<string, Handle>();
   private readonly maxBatch: number;
   private readonly lagCountLimit: number;
+  private readonly saveIntervalMs: number;
+  private lastSave = 0;
+  private saveTimer: NodeJS.Timeout | undefined;
   private readonly onError: (error: ProjectionError) => void;
   private readonly now: () => number;
   private readonly waiters = new Set<Waiter>();
@@ -96,6 +104,7 @@ export class ProjectionRunner {
     this.readModels = options.readModels;
     this.maxBatch = options.maxBatch ?? 50_000;
     this.lagCountLimit = options.lagCountLimit ?? 100_000;
+    this.saveIntervalMs = options.saveIntervalMs ?? 50;
     this.onError = options.onError ?? (() => {});
     this.now = options.now ?? Date.now;
     for (const projection of options.projections) {
@@ -309,7 +318,7 @@ export class ProjectionRunner {
         let result = await Promise.race([next, idle]);
         if (result === IDLE) {
           // The event loop got to other work, so nothing was ready: save what is applied.
-          if (pending > 0) this.save();
+          if (pending > 0) this.saveSoon();
           pending = 0;
           idle = nextIdle();
           result = await next;
@@ -350,8 +359,18 @@ export class ProjectionRunner {
     this.onError(error);
   }
 
+  /** Saves now, or once `saveIntervalMs` has passed since the last save. */
+  private saveSoon(): void {
+    const wait = this.lastSave + this.saveIntervalMs - performance.now();
+    if (wait <= 0) return this.save();
+    this.saveTimer ??= setTimeout(() => this.save(), wait);
+  }
+
   /** Writes every running projection's changed documents and cursor in one transaction. */
   private save(): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    this.lastSave = performance.now();
     const commits: ProjectionCommit[] = [];
     for (const h of this.running) {
       if (h.status !== 'running') continue;
