@@ -165,11 +165,15 @@ export class RunEngine {
    * Applies commands to a run and drives it as far as it goes without waiting, in one append.
    * Returns the state after it; a refused command throws its DomainError and appends nothing.
    */
-  execute(runId: string, commands: readonly RunCommand[], actor = ENGINE_ACTOR): Promise<RunState> {
+  execute(runId: string, commands: readonly RunCommand[], actor = ENGINE_ACTOR, seenRevision?: number): Promise<RunState> {
     if (this.closed) return Promise.reject(new Error('the engine is closed'));
     const handle = this.runs.get(runId) ?? this.newHandle(runId);
     handle.pending++;
-    const result = handle.queue.then(() => this.executeNow(runId, handle, commands, actor));
+    const result = handle.queue.then(() => {
+      // The log has moved past what this engine holds: read it again before deciding.
+      if (seenRevision !== undefined && handle.revision < seenRevision) handle.revision = -2;
+      return this.executeNow(runId, handle, commands, actor);
+    });
     handle.queue = result.catch(() => undefined).finally(() => {
       handle.pending--;
       this.maybeForget(runId, handle);
@@ -177,9 +181,12 @@ export class RunEngine {
     return result;
   }
 
-  /** Looks at a run again (after a timer, a restart, or a change made elsewhere). */
-  kick(runId: string): void {
-    this.execute(runId, []).catch((error: unknown) => this.onError(error, { runId, what: 'driving the run' }));
+  /**
+   * Looks at a run again (after a timer, a restart, or a change made elsewhere); `seenRevision`
+   * is the newest revision of it someone saw in the log, so a stale copy is read again first.
+   */
+  kick(runId: string, seenRevision?: number): void {
+    this.execute(runId, [], ENGINE_ACTOR, seenRevision).catch((error: unknown) => this.onError(error, { runId, what: 'driving the run' }));
   }
 
   /** The run's state as this engine last saw it, or freshly folded from its stream. */
@@ -246,6 +253,7 @@ export class RunEngine {
 
   private async executeNow(runId: string, handle: RunHandle, commands: readonly RunCommand[], actor: string): Promise<RunState> {
     for (let attempt = 0; ; attempt++) {
+      const cached = handle.revision !== -2;
       if (handle.revision === -2 && attempt === 0 && commands[0]?.type === 'StartRun') {
         // A new run: skip the read; if the stream exists after all, the append's no_stream
         // expectation fails and the retry below reads it and refuses the start.
@@ -256,7 +264,18 @@ export class RunEngine {
         handle.state = loaded.state;
         handle.revision = loaded.revision;
       }
-      const plan = this.plan(runId, handle.state, commands);
+      let plan: ReturnType<RunEngine['plan']>;
+      try {
+        plan = this.plan(runId, handle.state, commands);
+      } catch (error) {
+        // A refusal decided on a cached state may be stale (another process moved the run on):
+        // confirm it against the log before returning it.
+        if (error instanceof DomainError && cached && attempt < this.maxConflictRetries) {
+          handle.revision = -2;
+          continue;
+        }
+        throw error;
+      }
       if (plan.events.length === 0) {
         this.schedule(runId, handle, plan.wakeAt);
         return handle.state;
@@ -483,9 +502,13 @@ export class RunEngine {
     }, Math.min(delay, 2_147_483_647));
   }
 
-  /** Drops an idle run from memory once it is finished: its state lives in the log. */
+  /**
+   * Drops an idle run from memory once it is finished (its state lives in the log); an API-only
+   * engine keeps nothing, since others move its runs on.
+   */
   private maybeForget(runId: string, handle: RunHandle): void {
-    if (handle.pending === 0 && handle.calls.size === 0 && handle.revision >= 0 && TERMINAL_RUN.has(handle.state.status)) {
+    const done = handle.revision >= 0 && TERMINAL_RUN.has(handle.state.status);
+    if (handle.pending === 0 && handle.calls.size === 0 && (done || !this.drive)) {
       if (handle.timer) clearTimeout(handle.timer);
       if (this.runs.get(runId) === handle) this.runs.delete(runId);
     }

@@ -7,8 +7,8 @@ const RUN_PREFIX = 'run-';
 
 /** What the follower needs from the engine. */
 export interface FollowedEngine {
-  /** Look at a run again. */
-  kick(runId: string): void;
+  /** Look at a run again; `seenRevision` is the newest revision of it in the log. */
+  kick(runId: string, seenRevision?: number): void;
   /** The revision this engine already knows of a run (its own appends included), if any. */
   knownRevision(runId: string): number | undefined;
 }
@@ -50,8 +50,8 @@ export class RunFollower {
     for (const runId of recovered) this.engine.kick(runId);
     this.subscription = this.store.subscribeToAll({ after: this.cursor ?? undefined, filter: { streamPrefix: [RUN_PREFIX] } });
     this.following = this.follow(this.subscription);
+    // Not unref'd: a started engine is a service, and this keeps its process alive until close().
     this.saver = setInterval(() => void this.save().catch(this.onError), this.saveEveryMs);
-    this.saver.unref();
     return recovered;
   }
 
@@ -73,7 +73,7 @@ export class RunFollower {
         const runId = this.track(event);
         if (!runId || END_TYPES.has(event.type)) continue;
         const known = this.engine.knownRevision(runId);
-        if (known === undefined || known < event.revision) this.engine.kick(runId);
+        if (known === undefined || known < event.revision) this.engine.kick(runId, event.revision);
       }
     } catch (error) {
       this.onError(error);

@@ -210,6 +210,12 @@ function routeStep(command: RouteStep, state: RunState): RunEvent[] {
 function recordToolResult(command: RecordToolResult, state: RunState): RunEvent[] {
   const step = state.steps.find((s) => s.id === command.stepId);
   if (!step) throw new NotFoundError(`run ${state.runId} has no step ${command.stepId}`);
+  // The answer of an attempt already given up on as interrupted (its engine stalled, it was not
+  // dead) is still the truth of what the tool did: record it; the step stays as decided.
+  const late = step.status === 'FAILED' && step.error?.code === 'INTERRUPTED' && step.attempts === command.attempt;
+  if (late && command.outcome.ok) {
+    return [{ type: 'ToolCallSucceeded', data: { stepId: step.id, attempt: command.attempt, output: command.outcome.output, durationMs: command.outcome.durationMs } }];
+  }
   if (step.status !== 'RUNNING' || step.attempts !== command.attempt) {
     throw new IllegalStateError(`step ${step.id} attempt ${command.attempt} was never started or already has a result`, {
       stepId: step.id,

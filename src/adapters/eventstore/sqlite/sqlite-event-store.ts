@@ -33,7 +33,10 @@ export interface SqliteEventStoreOptions extends CodecOptions {
   readonly durability?: 'process' | 'power';
   /** How often live subscriptions look for commits made by other processes. Default 20 ms. */
   readonly pollIntervalMs?: number;
-  /** How long a write waits for another process's lock before failing. Default 5,000 ms. */
+  /**
+   * How long a write waits for another process's lock before failing. Default 5,000 ms. Writes
+   * wait without blocking the event loop (they retry every few ms); reads use it as SQLite's busy timeout.
+   */
   readonly busyTimeoutMs?: number;
   /** Source of `recordedAt`; defaults to the wall clock. */
   readonly now?: () => Date;
@@ -104,18 +107,24 @@ class SqliteFileEventStore implements SqliteEventStore {
   private readonly allQueries = new Map<string, Database.Statement<unknown[], EventRow>>();
   private readonly groupTx: (batch: readonly PendingAppend[]) => void;
   private queued: PendingAppend[] = [];
+  private readonly busyTimeoutMs: number;
+  private readonly noWait: Database.Statement;
+  private readonly readWait: Database.Statement;
+  private busySince: number | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private readonly scanTx: (after: number, filter: AllFilter | undefined) => Page<number>;
 
   constructor(options: SqliteEventStoreOptions) {
     this.codec = new EventCodec(options);
     this.now = options.now ?? (() => new Date());
     this.pollIntervalMs = options.pollIntervalMs ?? 20;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.path = options.path;
     this.db = new Database(options.path);
     try {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
-      this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
       this.migrate();
     } catch (error) {
       this.db.close();
@@ -141,6 +150,8 @@ class SqliteFileEventStore implements SqliteEventStore {
       head: this.db.prepare<[], number | null>('SELECT max(position) FROM events').pluck(),
       dataVersion: this.db.prepare<[], number>('PRAGMA data_version').pluck(),
     };
+    this.noWait = this.db.prepare('PRAGMA busy_timeout = 0');
+    this.readWait = this.db.prepare(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
     this.dataVersion = this.stmt.dataVersion.get() as number;
     this.changes = new ChangeSignal((waiters) => this.setPolling(waiters > 0));
 
@@ -188,7 +199,7 @@ class SqliteFileEventStore implements SqliteEventStore {
       const expected = options.expectedRevision ?? 'any';
       const prepared = this.codec.prepareAppend(streamId, events, expected);
       return new Promise<AppendResult>((resolve, reject) => {
-        if (this.queued.length === 0) setImmediate(() => this.flush());
+        if (this.queued.length === 0 && !this.retryTimer) setImmediate(() => this.flush());
         this.queued.push({ streamId, events: prepared, expected, resolve, reject });
       });
     } catch (error) {
@@ -198,13 +209,31 @@ class SqliteFileEventStore implements SqliteEventStore {
 
   /** Commits every queued append in one transaction and settles each caller's promise. */
   private flush(): void {
+    this.retryTimer = undefined;
     const batch = this.queued;
     this.queued = [];
     if (batch.length === 0) return;
     try {
       if (this.closed) throw new StoreClosedError();
-      this.groupTx(batch);
+      // Another process holds the write lock: SQLite's busy handler would sleep on this thread
+      // (in steps of up to 100 ms). Try without waiting and retry shortly, off the event loop.
+      this.noWait.run();
+      try {
+        this.groupTx(batch);
+      } finally {
+        this.readWait.run();
+      }
+      this.busySince = undefined;
     } catch (error) {
+      if (isBusy(error) && !this.closed) {
+        const since = (this.busySince ??= Date.now());
+        if (Date.now() - since < this.busyTimeoutMs) {
+          this.queued = [...batch, ...this.queued];
+          this.retryTimer = setTimeout(() => this.flush(), 1 + Math.floor(Math.random() * 3));
+          return;
+        }
+        this.busySince = undefined;
+      }
       for (const item of batch) item.reject(error);
       return;
     }
@@ -307,6 +336,7 @@ class SqliteFileEventStore implements SqliteEventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.flush(); // what callers were promised before close is committed, not dropped
     this.closed = true;
     this.setPolling(false);
@@ -383,6 +413,11 @@ class SqliteFileEventStore implements SqliteEventStore {
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError();
   }
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
 }
 
 function filterArgs(filter: AllFilter | undefined): unknown[] {
