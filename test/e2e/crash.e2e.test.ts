@@ -205,6 +205,6 @@ describe('crashes', () => {
     // Every planned step that the log says was started was invoked, and nothing else was.
     const startedSteps = new Set(started.map((e) => `${e.streamId.slice(4)}:${(e.data as { stepId: string }).stepId}`));
     expect(new Set(byStep.keys())).toEqual(startedSteps);
-    expect(Object.values(perProcess).reduce((a, b) => a + b, 0)).toBe(invokes.length);
+    expect(Object.values(perProcess).reduce((a: number, b: number) => a + b, 0)).toBe(invokes.length);
   }, 180_000);
 });
