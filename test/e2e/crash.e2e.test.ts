@@ -200,11 +200,11 @@ describe('crashes', () => {
         throw new Error(`${idempotencyKey} invoked ${seen.length} times: ${JSON.stringify(seen)}\n${trace.join('\n')}`);
       }
     }
-    const perProcess = Object.fromEntries([a, b].map((c) => [c.process.pid, invokes.filter((l) => l[3] === String(c.process.pid)).length]));
+    const perProcess: Record<string, number> = Object.fromEntries([a, b].map((c) => [String(c.process.pid), invokes.filter((l) => l[3] === String(c.process.pid)).length]));
     console.log(`two engines: ${JSON.stringify({ runs: RUNS, calls: invokes.length, steps: byStep.size, perProcess })}`);
     // Every planned step that the log says was started was invoked, and nothing else was.
     const startedSteps = new Set(started.map((e) => `${e.streamId.slice(4)}:${(e.data as { stepId: string }).stepId}`));
     expect(new Set(byStep.keys())).toEqual(startedSteps);
-    expect(Object.values(perProcess).reduce((a: number, b: number) => a + b, 0)).toBe(invokes.length);
+    expect(Object.values(perProcess).reduce((sum, n) => sum + n, 0)).toBe(invokes.length);
   }, 180_000);
 });
