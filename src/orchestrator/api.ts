@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { IllegalStateError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { BudgetLimits, ErrorStrategy, Instant, type Principal, RunId } from '../domain/events/common.js';
 import { formatIssues } from '../domain/events/index.js';
 import { PlannedStep } from '../domain/events/run-events.js';
@@ -23,6 +23,8 @@ export const StartRunInput = z
     budget: BudgetLimits.partial().optional(),
     maxParallel: z.number().int().positive().max(1000).optional(),
     deadline: Instant.optional(),
+    /** The workspace the run acts in; a verified one raises approval confidence. */
+    workspace: z.string().min(1).max(200).optional(),
     /** A retried request with the same key (per requester) gets the same run, not a second one. */
     idempotencyKey: z.string().min(1).max(200).optional(),
   })
@@ -33,6 +35,11 @@ export interface OrchestratorOptions {
   readonly engine: RunEngine;
   readonly tools: ToolRegistry;
   readonly playbooks?: readonly Playbook[];
+  /**
+   * Open approval requests of a requester, for the per-role limit (roles' `maxPending`); default:
+   * what the engine's log follower counts. An API-only process passes a read model's count.
+   */
+  readonly pendingRequestsOf?: (requesterId: string) => number | undefined | Promise<number | undefined>;
 }
 
 /**
@@ -44,9 +51,11 @@ export class Orchestrator {
   private readonly engine: RunEngine;
   private readonly tools: ToolRegistry;
   private readonly playbooks: ReadonlyMap<string, Playbook>;
+  private readonly pendingRequestsOf: NonNullable<OrchestratorOptions['pendingRequestsOf']>;
 
   constructor(options: OrchestratorOptions) {
     this.engine = options.engine;
+    this.pendingRequestsOf = options.pendingRequestsOf ?? ((id) => this.engine.pendingRequestsOf(id));
     this.tools = options.tools;
     this.playbooks = new Map((options.playbooks ?? []).map((p) => [p.name, p]));
   }
@@ -56,6 +65,7 @@ export class Orchestrator {
     const profile = this.engine.profile(input.profile);
     if (!profile) throw new ValidationError(`unknown profile "${input.profile}"`);
     const runId = input.runId ?? (input.idempotencyKey ? idempotentRunId(by.id, input.idempotencyKey) : randomUUID());
+    const workspace = input.workspace;
     if (input.idempotencyKey) {
       const existing = await this.engine.getState(runId);
       if (existing.status !== 'NONE') return existing;
@@ -67,6 +77,7 @@ export class Orchestrator {
       steps = expandPlaybook(playbook, input.playbook.params);
     }
     for (const step of steps ?? []) this.refuseLiteralSecrets(step.input, `step ${step.id} input`);
+    await this.checkPendingLimit(by);
     const command: RunCommand = {
       type: 'StartRun',
       runId,
@@ -78,6 +89,7 @@ export class Orchestrator {
       maxParallel: input.maxParallel ?? profile.maxParallel,
       steps: steps ?? [],
       deadline: input.deadline,
+      workspace,
       playbook: input.playbook?.name,
       idempotencyKey: input.idempotencyKey,
     };
@@ -123,11 +135,32 @@ export class Orchestrator {
     );
   }
 
+  /** Widens who may decide an open request, as far as the caller's role may escalate (the policy's roles). */
+  escalateApproval(input: { approvalId: string; toRoles?: string[]; reason?: string }, by: Principal): Promise<RunState> {
+    const runId = runIdOfApproval(input.approvalId);
+    const allowed = this.engine.approvalPolicy()?.roles[by.role]?.escalateTo ?? (by.role === 'tech_lead' ? ['devops_engineer'] : []);
+    return this.engine.execute(
+      runId,
+      [{ type: 'EscalateApproval', approvalId: input.approvalId, by, allowedTargets: allowed, toRoles: input.toRoles, reason: input.reason }],
+      actor(by),
+    );
+  }
+
   async getRun(runId: string): Promise<RunState> {
     parse(RunId, runId, 'runId');
     const state = await this.engine.getState(runId);
     if (state.status === 'NONE') throw new NotFoundError(`no run ${runId}`, { runId });
     return state;
+  }
+
+  /** A requester whose role allows N open approval requests may not start runs while it has N. */
+  private async checkPendingLimit(by: Principal): Promise<void> {
+    const limit = this.engine.approvalPolicy()?.roles[by.role]?.maxPending;
+    if (limit === undefined) return;
+    const pending = await this.pendingRequestsOf(by.id);
+    if (pending !== undefined && pending >= limit) {
+      throw new IllegalStateError(`${by.id} has ${pending} open approval requests; role ${by.role} allows ${limit}`, { pending, limit });
+    }
   }
 
   /** A secret written into an input would be redacted from the log and lost to the tool: refuse it. */

@@ -4,6 +4,10 @@ import { DomainError } from '../domain/errors.js';
 import type { RunEvent, RunEventData } from '../domain/events/index.js';
 import { type EventStore, WrongExpectedRevisionError } from '../domain/ports/event-store.js';
 import type { RunIndexStore } from '../domain/ports/run-index.js';
+import type { Approver } from '../domain/ports/approver.js';
+import type { ApprovalNotification, Notifier } from '../domain/ports/notifier.js';
+import { type ApprovalPolicyConfig } from '../domain/approvals/policy-config.js';
+import { assess } from '../domain/approvals/assess.js';
 import type { SecretProvider } from '../domain/ports/secrets.js';
 import { route, matchesPattern, type WorkerView } from '../domain/routing/route.js';
 import type { RunCommand, ToolOutcome } from '../domain/run/commands.js';
@@ -45,6 +49,15 @@ export interface RunEngineOptions {
   readonly drive?: boolean;
   /** How long after a call's timeout it counts as interrupted. Default 2,000 ms. */
   readonly interruptGraceMs?: number;
+  /**
+   * The approval policy (risk rules, confidence, levels). Without one, only tools that declare an
+   * `approval` are gated; the server passes the configured policy (DESIGN.md's defaults).
+   */
+  readonly approvalPolicy?: ApprovalPolicyConfig;
+  /** Automated approvers consulted, in order, before humans on every non-AUTO gate. */
+  readonly approvers?: readonly Approver[];
+  /** Told of every approval event this engine appends. */
+  readonly notifier?: Notifier;
 }
 
 interface RunHandle {
@@ -94,6 +107,10 @@ export class RunEngine {
   private readonly follower: RunFollower | undefined;
   private readonly drive: boolean;
   private readonly graceMs: number;
+  private readonly policy: ApprovalPolicyConfig | undefined;
+  private readonly approvers: readonly Approver[];
+  private readonly notifier: Notifier | undefined;
+  private readonly consulting = new Map<string, AbortController>();
   private turn = 0;
   private draining = false;
   private closed = false;
@@ -110,6 +127,9 @@ export class RunEngine {
     this.sensitive = new SensitiveKeys(options.sensitiveKeys);
     this.invoker = new ToolInvoker(options.secrets ?? createEnvSecrets(), this.sensitive);
     this.drive = options.drive ?? true;
+    this.policy = options.approvalPolicy;
+    this.approvers = options.approvers ?? [];
+    this.notifier = options.notifier;
     this.graceMs = options.interruptGraceMs ?? INTERRUPT_GRACE_MS;
     this.follower = this.drive
       ? new RunFollower(this.store, options.runIndex ?? createMemoryRunIndex(), this, (error) => this.onError(error, { runId: '*', what: 'following the log' }))
@@ -129,6 +149,21 @@ export class RunEngine {
   knownRevision(runId: string): number | undefined {
     const handle = this.runs.get(runId);
     return handle && handle.revision >= -1 ? handle.revision : undefined;
+  }
+
+  /**
+   * Open approval requests of a requester, from the log this engine follows (undefined for an
+   * API-only engine, which follows nothing: give the API a read model instead).
+   */
+  async pendingRequestsOf(requesterId: string): Promise<number | undefined> {
+    if (!this.follower) return undefined;
+    await this.follower.waitFor(await this.store.headPosition());
+    return this.follower.pendingRequestsOf(requesterId);
+  }
+
+  /** The approval policy in force, if any. */
+  approvalPolicy(): ApprovalPolicyConfig | undefined {
+    return this.policy;
   }
 
   /** The key patterns this engine redacts (the API uses them to refuse literal secrets). */
@@ -238,6 +273,7 @@ export class RunEngine {
     if (this.closed) return;
     this.closed = true;
     await this.follower?.close();
+    for (const c of this.consulting.values()) c.abort();
     for (const handle of this.runs.values()) {
       if (handle.timer) clearTimeout(handle.timer);
       for (const c of handle.calls.values()) c.abort(new Error('engine shutting down'));
@@ -278,6 +314,7 @@ export class RunEngine {
       }
       if (plan.events.length === 0) {
         this.schedule(runId, handle, plan.wakeAt);
+        for (const approvalId of plan.consults) this.consult(runId, handle, approvalId);
         return handle.state;
       }
       try {
@@ -297,7 +334,9 @@ export class RunEngine {
         for (const c of handle.calls.values()) c.abort(new Error(`run ${handle.state.status.toLowerCase()}`));
       }
       for (const call of plan.calls) this.launch(runId, handle, call);
+      for (const approvalId of plan.consults) this.consult(runId, handle, approvalId);
       this.schedule(runId, handle, plan.wakeAt);
+      if (this.notifier) this.notifyApprovals(runId, plan.events, handle.state);
       for (const listener of this.listeners) listener(runId, handle.state);
       return handle.state;
     }
@@ -322,13 +361,16 @@ export class RunEngine {
     };
     for (const command of commands) apply(this.sanitize(command));
     let wakeAt: string | undefined;
+    let consults: string[] = [];
     const driving = this.drive && !this.draining;
     for (let guard = 0; driving && guard < 100_000; guard++) {
       const now = this.clock.now().toISOString();
       let progressed = false;
       wakeAt = undefined;
+      consults = [];
       for (const action of nextActions(state, now, this.graceMs)) {
         if (action.kind === 'wait_until') wakeAt = action.at;
+        if (action.kind === 'consult') consults.push(action.approvalId);
         const command = this.commandFor(runId, action, state, now, reserved);
         if (!command) continue;
         apply(command);
@@ -337,7 +379,8 @@ export class RunEngine {
       }
       if (!progressed) break;
     }
-    return { state, events, calls: driving ? calls : [], wakeAt: driving && state.status === 'RUNNING' ? wakeAt : undefined };
+    const live = driving && state.status === 'RUNNING';
+    return { state, events, calls: driving ? calls : [], wakeAt: live ? wakeAt : undefined, consults: live ? consults : [] };
   }
 
   private commandFor(runId: string, action: RunAction, state: RunState, now: string, reserved: Map<string, number>): RunCommand | undefined {
@@ -380,6 +423,7 @@ export class RunEngine {
               failedStep: step?.id,
             };
       }
+      case 'consult': // asked after the append, off the decision path (see consult())
       case 'wait_until':
         return undefined;
     }
@@ -399,12 +443,47 @@ export class RunEngine {
     const decision = route(profile.routing, this.workerViews(), { tool: tool.name, tags: tool.tags ?? [] }, this.turn++);
     if (!decision.ok) return reject(decision.reason, 'NO_CAPABLE_WORKER');
     const { ok: _ok, ...routing } = decision;
-    return {
-      type: 'RouteStep',
-      stepId,
-      routing,
-      approval: tool.approval ? this.approvalRequest(runId, state, step.id, tool, now) : undefined,
+    return { type: 'RouteStep', stepId, routing, ...this.gate(runId, state, step.id, tool, now) };
+  }
+
+  /**
+   * The gate a step gets: from the approval policy (risk rules, confidence, the level's
+   * requirements; AUTO is approved by rule in the same append), with what the tool itself
+   * declares taking precedence; without a policy, only declared gates.
+   */
+  private gate(runId: string, state: RunState, stepId: string, tool: ToolDefinition, now: string): Pick<Extract<RunCommand, { type: 'RouteStep' }>, 'approval' | 'autoApproval'> {
+    if (!this.policy) return tool.approval ? { approval: this.approvalRequest(runId, state, stepId, tool, now) } : {};
+    const step = findStep(state, stepId);
+    const input = step?.input ?? {};
+    const env = tool.action.environment;
+    const facts = { category: tool.action.category, operation: tool.action.operation, environment: typeof env === 'function' ? env(input) : env };
+    const a = assess(facts, { requesterId: state.requestedBy?.id ?? '', workspace: state.workspace, input }, this.policy);
+    const declared = tool.approval;
+    if (!a.gated && !declared) return {};
+    const reviewLevel = declared && a.reviewLevel === 'AUTO' ? 'QUICK' : a.reviewLevel;
+    const approvalId = `${runId}/${stepId}/${state.version}`;
+    const approval = {
+      approvalId,
+      tool: tool.name,
+      rule: a.rule,
+      automatedApprovers: reviewLevel === 'AUTO' ? [] : this.approvers.map((x) => x.name),
+      risk: a.risk,
+      confidence: a.confidence,
+      reviewLevel,
+      requiredApprovals: declared?.requiredApprovals ?? a.requiredApprovals,
+      eligibleRoles: [...(declared?.eligibleRoles ?? a.eligibleRoles)],
+      justificationRequired: declared?.justificationRequired ?? a.justificationRequired,
+      requester: state.requestedBy ?? { id: 'unknown', role: 'unknown' },
+      expiresAt: new Date(Date.parse(now) + (declared?.timeoutMs ?? a.timeoutMs)).toISOString(),
+      onTimeout: declared?.onTimeout ?? a.onTimeout,
+      priority: a.priority,
+      input,
     };
+    const autoApproval =
+      reviewLevel === 'AUTO'
+        ? { approvalId, approver: 'rules', rule: a.rule, reason: `${a.risk.level} risk, confidence ${a.confidence.score} ≥ ${this.policy.confidence.autoAt}` }
+        : undefined;
+    return { approval, autoApproval };
   }
 
   /** The minimal gate from a tool's own declaration; the approval policy issue widens this. */
@@ -414,6 +493,8 @@ export class RunEngine {
     const required = gate.requiredApprovals ?? 1;
     return {
       approvalId: `${runId}/${stepId}/${state.version}`,
+      tool: tool.name,
+      automatedApprovers: this.approvers.map((x) => x.name),
       risk: { level: 'medium' as const, score: 50, factors: [`tool ${tool.name} requires approval`] },
       confidence: { score: 0, adjustments: [] },
       reviewLevel: required > 1 ? ('FULL' as const) : ('QUICK' as const),
@@ -466,6 +547,62 @@ export class RunEngine {
       this.retryPolicies.set(name, policy);
     }
     return policy;
+  }
+
+  /**
+   * Asks the automated approvers about an open gate, in order, until one approves or denies; if
+   * all hand over, the last hand-over is recorded. Not durable by itself: the gate stays
+   * "not consulted" in the log until an answer is appended, so after a restart it is asked again.
+   */
+  private consult(runId: string, handle: RunHandle, approvalId: string): void {
+    if (this.consulting.has(approvalId) || this.approvers.length === 0) return;
+    const gate = handle.state.steps.find((s) => s.gate?.approvalId === approvalId)?.gate;
+    if (!gate) return;
+    const controller = new AbortController();
+    this.consulting.set(approvalId, controller);
+    const request = { runId, request: gate.request };
+    const asked = (async () => {
+      let last = { approver: this.approvers[0]?.name ?? 'none', decision: 'handover' as 'approve' | 'deny' | 'handover', reason: 'no automated approver' };
+      for (const approver of this.approvers.filter((a) => gate.request.automatedApprovers.includes(a.name))) {
+        let answer: { decision: 'approve' | 'deny' | 'handover'; reason: string };
+        try {
+          answer = await approver.decide(request, controller.signal);
+        } catch (error) {
+          answer = { decision: 'handover', reason: `${approver.name} failed: ${(error as Error).message}` };
+        }
+        last = { approver: approver.name, ...answer };
+        if (answer.decision !== 'handover') break;
+      }
+      if (controller.signal.aborted) return;
+      await this.execute(runId, [{ type: 'RecordAutomatedDecision', approvalId, approver: last.approver, decision: last.decision, reason: last.reason }], `approver:${last.approver}`);
+    })();
+    const done = asked
+      .catch((error: unknown) => {
+        if (!(error instanceof DomainError)) this.onError(error, { runId, what: `consulting approvers on ${approvalId}` });
+      })
+      .finally(() => this.consulting.delete(approvalId));
+    this.inFlight.add(done);
+    void done.finally(() => this.inFlight.delete(done));
+  }
+
+  private notifyApprovals(runId: string, events: readonly RunEvent[], state: RunState): void {
+    const kinds: Partial<Record<RunEvent['type'], ApprovalNotification['event']>> = {
+      ApprovalRequested: 'requested',
+      ApprovalEscalated: 'escalated',
+      ApprovalGranted: 'granted',
+      ApprovalDenied: 'denied',
+      ApprovalAutoApproved: 'auto_approved',
+      ApprovalExpired: 'expired',
+      ApprovalCancelled: 'cancelled',
+    };
+    const at = this.clock.now().toISOString();
+    for (const event of events) {
+      const kind = kinds[event.type];
+      if (!kind) continue;
+      const data = event.data as { approvalId: string; stepId: string };
+      const gate = state.steps.find((s) => s.id === data.stepId)?.gate;
+      this.notifier?.notify({ event: kind, approvalId: data.approvalId, runId, stepId: data.stepId, riskLevel: gate?.request.risk.level ?? 'unknown', at, data: event.data });
+    }
   }
 
   /** Inputs are redacted before they are decided on, so neither the log nor the state holds a secret. */

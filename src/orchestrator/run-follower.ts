@@ -21,11 +21,14 @@ export interface FollowedEngine {
  */
 export class RunFollower {
   private readonly active = new Set<string>();
+  /** Open approval gates: approval id → requester, votes needed and received, run. */
+  private readonly openGates = new Map<string, { requester: string; required: number; votes: number; runId: string }>();
   private cursor: Position | undefined;
   private dirty = false;
   private subscription: Subscription | undefined;
   private saver: NodeJS.Timeout | undefined;
   private following: Promise<void> | undefined;
+  private readonly waiters = new Set<{ target: Position; resolve: () => void }>();
 
   constructor(
     private readonly store: EventStore,
@@ -55,6 +58,26 @@ export class RunFollower {
     return recovered;
   }
 
+  /** Resolves once the follower has applied the log up to `position` (read-your-writes). */
+  waitFor(position: Position | undefined, timeoutMs = 5_000): Promise<void> {
+    if (position === undefined || (this.cursor !== undefined && this.store.comparePositions(this.cursor, position) >= 0)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter = { target: position, resolve: () => { clearTimeout(timer); resolve(); } };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`the run index did not reach ${position} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** How many approval requests of this requester are open (as far as the log has been followed). */
+  pendingRequestsOf(requesterId: string): number {
+    let n = 0;
+    for (const g of this.openGates.values()) if (g.requester === requesterId) n++;
+    return n;
+  }
+
   /** The runs the index holds as unfinished. */
   activeRuns(): string[] {
     return [...this.active];
@@ -71,6 +94,12 @@ export class RunFollower {
     try {
       for await (const event of subscription) {
         const runId = this.track(event);
+        for (const w of this.waiters) {
+          if (this.store.comparePositions(event.position, w.target) >= 0) {
+            this.waiters.delete(w);
+            w.resolve();
+          }
+        }
         if (!runId || END_TYPES.has(event.type)) continue;
         const known = this.engine.knownRevision(runId);
         if (known === undefined || known < event.revision) this.engine.kick(runId, event.revision);
@@ -86,8 +115,33 @@ export class RunFollower {
     this.dirty = true;
     const runId = event.streamId.slice(RUN_PREFIX.length);
     if (START_TYPES.has(event.type)) this.active.add(runId);
-    else if (END_TYPES.has(event.type)) this.active.delete(runId);
+    else if (END_TYPES.has(event.type)) {
+      this.active.delete(runId);
+      for (const [id, g] of this.openGates) if (g.runId === runId) this.openGates.delete(id);
+    }
+    this.trackGate(event, runId);
     return runId;
+  }
+
+  private trackGate(event: RecordedEvent, runId: string): void {
+    const data = event.data as { approvalId?: string; requester?: { id: string }; requiredApprovals?: number };
+    if (!data.approvalId) return;
+    switch (event.type) {
+      case 'ApprovalRequested':
+        this.openGates.set(data.approvalId, { requester: data.requester?.id ?? '', required: data.requiredApprovals ?? 1, votes: 0, runId });
+        break;
+      case 'ApprovalGranted': {
+        const g = this.openGates.get(data.approvalId);
+        if (g && ++g.votes >= g.required) this.openGates.delete(data.approvalId);
+        break;
+      }
+      case 'ApprovalDenied':
+      case 'ApprovalExpired':
+      case 'ApprovalCancelled':
+      case 'ApprovalAutoApproved':
+        this.openGates.delete(data.approvalId);
+        break;
+    }
   }
 
   private async save(): Promise<void> {

@@ -311,3 +311,28 @@ describe('RecoverToolCall', () => {
     given(...running, succeeded('a')).when(recover(true)).thenError('ILLEGAL_STATE');
   });
 });
+
+describe('EscalateApproval and RecordAutomatedDecision', () => {
+  const waiting = [started(), plan(['a']), routed('a'), gate('a', { eligibleRoles: ['tech_lead'], automatedApprovers: ['bot'] })];
+  it('widens the eligible roles only as far as the policy lets the caller', () => {
+    const esc: RunCommand = { type: 'EscalateApproval', approvalId: 'r/a/1', by: bob, allowedTargets: ['devops_engineer'], reason: 'ops' };
+    const events = decide(esc, given(...waiting).state);
+    expect(events).toEqual([{ type: 'ApprovalEscalated', data: { approvalId: 'r/a/1', stepId: 'a', by: bob, toRoles: ['devops_engineer'], reason: 'ops' } }]);
+    const after = foldRun(events, given(...waiting).state);
+    expect(after.steps[0]?.gate).toMatchObject({ eligibleRoles: ['tech_lead', 'devops_engineer'], escalated: true, consulted: false });
+    given(...waiting).when({ ...esc, allowedTargets: [] }).thenError('UNAUTHORIZED', /may not escalate/);
+    given(...waiting).when({ ...esc, toRoles: ['admin'] }).thenError('UNAUTHORIZED', /only to/);
+    given(...waiting).when({ ...esc, by: carol }).thenError('UNAUTHORIZED', /not among/);
+  });
+  it('records an automated approval, denial or hand-over, naming the approver', () => {
+    const auto = (decision: 'approve' | 'deny' | 'handover'): RunCommand => ({ type: 'RecordAutomatedDecision', approvalId: 'r/a/1', approver: 'bot', decision, reason: 'because' });
+    expect(nextActions(given(...waiting).state, T0)).toContainEqual({ kind: 'consult', approvalId: 'r/a/1' });
+    given(...waiting).when(auto('approve')).then([{ type: 'ApprovalAutoApproved', data: { approvalId: 'r/a/1', stepId: 'a', approver: 'bot', rule: 'automated approver bot', reason: 'because' } }]);
+    given(...waiting).when(auto('deny')).then([{ type: 'ApprovalDenied', data: { approvalId: 'r/a/1', stepId: 'a', approver: { id: 'approver:bot', role: 'automated' }, justification: 'because' } }]);
+    const handed = decide(auto('handover'), given(...waiting).state);
+    expect(handed[0]).toMatchObject({ type: 'ApprovalEscalated', data: { by: { id: 'approver:bot', role: 'automated' }, toRoles: ['tech_lead'], reason: 'handed over to humans: because' } });
+    const after = foldRun(handed, given(...waiting).state);
+    expect(after.steps[0]?.gate).toMatchObject({ consulted: true, escalated: false });
+    expect(nextActions(after, T0).map((a) => a.kind)).toEqual(['wait_until']);
+  });
+});

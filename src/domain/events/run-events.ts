@@ -27,6 +27,8 @@ export const RunStarted = z.object({
   /** Most steps of this run that may execute at once. */
   maxParallel: z.number().int().positive().max(1000),
   deadline: Instant.optional(),
+  /** The workspace the run acts in (a verified one raises approval confidence). */
+  workspace: z.string().max(200).optional(),
   playbook: z.string().max(200).optional(),
   idempotencyKey: z.string().max(200).optional(),
 });
@@ -80,6 +82,12 @@ export const ConfidenceAssessment = z.object({
 
 export const ApprovalRequested = z.object({
   ...ApprovalRef,
+  /** The tool the step calls. */
+  tool: z.string().max(200).optional(),
+  /** The risk rule that classified the action. */
+  rule: z.string().max(200).optional(),
+  /** Automated approvers consulted, in order, before humans. */
+  automatedApprovers: z.array(z.string()).default([]),
   risk: RiskAssessment,
   confidence: ConfidenceAssessment,
   reviewLevel: ReviewLevel,

@@ -15,6 +15,8 @@ export type RunCommand =
   | DenyApproval
   | ExpireApproval
   | CancelApproval
+  | EscalateApproval
+  | RecordAutomatedDecision
   | SkipStep
   | CompleteRun
   | FailRun
@@ -32,6 +34,7 @@ export interface StartRun {
   readonly maxParallel: number;
   readonly steps: ReadonlyArray<Omit<PlannedStep, 'dependsOn'> & { dependsOn?: string[] }>;
   readonly deadline?: string;
+  readonly workspace?: string;
   readonly playbook?: string;
   readonly idempotencyKey?: string;
 }
@@ -124,6 +127,27 @@ export interface CancelApproval {
   readonly by: Principal;
   readonly isAdmin: boolean;
   readonly reason?: string;
+}
+
+/** Widens who may decide: `by` must hold a role that may escalate, to `toRoles` it may reach. */
+export interface EscalateApproval {
+  readonly type: 'EscalateApproval';
+  readonly approvalId: string;
+  readonly by: Principal;
+  /** The roles `by`'s role may escalate to (from the policy). */
+  readonly allowedTargets: readonly string[];
+  /** Defaults to all of allowedTargets. */
+  readonly toRoles?: readonly string[];
+  readonly reason?: string;
+}
+
+/** An automated approver's answer: approve, deny, or hand over to humans. */
+export interface RecordAutomatedDecision {
+  readonly type: 'RecordAutomatedDecision';
+  readonly approvalId: string;
+  readonly approver: string;
+  readonly decision: 'approve' | 'deny' | 'handover';
+  readonly reason: string;
 }
 
 export interface SkipStep {

@@ -14,6 +14,7 @@ import type {
 } from './commands.js';
 import { validatePlan } from './plan.js';
 import { backoffDelayMs } from './retry.js';
+import { AUTOMATED_ROLE } from './evolve.js';
 import { DONE_STEP, findGate, type GateState, type RunState, type StepState, TERMINAL_RUN } from './state.js';
 
 const RETRYABLE = new Set(['AGENT', 'SYSTEM', 'RESOURCE']);
@@ -116,6 +117,33 @@ export function decide(command: RunCommand, state: RunState): RunEvent[] {
       return expireApproval(command, state);
     case 'CancelApproval':
       return cancelApproval(command, state);
+    case 'EscalateApproval': {
+      const { step, gate } = openGate(state, command.approvalId);
+      if (command.allowedTargets.length === 0) throw new UnauthorizedError(`role ${command.by.role} may not escalate approvals`);
+      if (!gate.eligibleRoles.includes(command.by.role) && command.by.role !== 'admin') {
+        throw new UnauthorizedError(`role ${command.by.role} is not among those deciding approval ${gate.approvalId}`);
+      }
+      const toRoles = command.toRoles ?? command.allowedTargets;
+      const beyond = toRoles.filter((r) => !command.allowedTargets.includes(r));
+      if (toRoles.length === 0 || beyond.length > 0) {
+        throw new UnauthorizedError(`role ${command.by.role} may escalate only to ${command.allowedTargets.join(', ')}`);
+      }
+      return [{ type: 'ApprovalEscalated', data: { approvalId: gate.approvalId, stepId: step.id, by: command.by, toRoles: [...toRoles], reason: command.reason } }];
+    }
+    case 'RecordAutomatedDecision': {
+      const { step, gate } = openGate(state, command.approvalId);
+      const ref = { approvalId: gate.approvalId, stepId: step.id };
+      const by = { id: `approver:${command.approver}`, role: AUTOMATED_ROLE };
+      switch (command.decision) {
+        case 'approve':
+          return [{ type: 'ApprovalAutoApproved', data: { ...ref, approver: command.approver, rule: `automated approver ${command.approver}`, reason: command.reason } }];
+        case 'deny':
+          return [{ type: 'ApprovalDenied', data: { ...ref, approver: by, justification: command.reason } }];
+        case 'handover':
+          return [{ type: 'ApprovalEscalated', data: { ...ref, by, toRoles: [...gate.eligibleRoles], reason: `handed over to humans: ${command.reason}` } }];
+      }
+      return assertNever(command.decision, 'automated decision');
+    }
     case 'SkipStep': {
       const step = openStep(state, command.stepId, ['PENDING', 'ROUTED', 'AWAITING_APPROVAL', 'RETRY_WAIT']);
       return [{ type: 'StepSkipped', data: { stepId: step.id, reason: `depends on ${command.becauseOf}, which did not succeed`, becauseOf: command.becauseOf } }];
@@ -185,6 +213,7 @@ function startRun(command: StartRun, state: RunState): RunEvent[] {
         budget: budget.data,
         maxParallel: command.maxParallel,
         deadline: command.deadline,
+        workspace: command.workspace,
         playbook: command.playbook,
         idempotencyKey: command.idempotencyKey,
       },

@@ -30,6 +30,7 @@ function apply(state: RunState, event: RunEvent): RunState {
         budget: d.budget,
         maxParallel: d.maxParallel,
         deadline: d.deadline,
+        workspace: d.workspace,
       };
     }
     case 'PlanCreated':
@@ -43,7 +44,7 @@ function apply(state: RunState, event: RunEvent): RunState {
       return updateStep(state, event.data.stepId, (s) => ({ ...s, worker: event.data.worker, status: s.status === 'PENDING' ? 'ROUTED' : s.status }));
     case 'ApprovalRequested': {
       const d = event.data;
-      const gate: GateState = { approvalId: d.approvalId, status: 'OPEN', request: d, eligibleRoles: d.eligibleRoles, approvers: [] };
+      const gate: GateState = { approvalId: d.approvalId, status: 'OPEN', request: d, eligibleRoles: d.eligibleRoles, approvers: [], consulted: false, escalated: false };
       return updateStep(state, d.stepId, (s) => ({ ...s, status: 'AWAITING_APPROVAL', gate }));
     }
     case 'ApprovalGranted': {
@@ -60,7 +61,7 @@ function apply(state: RunState, event: RunEvent): RunState {
       });
     }
     case 'ApprovalAutoApproved':
-      return updateGate(state, event.data.stepId, (g) => ({ ...g, status: 'GRANTED' }));
+      return updateGate(state, event.data.stepId, (g) => ({ ...g, status: 'GRANTED', consulted: true }));
     case 'ApprovalDenied':
       return failGate(state, event.data.stepId, 'DENIED', `approval denied by ${event.data.approver.id}`);
     case 'ApprovalCancelled':
@@ -69,8 +70,16 @@ function apply(state: RunState, event: RunEvent): RunState {
       return event.data.outcome === 'approved'
         ? updateGate(state, event.data.stepId, (g) => ({ ...g, status: 'GRANTED' }))
         : failGate(state, event.data.stepId, 'EXPIRED_DENIED', 'approval expired');
-    case 'ApprovalEscalated':
-      return updateGate(state, event.data.stepId, (g) => ({ ...g, eligibleRoles: [...new Set([...g.eligibleRoles, ...event.data.toRoles])] }));
+    case 'ApprovalEscalated': {
+      // An automated approver handing over to humans is recorded as an escalation by it.
+      const automated = event.data.by.role === AUTOMATED_ROLE;
+      return updateGate(state, event.data.stepId, (g) => ({
+        ...g,
+        eligibleRoles: [...new Set([...g.eligibleRoles, ...event.data.toRoles])],
+        consulted: g.consulted || automated,
+        escalated: g.escalated || !automated,
+      }));
+    }
     case 'BudgetWarning':
       return { ...state, usage: { ...state.usage, warned: [...state.usage.warned, scopeKey(event.data.scope)] } };
     case 'BudgetExceeded': {
@@ -170,6 +179,9 @@ function failGate(state: RunState, stepId: string, status: GateState['status'], 
     failureMode: 'POLICY',
   }));
 }
+
+/** The role an automated approver acts in. */
+export const AUTOMATED_ROLE = 'automated';
 
 /** The key a budget scope is tracked under: `total`, `domain:<d>`, `tool:<t>`. */
 export function scopeKey(scope: { kind: string; key?: string | undefined }): string {

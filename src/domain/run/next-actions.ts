@@ -11,6 +11,8 @@ export type RunAction =
   | { readonly kind: 'recover'; readonly stepId: string; readonly attempt: number }
   /** A step cannot run because something it depends on did not succeed (CONTINUE). */
   | { readonly kind: 'skip'; readonly stepId: string; readonly becauseOf: string }
+  /** An open gate whose automated approvers have not answered yet. */
+  | { readonly kind: 'consult'; readonly approvalId: string }
   /** An open approval passed its expiry. */
   | { readonly kind: 'expire_approval'; readonly approvalId: string }
   /** Every step is done: aggregate and complete. */
@@ -68,7 +70,10 @@ export function nextActions(state: RunState, now: string, interruptGraceMs = INT
         const gate = step.gate;
         if (gate && gate.status === 'OPEN') {
           if (gate.request.expiresAt <= now) actions.push({ kind: 'expire_approval', approvalId: gate.approvalId });
-          else earliest(gate.request.expiresAt);
+          else {
+            if (!gate.consulted && gate.request.automatedApprovers.length > 0) actions.push({ kind: 'consult', approvalId: gate.approvalId });
+            earliest(gate.request.expiresAt);
+          }
         }
         break;
       }

@@ -23,6 +23,9 @@ export interface GateState {
   readonly eligibleRoles: readonly string[];
   readonly approvers: readonly string[];
   readonly editedInput?: Record<string, unknown>;
+  /** An automated approver has answered (approved, denied or handed over to humans). */
+  readonly consulted: boolean;
+  readonly escalated: boolean;
 }
 
 export interface StepState {
@@ -65,6 +68,7 @@ export interface RunState {
   readonly budget: BudgetLimits;
   readonly maxParallel: number;
   readonly deadline?: string;
+  readonly workspace?: string;
   readonly startedAt?: string;
   /** Steps in plan order. */
   readonly steps: readonly StepState[];

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { RiskLevel } from '../../domain/events/common.js';
+import { matchesPattern } from '../../domain/routing/route.js';
+import type { Approver, AutomatedDecision } from '../../domain/ports/approver.js';
+
+const ORDER = ['low', 'medium', 'high', 'critical'] as const;
+
+/** One rule: when every condition holds, the decision applies. */
+export const ApproverRule = z.strictObject({
+  name: z.string().min(1),
+  when: z.strictObject({
+    tool: z.string().optional(),
+    maxRisk: RiskLevel.optional(),
+    minConfidence: z.number().optional(),
+    maxAmount: z.number().optional(),
+    requester: z.array(z.string()).optional(),
+  }),
+  decision: z.enum(['approve', 'deny', 'handover']),
+  reason: z.string().optional(),
+});
+export type ApproverRule = z.infer<typeof ApproverRule>;
+
+/** Rules from config, first match wins; no match hands over to humans. */
+export function createRulesApprover(name: string, rules: readonly ApproverRule[]): Approver {
+  return {
+    name,
+    decide: async ({ request }): Promise<AutomatedDecision> => {
+      for (const rule of rules) {
+        const w = rule.when;
+        const amount = request.input.amount;
+        const holds =
+          (w.tool === undefined || (request.tool !== undefined && matchesPattern(w.tool, request.tool))) &&
+          (w.maxRisk === undefined || ORDER.indexOf(request.risk.level) <= ORDER.indexOf(w.maxRisk)) &&
+          (w.minConfidence === undefined || request.confidence.score >= w.minConfidence) &&
+          (w.maxAmount === undefined || (typeof amount === 'number' && amount <= w.maxAmount)) &&
+          (w.requester === undefined || w.requester.includes(request.requester.id));
+        if (holds) return { decision: rule.decision, reason: rule.reason ?? `rule ${rule.name}` };
+      }
+      return { decision: 'handover', reason: 'no rule matched' };
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ApproverRule } from '../adapters/approvers/rules-approver.js';
+import { ApprovalPolicyConfig, defaultApprovalPolicy } from '../domain/approvals/policy-config.js';
+import { Playbook, Profile, WorkerConfig, defaultProfiles, defaultWorkers } from './profiles.js';
+
+const AutomatedApproverConfig = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('rules'), name: z.string().min(1), rules: z.array(ApproverRule) }),
+  z.strictObject({ type: z.literal('webhook'), name: z.string().min(1), url: z.url(), timeoutMs: z.number().int().positive().default(5_000) }),
+]);
+
+const Role = z.enum(['viewer', 'requester', 'developer', 'tech_lead', 'devops_engineer', 'admin']);
+
+/** Everything `gatehouse.yaml` can say. Every field has a default: an empty file is a valid config. */
+export const GatehouseConfig = z.strictObject({
+  approvals: ApprovalPolicyConfig,
+  automatedApprovers: z.array(AutomatedApproverConfig),
+  notifications: z.strictObject({
+    targets: z.array(z.strictObject({ url: z.url(), levels: z.array(z.enum(['low', 'medium', 'high', 'critical'])).default([]) })),
+    attempts: z.number().int().positive(),
+    baseDelayMs: z.number().int().nonnegative(),
+  }),
+  auth: z.strictObject({
+    /** Bearer tokens and who they are. Without any, the server makes an admin token at first start. */
+    tokens: z.array(z.strictObject({ token: z.string().min(16), id: z.string().min(1), roles: z.array(Role).min(1) })),
+  }),
+  profiles: z.record(z.string(), Profile),
+  workers: z.array(WorkerConfig).min(1),
+  playbooks: z.array(Playbook),
+  /** Extra key patterns redacted before anything is stored (substrings or /regex/). */
+  sensitiveKeys: z.array(z.string()),
+});
+export type GatehouseConfig = z.infer<typeof GatehouseConfig>;
+
+export const defaultConfig: GatehouseConfig = {
+  approvals: defaultApprovalPolicy,
+  automatedApprovers: [],
+  notifications: { targets: [], attempts: 4, baseDelayMs: 200 },
+  auth: { tokens: [] },
+  profiles: defaultProfiles,
+  workers: defaultWorkers,
+  playbooks: [],
+  sensitiveKeys: [],
+};
+
+/** A config that does not validate: the message names the file and every bad path. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads `gatehouse.yaml` (or defaults when no path is given): the file's values are merged over the
+ * defaults (objects key by key, lists replaced whole), then validated; unknown keys are errors.
+ */
+export function loadConfig(path?: string): GatehouseConfig {
+  if (!path) return defaultConfig;
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8')) ?? {};
+  } catch (error) {
+    throw new ConfigError(`${path}: ${(error as Error).message}`);
+  }
+  return parseConfig(raw, path);
+}
+
+/** Validates a config object merged over the defaults. */
+export function parseConfig(raw: unknown, source = 'config'): GatehouseConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${source}: the top level must be a mapping`);
+  const result = GatehouseConfig.safeParse(merge(defaultConfig, raw));
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`${source} is invalid:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+function merge(base: unknown, over: unknown): unknown {
+  if (isPlainObject(base) && isPlainObject(over)) {
+    const out: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(over)) out[k] = k in base ? merge(base[k], v) : v;
+    return out;
+  }
+  return over === undefined ? base : over;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
