@@ -6,6 +6,7 @@ const areas: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   store: () => import('./store.js'),
   esdb: () => import('./esdb.js'),
   engine: () => import('./engine.js'),
+  approvals: () => import('./approvals.js'),
   projections: () => import('./projections.js'),
 };
 
