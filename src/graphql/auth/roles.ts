@@ -1,0 +1,15 @@
+/** The roles a bearer token can map to; `admin` may do everything. */
+export const ROLES = ['viewer', 'requester', 'developer', 'tech_lead', 'devops_engineer', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Roles that may decide approvals (which gate accepts which is the domain's call). */
+export const APPROVER_ROLES: Role[] = ['developer', 'tech_lead', 'devops_engineer'];
+
+/** Roles that may start runs and act on their own runs and requests. */
+export const ACTOR_ROLES: Role[] = ['requester', ...APPROVER_ROLES];
+
+/** Roles that may act on anybody's run (cancel, resume) besides its requester. */
+export const OPERATOR_ROLES: Role[] = ['tech_lead', 'devops_engineer'];
+
+/** Roles that see tool inputs and outputs (viewers see the shape of runs, not their payloads). */
+export const PAYLOAD_ROLES: Role[] = ACTOR_ROLES;

@@ -1,0 +1,38 @@
+import type { EventStore } from '../domain/ports/event-store.js';
+import type { Orchestrator } from '../orchestrator/api.js';
+import type { Playbook, Profile, WorkerConfig } from '../orchestrator/profiles.js';
+import type { ToolRegistry } from '../orchestrator/tools/tool.js';
+import type { ProjectionRunner } from '../projections/index.js';
+
+/** Who is calling: a principal id, the one role it acts in, and whether it administers Gatehouse. */
+export interface AuthPrincipal {
+  readonly id: string;
+  readonly role: string;
+  readonly isAdmin: boolean;
+}
+
+/**
+ * What the GraphQL layer needs from the rest of Gatehouse: the in-process API for commands, the
+ * log for the audit replay and live feeds, the read models for queries, and the catalogs.
+ */
+export interface GatehouseServices {
+  readonly orchestrator: Orchestrator;
+  readonly store: EventStore;
+  readonly projections: ProjectionRunner;
+  readonly tools: ToolRegistry;
+  readonly workers: readonly WorkerConfig[];
+  readonly profiles: Readonly<Record<string, Profile>>;
+  readonly playbooks: readonly Playbook[];
+  /** The time read models are measured at (ages, windows): the engine's clock. */
+  readonly now: () => string;
+  /** How long a mutation waits for the read models to apply its own write. Default 5,000 ms. */
+  readonly readYourWritesTimeoutMs?: number;
+}
+
+/** Per request (HTTP) or per operation (graphql-ws). */
+export interface GraphQLContext {
+  readonly principal: AuthPrincipal | undefined;
+  readonly services: GatehouseServices;
+  /** Aborted when the WebSocket that carries a subscription closes. */
+  readonly signal?: AbortSignal;
+}

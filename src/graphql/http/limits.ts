@@ -1,0 +1,63 @@
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { gqlError } from '../errors.js';
+
+/** What one request may ask for. */
+export interface Limits {
+  /** Deepest selection (fragments flattened). */
+  readonly maxDepth: number;
+  readonly maxAliases: number;
+  readonly maxDirectives: number;
+  /** Lexical tokens in a document (Apollo's and graphql-js's parser limit). */
+  readonly maxTokens: number;
+  /** Estimated cost: 1 per field, list fields times their `first` (default 20). */
+  readonly maxCost: number;
+  /** JSON body of an HTTP request, in bytes. */
+  readonly maxBodyBytes: number;
+  /** One graphql-ws message, in bytes (bigger closes the socket with 1009). */
+  readonly maxMessageBytes: number;
+  readonly maxSubscriptionsPerConnection: number;
+}
+
+export const defaultLimits: Limits = {
+  maxDepth: 12,
+  maxAliases: 15,
+  maxDirectives: 20,
+  maxTokens: 4_000,
+  maxCost: 10_000,
+  maxBodyBytes: 256 * 1024,
+  maxMessageBytes: 256 * 1024,
+  maxSubscriptionsPerConnection: 25,
+};
+
+/** Depth, alias and directive limits as validation rules (graphql-armor's), for HTTP and WebSocket alike. */
+export function limitRules(limits: Limits): ValidationRule[] {
+  return new ApolloArmor({
+    maxDepth: { n: limits.maxDepth, flattenFragments: true, ignoreIntrospection: true },
+    maxAliases: { n: limits.maxAliases },
+    maxDirectives: { n: limits.maxDirectives },
+    // Parse errors from armor's token limit become HTTP 500: the parser's maxTokens is used instead.
+    maxTokens: { enabled: false },
+    // Armor's cost ignores list sizes: graphql-query-complexity below counts them.
+    costLimit: { enabled: false },
+    blockFieldSuggestion: { enabled: false },
+  }).protect().validationRules;
+}
+
+/** Refuses an operation whose estimated cost (list sizes from `first`, variables applied) is over the limit. */
+export function checkCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined, maxCost: number): void {
+  let cost: number;
+  try {
+    cost = getComplexity({
+      schema,
+      query: document,
+      variables: variables ?? {},
+      operationName,
+      estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
+    });
+  } catch {
+    return; // variables that do not fit are refused by execution with a proper message
+  }
+  if (cost > maxCost) throw gqlError('QUERY_TOO_COMPLEX', `operation cost ${cost} is over the limit of ${maxCost}`, { cost, maxCost });
+}

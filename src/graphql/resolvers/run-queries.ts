@@ -1,0 +1,68 @@
+import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { z } from 'zod';
+import type { GraphQLContext } from '../context.js';
+import { Cursor, First, parseArgs, RunIdArg } from '../parse.js';
+import { readRunEvents } from '../readers/run-events.js';
+import { readRun, readRuns } from '../readers/runs.js';
+import { RunsFilter } from '../types/inputs.js';
+import { Run, RunConnection } from '../types/run.js';
+import { RunEventConnection } from '../types/run-event.js';
+
+const pageCost = ({ args, childComplexity }: { args: Record<string, unknown>; childComplexity: number }) =>
+  1 + (typeof args.first === 'number' ? args.first : 20) * childComplexity;
+
+const RunsArgs = z.object({
+  filter: z
+    .object({
+      status: z.string().optional(),
+      profile: z.string().max(100).optional(),
+      requester: z.string().max(200).optional(),
+      startedAfter: z.date().optional(),
+      startedBefore: z.date().optional(),
+    })
+    .default({}),
+  first: First,
+  after: Cursor.optional(),
+});
+
+/** Runs and their audit replay. */
+@Resolver()
+export class RunQueries {
+  @Authorized()
+  @Query(() => Run, { description: 'A run from the runs read model; NOT_FOUND if there is none.' })
+  run(@Arg('runId', () => ID) runId: string, @Ctx() ctx: GraphQLContext): Run {
+    return readRun(ctx.services, parseArgs(RunIdArg, runId, 'runId')) as Run;
+  }
+
+  @Authorized()
+  @Query(() => RunConnection, { description: 'Runs, newest first.', complexity: pageCost })
+  runs(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('filter', () => RunsFilter, { nullable: true }) filter?: RunsFilter,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ): RunConnection {
+    const a = parseArgs(RunsArgs, { filter, first, after }, 'runs');
+    return readRuns(ctx.services, {
+      ...a.filter,
+      startedAfter: a.filter.startedAfter?.toISOString(),
+      startedBefore: a.filter.startedBefore?.toISOString(),
+      first: a.first,
+      after: a.after,
+    }) as RunConnection;
+  }
+
+  @Authorized()
+  @Query(() => RunEventConnection, { description: 'The audit replay: a run\'s events in order, from the log, with stage, position and hash.', complexity: pageCost })
+  async runEvents(
+    @Arg('runId', () => ID) runId: string,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+  ): Promise<RunEventConnection> {
+    const a = parseArgs(z.object({ runId: RunIdArg, after: Cursor.optional(), first: First }), { runId, after, first }, 'runEvents');
+    return (await readRunEvents(ctx.services, a.runId, a.after, a.first)) as RunEventConnection;
+  }
+}
+
+export { pageCost };

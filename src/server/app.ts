@@ -1,0 +1,117 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createEsdbEventStore } from '../adapters/eventstore/esdb/esdb-event-store.js';
+import { createSqliteEventStore } from '../adapters/eventstore/sqlite/sqlite-event-store.js';
+import { createSqliteReadModelStore } from '../adapters/readmodels/sqlite-read-model-store.js';
+import { createSqliteRunIndex } from '../adapters/runindex/sqlite-run-index.js';
+import type { EventStore } from '../domain/ports/event-store.js';
+import type { TokenEntry } from '../graphql/auth/tokens.js';
+import { TokenDirectory } from '../graphql/auth/tokens.js';
+import type { GatehouseServices } from '../graphql/context.js';
+import type { Limits } from '../graphql/http/limits.js';
+import { type GraphqlServer, type ServerLog, startGraphqlServer } from '../graphql/http/server.js';
+import { Orchestrator } from '../orchestrator/api.js';
+import { RunEngine } from '../orchestrator/engine.js';
+import { defaultProfiles, defaultWorkers, type Playbook } from '../orchestrator/profiles.js';
+import { type ToolDefinition, ToolRegistry } from '../orchestrator/tools/tool.js';
+import { allProjections, ProjectionRunner } from '../projections/index.js';
+import { ensureAdminToken } from './admin-token.js';
+import { loadServerConfig } from './config.js';
+import { demoPlaybooks, demoTools } from './demo-tools.js';
+import type { ServerEnv } from './env.js';
+import { createMetrics } from './metrics.js';
+
+export interface GatehouseAppOptions {
+  readonly env: ServerEnv;
+  readonly log: ServerLog;
+  /** Tools besides (or instead of, with `demoTools: false`) the demo tools. */
+  readonly tools?: readonly ToolDefinition[];
+  readonly demoTools?: boolean;
+  /** How long the simulated demo tools take. Default 300 ms. */
+  readonly demoDelayMs?: number;
+  readonly playbooks?: readonly Playbook[];
+  /** Tokens besides those of gatehouse.yaml (tests). */
+  readonly tokens?: readonly TokenEntry[];
+  readonly limits?: Partial<Limits>;
+}
+
+/** A running Gatehouse: the engine, the read models and the API on one port. */
+export interface GatehouseApp {
+  readonly server: GraphqlServer;
+  readonly store: EventStore;
+  readonly services: GatehouseServices;
+  /** The generated admin token, when no admin token is configured; `created` at the first start only. */
+  readonly adminToken?: { token: string; path: string; created: boolean };
+  /** Graceful stop: drain HTTP, close sockets, then the engine, the read models and the store. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: wires the store, engine, projections and the GraphQL server, and starts them. */
+export async function startGatehouse(options: GatehouseAppOptions): Promise<GatehouseApp> {
+  const { env, log } = options;
+  mkdirSync(env.dataDir, { recursive: true, mode: 0o700 });
+  const config = loadServerConfig(env.configPath);
+  const sqlitePath = join(env.dataDir, 'gatehouse.sqlite');
+  const store: EventStore = env.eventStore
+    ? createEsdbEventStore({ connectionString: env.eventStore })
+    : createSqliteEventStore({ path: sqlitePath });
+  // Read models and the run index stay local: with EventStoreDB they live in the data folder's own file.
+  const localPath = env.eventStore ? join(env.dataDir, 'local.sqlite') : sqlitePath;
+  const readModels = createSqliteReadModelStore({ path: localPath });
+  const runIndex = createSqliteRunIndex(localPath);
+
+  const tools = new ToolRegistry([...(options.demoTools === false ? [] : demoTools(env.dataDir, options.demoDelayMs)), ...(options.tools ?? [])]);
+  const playbooks = [...(options.demoTools === false ? [] : demoPlaybooks), ...(options.playbooks ?? [])];
+  const profiles = defaultProfiles;
+  const workers = defaultWorkers;
+  const engine = new RunEngine({
+    store, tools, runIndex, profiles, workers,
+    onError: (error, ctx) => log.error({ err: error, ...ctx }, 'engine error'),
+  });
+  const orchestrator = new Orchestrator({ engine, tools, playbooks });
+  const projections = new ProjectionRunner({
+    store, readModels, projections: allProjections,
+    onError: (error) => log.error({ err: error, projection: error.projection }, 'projection stopped'),
+  });
+
+  const entries: TokenEntry[] = [...config.tokens, ...(options.tokens ?? [])];
+  // Without a configured admin, one is generated so the server can always be administered.
+  const adminToken = entries.some((t) => t.role === 'admin') ? undefined : ensureAdminToken(env.dataDir);
+  if (adminToken) entries.push({ token: adminToken.token, id: 'admin', role: 'admin' });
+  const tokens = new TokenDirectory(entries);
+
+  await projections.start();
+  const recovered = await engine.start();
+  if (recovered.length > 0) log.info({ runs: recovered.length }, 'recovered unfinished runs');
+  const metrics = createMetrics(store, projections);
+  const services: GatehouseServices = {
+    orchestrator, store, projections, tools, workers: [...workers], profiles, playbooks, now: () => engine.now(),
+  };
+  const server = await startGraphqlServer(
+    {
+      services, tokens, log, limits: options.limits,
+      metrics: () => metrics.render(),
+      health: async () => {
+        const status = projections.status();
+        const ok = status.every((p) => p.status === 'running');
+        return { ok, store: env.eventStore ? 'eventstoredb' : 'sqlite', projections: status.map((p) => ({ name: p.name, status: p.status })) };
+      },
+      onOperation: (info) => metrics.operation(info.kind, info.errorCodes.length === 0),
+    },
+    env.port,
+    env.host,
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await server.close();
+      await metrics.close();
+      await engine.shutdown(env.shutdownGraceMs);
+      await projections.stop();
+      readModels.close();
+      await runIndex.close();
+      await store.close();
+    })());
+  return { server, store, services, adminToken, stop };
+}

@@ -1,0 +1,49 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** How a deployment configures the server: environment variables only. */
+export interface ServerEnv {
+  /** PORT, default 4000. */
+  readonly port: number;
+  /** HOST, default all interfaces. */
+  readonly host?: string;
+  /** GATEHOUSE_DATA_DIR, default ./data: the SQLite store, read models, the admin token. */
+  readonly dataDir: string;
+  /** GATEHOUSE_CONFIG: a gatehouse.yaml. */
+  readonly configPath?: string;
+  /** GATEHOUSE_EVENTSTORE: an esdb:// connection string; unset means the embedded SQLite store. */
+  readonly eventStore?: string;
+  /** LOG_LEVEL, default info. */
+  readonly logLevel: string;
+  /** GATEHOUSE_SHUTDOWN_GRACE_MS: how long calls in flight may finish at shutdown. Default 10,000. */
+  readonly shutdownGraceMs: number;
+}
+
+const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+  HOST: z.string().min(1).optional(),
+  GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
+  GATEHOUSE_CONFIG: z.string().min(1).optional(),
+  GATEHOUSE_EVENTSTORE: z.string().regex(/^esdb(\+discover)?:\/\//, 'GATEHOUSE_EVENTSTORE must be an esdb:// connection string').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  GATEHOUSE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+});
+
+/** Reads the environment; a bad value stops the start with a message naming the variable. */
+export function readEnv(env: NodeJS.ProcessEnv = process.env): ServerEnv {
+  const blank = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v);
+  const result = Env.safeParse(Object.fromEntries(Object.keys(Env.shape).map((k) => [k, blank(env[k])])));
+  if (!result.success) {
+    throw new Error(`bad environment: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const e = result.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: resolve(e.GATEHOUSE_DATA_DIR),
+    configPath: e.GATEHOUSE_CONFIG ? resolve(e.GATEHOUSE_CONFIG) : undefined,
+    eventStore: e.GATEHOUSE_EVENTSTORE,
+    logLevel: e.LOG_LEVEL,
+    shutdownGraceMs: e.GATEHOUSE_SHUTDOWN_GRACE_MS,
+  };
+}

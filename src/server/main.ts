@@ -1,0 +1,24 @@
+/**
+ * `npm start`: the Gatehouse server. Configured by environment: PORT (4000), GATEHOUSE_DATA_DIR
+ * (./data), GATEHOUSE_CONFIG (a gatehouse.yaml), GATEHOUSE_EVENTSTORE (esdb://…; unset = SQLite).
+ */
+import 'reflect-metadata';
+import { pino } from 'pino';
+import { onShutdownSignals } from '../orchestrator/shutdown.js';
+import { startGatehouse } from './app.js';
+import { readEnv } from './env.js';
+
+const env = readEnv();
+const log = pino({ level: env.logLevel, base: { service: 'gatehouse' } });
+const app = await startGatehouse({ env, log });
+onShutdownSignals(app.stop, (message) => log.info(message));
+
+const url = `http://${env.host ?? 'localhost'}:${app.server.port}/graphql`;
+log.info({ url, dataDir: env.dataDir, store: env.eventStore ? 'eventstoredb' : 'sqlite', config: env.configPath }, 'gatehouse listening');
+if (app.adminToken?.created) {
+  // Printed once, at the first start: it is also in the file, readable by this user only.
+  process.stdout.write(`\nAdmin token (shown once; stored in ${app.adminToken.path}):\n\n  ${app.adminToken.token}\n\n`);
+} else if (app.adminToken) {
+  log.info({ file: app.adminToken.path }, 'admin token in file');
+}
+process.stdout.write(`gatehouse ready on ${url}\n`);
