@@ -8,6 +8,9 @@ import type { Approver } from '../domain/ports/approver.js';
 import type { ApprovalNotification, Notifier } from '../domain/ports/notifier.js';
 import { type ApprovalPolicyConfig } from '../domain/approvals/policy-config.js';
 import { assess } from '../domain/approvals/assess.js';
+import { canonicalJson } from '../domain/audit/canonical-json.js';
+import { contentHash, GENESIS_HASH, SIGNED_TYPES, signedDecision } from '../domain/audit/chain.js';
+import type { AuditSigner } from '../domain/ports/audit-signer.js';
 import type { SecretProvider } from '../domain/ports/secrets.js';
 import { route, matchesPattern, type WorkerView } from '../domain/routing/route.js';
 import type { RunCommand, ToolOutcome } from '../domain/run/commands.js';
@@ -58,11 +61,16 @@ export interface RunEngineOptions {
   readonly approvers?: readonly Approver[];
   /** Told of every approval event this engine appends. */
   readonly notifier?: Notifier;
+  /** Signs approval decisions (granted, denied, auto-approved, expired) with the server's audit key. */
+  readonly signer?: AuditSigner;
+  /** Hash-chain every event appended (DESIGN.md "Audit integrity"). Default true. */
+  readonly chain?: boolean;
 }
 
 interface RunHandle {
   state: RunState;
   revision: number;
+  lastHash?: string;
   queue: Promise<unknown>;
   pending: number;
   readonly calls: Map<string, AbortController>;
@@ -111,6 +119,9 @@ export class RunEngine {
   private readonly approvers: readonly Approver[];
   private readonly notifier: Notifier | undefined;
   private readonly consulting = new Map<string, AbortController>();
+  private readonly signer: AuditSigner | undefined;
+  private readonly chain: boolean;
+  private readonly policyVersion: string;
   private turn = 0;
   private draining = false;
   private closed = false;
@@ -130,6 +141,9 @@ export class RunEngine {
     this.policy = options.approvalPolicy;
     this.approvers = options.approvers ?? [];
     this.notifier = options.notifier;
+    this.signer = options.signer;
+    this.chain = options.chain ?? true;
+    this.policyVersion = this.policy ? contentHash(this.policy).slice(0, 16) : 'tool-declared';
     this.graceMs = options.interruptGraceMs ?? INTERRUPT_GRACE_MS;
     this.follower = this.drive
       ? new RunFollower(this.store, options.runIndex ?? createMemoryRunIndex(), this, (error) => this.onError(error, { runId: '*', what: 'following the log' }))
@@ -295,10 +309,12 @@ export class RunEngine {
         // expectation fails and the retry below reads it and refuses the start.
         handle.state = initialRunState();
         handle.revision = -1;
+        handle.lastHash = undefined;
       } else if (handle.revision === -2) {
         const loaded = await loadRun(this.store, runId);
         handle.state = loaded.state;
         handle.revision = loaded.revision;
+        handle.lastHash = loaded.lastHash;
       }
       let plan: ReturnType<RunEngine['plan']>;
       try {
@@ -318,10 +334,12 @@ export class RunEngine {
         return handle.state;
       }
       try {
-        const result = await this.store.append(runStreamId(runId), toAppend(runId, plan.events, actor), {
+        const result = await this.store.append(runStreamId(runId), toAppend(runId, plan.events, actor, (e) => this.signature(e, plan.state)), {
           expectedRevision: handle.revision < 0 ? 'no_stream' : handle.revision,
+          ...(this.chain ? { chain: { previousHash: handle.lastHash ?? GENESIS_HASH } } : {}),
         });
         handle.revision = result.nextExpectedRevision;
+        handle.lastHash = result.lastHash;
         handle.state = plan.state;
       } catch (error) {
         if (error instanceof WrongExpectedRevisionError && attempt < this.maxConflictRetries) {
@@ -583,6 +601,15 @@ export class RunEngine {
       .finally(() => this.consulting.delete(approvalId));
     this.inFlight.add(done);
     void done.finally(() => this.inFlight.delete(done));
+  }
+
+  /** The audit signature of an approval decision, over what was decided and the input it was about. */
+  private signature(event: RunEvent, state: RunState): Record<string, string> | undefined {
+    if (!this.signer || !SIGNED_TYPES.has(event.type)) return undefined;
+    const data = event.data as Record<string, unknown>;
+    const gate = state.steps.find((s) => s.gate?.approvalId === data.approvalId)?.gate;
+    const decision = signedDecision(event.type, data, contentHash(gate?.request.input ?? null), this.policyVersion);
+    return { signature: this.signer.sign(canonicalJson(decision)), policyVersion: this.policyVersion };
   }
 
   private notifyApprovals(runId: string, events: readonly RunEvent[], state: RunState): void {

@@ -7,6 +7,8 @@ import { initialRunState, type RunState, runStreamId } from '../domain/run/state
 export interface LoadedRun {
   readonly state: RunState;
   readonly revision: number;
+  /** The hash of the stream's last event (the chain continues from it). */
+  readonly lastHash?: string;
 }
 
 /** Reads a run's stream and folds it: the only way a run's state comes to be. */
@@ -16,14 +18,15 @@ export async function loadRun(store: EventStore, runId: string): Promise<LoadedR
     recorded.map((e) => ({ type: e.type, data: e.data }) as RunEvent),
     initialRunState(),
   );
-  return { state, revision: recorded.length - 1 };
+  return { state, revision: recorded.length - 1, lastHash: recorded[recorded.length - 1]?.metadata.hash };
 }
 
 /** Events to append, with the metadata every run event carries. */
-export function toAppend(runId: string, events: readonly RunEvent[], actor: string, causationId?: string): EventToAppend[] {
-  return events.map((e) => ({
-    type: e.type,
-    data: e.data,
-    metadata: causationId ? { correlationId: runId, causationId, actor } : { correlationId: runId, actor },
-  }));
+export function toAppend(
+  runId: string,
+  events: readonly RunEvent[],
+  actor: string,
+  extra: (event: RunEvent) => Record<string, string> | undefined = () => undefined,
+): EventToAppend[] {
+  return events.map((e) => ({ type: e.type, data: e.data, metadata: { correlationId: runId, actor, ...extra(e) } }));
 }

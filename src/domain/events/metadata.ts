@@ -18,7 +18,9 @@ export const EventMetadata = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
-  /** Server signature over an approval decision, base64. */
+  /** Server signature over an approval decision, base64 (Ed25519). */
   signature: z.string().max(200).optional(),
+  /** Version of the approval policy a signed decision was taken under. */
+  policyVersion: z.string().max(100).optional(),
 });
 export type EventMetadata = z.infer<typeof EventMetadata>;

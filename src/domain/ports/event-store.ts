@@ -42,6 +42,12 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> {
 export interface AppendOptions {
   /** Defaults to `any`. */
   readonly expectedRevision?: ExpectedRevision;
+  /**
+   * Extend the stream's hash chain (DESIGN.md "Audit integrity"): each event's `metadata.hash` is
+   * computed from `previousHash` (the last event's hash, or the genesis value for a new stream) over
+   * exactly what is stored. Needs an exact `expectedRevision` (a number or `no_stream`).
+   */
+  readonly chain?: { readonly previousHash: string };
 }
 
 export interface AppendResult {
@@ -49,6 +55,8 @@ export interface AppendResult {
   readonly nextExpectedRevision: number;
   /** The position of the last appended event (for read-your-writes). */
   readonly position: Position;
+  /** The hash of the last appended event, when the append extended a chain. */
+  readonly lastHash?: string;
 }
 
 export type Direction = 'forwards' | 'backwards';

@@ -73,7 +73,7 @@ class EsdbEventStore implements EventStore {
   async append(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
     this.assertOpen();
     const expected = options.expectedRevision ?? 'any';
-    const prepared = this.codec.prepareAppend(streamId, events, expected);
+    const prepared = this.codec.prepareAppend(streamId, events, expected, options.chain);
     try {
       const result = await this.client.appendToStream(
         this.ns.toServer(streamId),
@@ -81,7 +81,8 @@ class EsdbEventStore implements EventStore {
         { expectedRevision: toClientExpected(expected) },
       );
       if (!result.position) throw new Error(`append to ${streamId}: the server returned no position`);
-      return { nextExpectedRevision: Number(result.nextExpectedRevision), position: formatEsdbPosition(result.position) };
+      const lastHash = prepared[prepared.length - 1]?.metadata.hash;
+      return { nextExpectedRevision: Number(result.nextExpectedRevision), position: formatEsdbPosition(result.position), ...(options.chain && lastHash ? { lastHash } : {}) };
     } catch (error) {
       throw translateError(error, streamId, expected);
     }

@@ -50,7 +50,7 @@ class MemoryEventStore implements EventStore {
   async append(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
     this.assertOpen();
     const expected = options.expectedRevision ?? 'any';
-    const prepared = this.codec.prepareAppend(streamId, events, expected);
+    const prepared = this.codec.prepareAppend(streamId, events, expected, options.chain);
     const stream = this.streams.get(streamId);
     const last = stream ? stream.length - 1 : -1;
     checkExpectedRevision(streamId, expected, last < 0 ? 'no_stream' : last);
@@ -73,7 +73,8 @@ class MemoryEventStore implements EventStore {
     if (!stream) this.streams.set(streamId, rows);
     this.changes.bump();
     const lastRow = rows[rows.length - 1] as StoredRow;
-    return { nextExpectedRevision: lastRow.revision, position: lastRow.position };
+    const lastHash = prepared[prepared.length - 1]?.metadata.hash;
+    return { nextExpectedRevision: lastRow.revision, position: lastRow.position, ...(options.chain && lastHash ? { lastHash } : {}) };
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

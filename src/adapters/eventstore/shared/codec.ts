@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CorruptEventError, ValidationError } from '../../../domain/errors.js';
 import { type EventCatalog, formatIssues, runEventCatalog } from '../../../domain/events/index.js';
+import { eventHash } from '../../../domain/audit/chain.js';
 import { EventMetadata } from '../../../domain/events/metadata.js';
 import type { EventToAppend, ExpectedRevision, RecordedEvent } from '../../../domain/ports/event-store.js';
 
@@ -42,16 +43,25 @@ export class EventCodec {
   }
 
   /** Checks everything an append needs before any I/O; throws ValidationError, writes nothing. */
-  prepareAppend(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision): PreparedEvent[] {
+  prepareAppend(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision, chain?: { previousHash: string }): PreparedEvent[] {
     validateStreamId(streamId);
     validateExpectedRevision(expected);
     if (!Array.isArray(events) || events.length === 0) {
       throw new ValidationError(`append to ${streamId}: at least one event is needed`);
     }
-    return events.map((event, index) => this.prepareOne(streamId, event, index));
+    if (chain && (typeof expected !== 'number' && expected !== 'no_stream')) {
+      throw new ValidationError(`append to ${streamId}: a chained append needs an exact expectedRevision, not ${expected}`);
+    }
+    if (chain && !/^[0-9a-f]{64}$/.test(chain.previousHash)) throw new ValidationError(`append to ${streamId}: previousHash must be 64 hex digits`);
+    let previous = chain?.previousHash;
+    return events.map((event, index) => {
+      const prepared = this.prepareOne(streamId, event, index, previous);
+      previous = prepared.metadata.hash;
+      return prepared;
+    });
   }
 
-  private prepareOne(streamId: string, event: EventToAppend, index: number): PreparedEvent {
+  private prepareOne(streamId: string, event: EventToAppend, index: number, previousHash?: string): PreparedEvent {
     const where = `append to ${streamId}, event #${index}`;
     if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
       throw new ValidationError(`${where}: an event needs a string type`);
@@ -66,7 +76,7 @@ export class EventCodec {
     if (!parsedMeta.success) {
       throw new ValidationError(`${where}: metadata is invalid: ${formatIssues(parsedMeta.error)}`);
     }
-    const metadata = parsedMeta.data;
+    let metadata = parsedMeta.data;
     if (metadata.schemaVersion !== definition.version) {
       throw new ValidationError(
         `${where}: ${event.type} is written with schemaVersion ${definition.version}, not ${metadata.schemaVersion}`,
@@ -78,6 +88,8 @@ export class EventCodec {
     } catch (error) {
       throw new ValidationError(`${where}: data is not JSON-serializable: ${(error as Error).message}`);
     }
+    // The chain covers exactly what is stored: the parsed data (defaults applied) and metadata.
+    if (previousHash !== undefined) metadata = { ...metadata, hash: eventHash(previousHash, event.type, data, metadata) };
     const metadataJson = JSON.stringify(metadata);
     // UTF-16 length bounds the UTF-8 size within a factor of 3: count bytes only when it matters.
     const roughMax = (dataJson.length + metadataJson.length) * 3;

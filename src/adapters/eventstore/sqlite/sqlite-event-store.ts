@@ -53,6 +53,7 @@ interface PendingAppend {
   readonly streamId: string;
   readonly events: PreparedEvent[];
   readonly expected: ExpectedRevision;
+  readonly chained: boolean;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
   result?: AppendResult;
@@ -181,6 +182,8 @@ class SqliteFileEventStore implements SqliteEventStore {
           continue;
         }
         item.result = writeRows(item.streamId, item.events, last ?? -1);
+        const lastHash = item.chained ? item.events[item.events.length - 1]?.metadata.hash : undefined;
+        if (lastHash) item.result = { ...item.result, lastHash };
       }
     });
     this.groupTx = (batch) => groupTx.immediate(batch);
@@ -197,10 +200,10 @@ class SqliteFileEventStore implements SqliteEventStore {
     try {
       this.assertOpen();
       const expected = options.expectedRevision ?? 'any';
-      const prepared = this.codec.prepareAppend(streamId, events, expected);
+      const prepared = this.codec.prepareAppend(streamId, events, expected, options.chain);
       return new Promise<AppendResult>((resolve, reject) => {
         if (this.queued.length === 0 && !this.retryTimer) setImmediate(() => this.flush());
-        this.queued.push({ streamId, events: prepared, expected, resolve, reject });
+        this.queued.push({ streamId, events: prepared, expected, chained: options.chain !== undefined, resolve, reject });
       });
     } catch (error) {
       return Promise.reject(error);

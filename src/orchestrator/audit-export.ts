@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { ValidationError } from '../domain/errors.js';
+import type { EventStore } from '../domain/ports/event-store.js';
+import { type ChainEvent, type VerifyReport, verifyStream } from '../domain/audit/verify.js';
+import { runStreamId } from '../domain/run/state.js';
+
+export const EXPORT_FORMAT = 'gatehouse-audit/1';
+
+const Header = z.object({
+  format: z.literal(EXPORT_FORMAT),
+  runId: z.string(),
+  streamId: z.string(),
+  events: z.number().int().nonnegative(),
+  exportedAt: z.string(),
+  publicKey: z.string().nullable(),
+});
+const Line = z.object({
+  revision: z.number().int().nonnegative(),
+  position: z.string(),
+  type: z.string(),
+  recordedAt: z.string(),
+  data: z.unknown(),
+  metadata: z.record(z.string(), z.unknown()),
+});
+
+/** A run's stream as JSON Lines: a header (with the audit public key), then one event a line. */
+export async function exportRun(store: EventStore, runId: string, options: { publicKeyPem?: string; now?: Date } = {}): Promise<string> {
+  const events = await store.readStream(runStreamId(runId));
+  if (events.length === 0) throw new ValidationError(`no run ${runId} to export`);
+  const header = { format: EXPORT_FORMAT, runId, streamId: runStreamId(runId), events: events.length, exportedAt: (options.now ?? new Date()).toISOString(), publicKey: options.publicKeyPem ?? null };
+  const lines = events.map((e) => JSON.stringify({ revision: e.revision, position: e.position, type: e.type, recordedAt: e.recordedAt.toISOString(), data: e.data, metadata: e.metadata }));
+  return `${[JSON.stringify(header), ...lines].join('\n')}\n`;
+}
+
+/** Reads an export back; a line that is not what an export writes is an error naming the line. */
+export function parseExport(text: string): { header: z.infer<typeof Header>; events: ChainEvent[] } {
+  const lines = text.split('\n').filter((l) => l.trim().length > 0);
+  const parse = <T>(schema: z.ZodType<T>, line: string | undefined, n: number): T => {
+    let value: unknown;
+    try {
+      value = JSON.parse(line ?? '');
+    } catch {
+      throw new ValidationError(`line ${n}: not JSON`);
+    }
+    const result = schema.safeParse(value);
+    if (!result.success) throw new ValidationError(`line ${n}: not a ${n === 1 ? 'Gatehouse audit header' : 'Gatehouse audit event'} (${result.error.issues[0]?.path.join('.')}: ${result.error.issues[0]?.message})`);
+    return result.data;
+  };
+  const header = parse(Header, lines[0], 1);
+  const events = lines.slice(1).map((l, i) => parse(Line, l, i + 2));
+  return { header, events };
+}
+
+/** Verifies an export offline: its chain, and its signatures with the key in its header (or the one given). */
+export function verifyExport(text: string, publicKeyPem?: string): VerifyReport & { runId: string; declaredEvents: number } {
+  const { header, events } = parseExport(text);
+  const report = verifyStream(events, { publicKeyPem: publicKeyPem ?? header.publicKey ?? undefined });
+  if (report.ok && header.events !== events.length) {
+    return { ok: false, events: events.length, signaturesChecked: report.signaturesChecked, runId: header.runId, declaredEvents: header.events, finding: { revision: events.length, kind: 'removed', reason: `the header declares ${header.events} events, the file has ${events.length}` } };
+  }
+  return { ...report, runId: header.runId, declaredEvents: header.events };
+}
