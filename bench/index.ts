@@ -7,6 +7,7 @@ const areas: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   esdb: () => import('./esdb.js'),
   engine: () => import('./engine.js'),
   approvals: () => import('./approvals.js'),
+  audit: () => import('./audit.js'),
   projections: () => import('./projections.js'),
 };
 

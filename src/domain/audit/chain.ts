@@ -10,15 +10,7 @@ export const GENESIS_HASH = '0'.repeat(64);
  */
 export function eventHash(previousHash: string, type: string, data: unknown, metadata: Record<string, unknown>): string {
   const { hash: _own, ...rest } = metadata;
-  return createHash('sha256')
-    .update(previousHash)
-    .update('\n')
-    .update(type)
-    .update('\n')
-    .update(canonicalJson(data))
-    .update('\n')
-    .update(canonicalJson(rest))
-    .digest('hex');
+  return createHash('sha256').update(`${previousHash}\n${type}\n${canonicalJson(data)}\n${canonicalJson(rest)}`).digest('hex');
 }
 
 /** SHA-256 hex of a value's canonical JSON (an approval's tool input, the policy). */
