@@ -5,7 +5,7 @@ import { gqlError } from '../errors.js';
 
 /** What one request may ask for. */
 export interface Limits {
-  /** Deepest selection (fragments flattened). */
+  /** Deepest selection, fragments flattened; the standard introspection query fits. */
   readonly maxDepth: number;
   readonly maxAliases: number;
   readonly maxDirectives: number;
@@ -21,7 +21,7 @@ export interface Limits {
 }
 
 export const defaultLimits: Limits = {
-  maxDepth: 12,
+  maxDepth: 15,
   maxAliases: 15,
   maxDirectives: 20,
   maxTokens: 4_000,
@@ -34,7 +34,8 @@ export const defaultLimits: Limits = {
 /** Depth, alias and directive limits as validation rules (graphql-armor's), for HTTP and WebSocket alike. */
 export function limitRules(limits: Limits): ValidationRule[] {
   return new ApolloArmor({
-    maxDepth: { n: limits.maxDepth, flattenFragments: true, ignoreIntrospection: true },
+    // Introspection counts too (its ofType chains are the only deep nesting this schema allows).
+    maxDepth: { n: limits.maxDepth, flattenFragments: true, ignoreIntrospection: false },
     maxAliases: { n: limits.maxAliases },
     maxDirectives: { n: limits.maxDirectives },
     // Parse errors from armor's token limit become HTTP 500: the parser's maxTokens is used instead.

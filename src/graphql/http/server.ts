@@ -60,6 +60,7 @@ export async function startGraphqlServer(options: GraphqlServerOptions, port: nu
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: true,
     allowBatchedHttpRequests: false,
+    persistedQueries: false,
     parseOptions: { maxTokens: limits.maxTokens },
     validationRules: limitRules(limits),
     formatError: (formatted, error) => maskError(formatted, error, onInternalError),

@@ -116,10 +116,10 @@ export class Run {
   @Field(() => Float, { nullable: true }) durationMs?: number;
   @Field(() => RunFailure, { nullable: true }) failure?: RunFailure;
   @Field(() => PrincipalRef, { nullable: true }) cancelledBy?: PrincipalRef;
-  @Field(() => [Step]) steps!: Step[];
-  @Field(() => [RoutingDecision]) routing!: RoutingDecision[];
+  @Field(() => [Step], { complexity: ({ childComplexity }) => 1 + 20 * childComplexity }) steps!: Step[];
+  @Field(() => [RoutingDecision], { complexity: ({ childComplexity }) => 1 + 20 * childComplexity }) routing!: RoutingDecision[];
   @Field(() => Progress) progress!: Progress;
-  @Field(() => [TraceEntry]) trace!: TraceEntry[];
+  @Field(() => [TraceEntry], { complexity: ({ childComplexity }) => 1 + 100 * childComplexity, description: 'Every event of the run, without payloads (costly: counted as 100 entries).' }) trace!: TraceEntry[];
 }
 
 @ObjectType()
