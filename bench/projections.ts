@@ -11,7 +11,7 @@
  * keys) are appended through `store.append`, 200 runs per group commit, with the store's clock
  * advanced 1 ms per run so windows and ages look like a day of traffic.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -91,6 +91,13 @@ async function generate(path: string, kinds: string[][]): Promise<number> {
   }
   await store.close();
   return events;
+}
+
+function countEvents(path: string): number {
+  const db = new Database(path, { readonly: true });
+  const n = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
+  db.close();
+  return n;
 }
 
 /** The baseline: the same rows read with better-sqlite3, pages of 512, data and metadata parsed. */
@@ -174,10 +181,11 @@ async function liveLag(dir: string) {
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-projections-'));
   try {
-    const path = join(dir, 'events.sqlite');
-    const kinds = await templates(dir);
+    // PROJECTIONS_BENCH_DB: keep the generated log in this file and reuse it (for profiling runs).
+    const keep = process.env.PROJECTIONS_BENCH_DB;
+    const path = keep ?? join(dir, 'events.sqlite');
     const g0 = performance.now();
-    const events = await generate(path, kinds);
+    const events = keep && existsSync(keep) ? countEvents(keep) : await generate(path, await templates(dir));
     const genMs = performance.now() - g0;
     const store = createSqliteEventStore({ path });
     const rawMs: number[] = [];
@@ -196,6 +204,7 @@ export async function run(): Promise<void> {
       { what: 'raw better-sqlite3 read + JSON.parse', 'events/s': Math.round(rawRate), ratio: '100 %', target: '-' },
       { what: 'rebuild(): read, parse (zod), evolve 4 models, save', 'events/s': Math.round(ours), ratio: `${Math.round((ours / rawRate) * 100)} %`, target: '≥ 150,000 events/s, ≥ 60 %' },
     ]);
+    if (process.env.PROJECTIONS_BENCH_LIVE === '0') return;
     const live = await liveLag(dir);
     printTable(`projections: live lag while the engine runs ${LIVE_RUNS.toLocaleString('en-US')} 5-step runs (4 in flight), runner in the same process`, [
       { 'engine runs/s': live.runsPerSecond, 'appends measured': live.samples, 'lag p50 ms': live.p50, 'lag p99 ms': live.p99, 'lag max ms': live.max, target: 'p99 ≤ 5 ms at ~1,000 runs/s' },

@@ -26,7 +26,9 @@ export interface DocumentChange {
  */
 export class Collection<T> {
   private readonly docs = new Map<string, T>();
-  private dirty = new Set<string>();
+  private readonly dirty = new Set<string>();
+  /** Ids created since the last save (so not stored): deleting one again needs no write. */
+  private readonly fresh = new Set<string>();
 
   constructor(readonly codec: DocumentCodec<T> = jsonCodec as DocumentCodec<T>) {}
 
@@ -44,6 +46,7 @@ export class Collection<T> {
 
   /** Stores `doc` under `id` (new or replaced). */
   set(id: string, doc: T): T {
+    if (!this.docs.has(id) && !this.dirty.has(id)) this.fresh.add(id);
     this.docs.set(id, doc);
     this.dirty.add(id);
     return doc;
@@ -55,7 +58,9 @@ export class Collection<T> {
   }
 
   delete(id: string): void {
-    if (this.docs.delete(id)) this.dirty.add(id);
+    if (!this.docs.delete(id)) return;
+    if (this.fresh.delete(id)) this.dirty.delete(id);
+    else this.dirty.add(id);
   }
 
   values(): IterableIterator<T> {
@@ -77,12 +82,13 @@ export class Collection<T> {
       const doc = this.docs.get(id);
       into.push({ collection, id, doc: doc === undefined ? null : this.codec.encode(doc) });
     }
-    this.dirty = new Set();
+    this.clearChanges();
   }
 
   /** Forgets pending changes (after they were saved elsewhere or thrown away). */
   clearChanges(): void {
-    this.dirty = new Set();
+    this.dirty.clear();
+    this.fresh.clear();
   }
 
   /** Puts a stored document back without marking it changed. */

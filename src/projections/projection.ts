@@ -98,3 +98,32 @@ export class ProjectionFold<S extends ReadModelState = ReadModelState> {
     this.ordered = true;
   }
 }
+
+// The events of one group commit share their recordedAt, and every projection formats it: one
+// string per instant instead of one per event and projection.
+let lastMs = Number.NaN;
+let lastIso = '';
+
+/** `event.recordedAt` as an ISO string, shared by consecutive events recorded at the same instant. */
+export function isoAt(event: ProjectedEvent): string {
+  const ms = event.recordedAt.getTime();
+  if (ms !== lastMs) {
+    lastIso = event.recordedAt.toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
+const internTable = new Map<string, string>();
+const INTERN_LIMIT = 10_000;
+
+/**
+ * One string object for a value seen again and again (event types, actors): the stored read
+ * models keep a reference per event, not a copy. Bounded: past the limit, strings are kept as is.
+ */
+export function intern(value: string): string {
+  const known = internTable.get(value);
+  if (known !== undefined) return known;
+  if (internTable.size < INTERN_LIMIT) internTable.set(value, value);
+  return value;
+}

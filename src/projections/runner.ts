@@ -1,4 +1,4 @@
-import type { EventStore, Position, Subscription } from '../domain/ports/event-store.js';
+import type { EventStore, Position, RecordedEvent, Subscription } from '../domain/ports/event-store.js';
 import { type Collection, type ReadModelState, takeStateChanges } from './documents.js';
 import { asProjected, type Projection, ProjectionError, ProjectionFold } from './projection.js';
 import type { ProjectionCommit, ReadModelStore } from './read-model-store.js';
@@ -73,6 +73,11 @@ interface RebuildRun {
 
 const IDLE = Symbol('idle');
 const PROGRESS_EVERY = 50_000;
+/**
+ * Events per `readAll` while catching up. Small pages keep few events alive at a time: larger ones
+ * were slower (more of each page survives a young-generation GC).
+ */
+const CATCH_UP_PAGE = 512;
 
 /**
  * Follows `$all` from each projection's checkpoint with one subscription (from the oldest
@@ -95,6 +100,7 @@ export class ProjectionRunner {
   private running: Handle[] = [];
   private subscription: Subscription | undefined;
   private loop: Promise<void> | undefined;
+  private stopping = false;
   private rebuilding: RebuildRun | undefined;
   private loopError: Error | undefined;
   private started = false;
@@ -291,10 +297,9 @@ export class ProjectionRunner {
       }
       if (from === undefined || this.store.comparePositions(applied, from) < 0) from = applied;
     }
-    const subscription = this.store.subscribeToAll(from === undefined ? {} : { after: from });
-    this.subscription = subscription;
+    this.stopping = false;
     this.loopError = undefined;
-    this.loop = this.follow(subscription).catch((error: unknown) => {
+    this.loop = this.follow(from).catch((error: unknown) => {
       // The log or the read-model store failed (not a projection): every projection stops.
       this.loopError = error instanceof Error ? error : new Error(String(error));
       for (const w of [...this.waiters]) w.reject(this.loopError);
@@ -302,6 +307,7 @@ export class ProjectionRunner {
   }
 
   private async stopLoop(): Promise<void> {
+    this.stopping = true;
     const subscription = this.subscription;
     this.subscription = undefined;
     if (subscription) await subscription.close();
@@ -309,29 +315,67 @@ export class ProjectionRunner {
     this.loop = undefined;
   }
 
-  private async follow(subscription: Subscription): Promise<void> {
-    let idle = nextIdle();
+  /**
+   * Catches up with `readAll` pages (parsed by the store like any read; one await per page, not
+   * per event), then follows live with a subscription from the last event applied.
+   */
+  private async follow(from: Position | undefined): Promise<void> {
+    let after = from;
     let pending = 0;
     try {
       for (;;) {
-        const next = subscription.next();
-        let result = await Promise.race([next, idle]);
-        if (result === IDLE) {
-          // The event loop got to other work, so nothing was ready: save what is applied.
-          if (pending > 0) this.saveSoon();
-          pending = 0;
-          idle = nextIdle();
-          result = await next;
-        }
-        if (result.done) break;
-        this.dispatch(asProjected(result.value));
-        if (++pending >= this.maxBatch) {
+        // Let appends, queries and timers run between pages (and `start` return before the first).
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.stopping) return;
+        const page = await this.store.readAll(after === undefined ? { maxCount: CATCH_UP_PAGE } : { after, maxCount: CATCH_UP_PAGE });
+        if (this.stopping) return;
+        for (let i = 0; i < page.length; i++) this.dispatch(asProjected(page[i] as RecordedEvent));
+        const last = page[page.length - 1];
+        if (last) after = last.position;
+        if (this.waiters.size > 0) this.wakeWaiters();
+        if (page.length < CATCH_UP_PAGE) break;
+        // A rebuild saves once at its end: every document is encoded and written once.
+        pending += page.length;
+        if (!this.rebuilding && pending >= this.maxBatch) {
           this.save();
           pending = 0;
         }
       }
+      if (this.stopping) return;
+      if (!this.rebuilding) this.save();
+      const subscription = this.store.subscribeToAll(after === undefined ? {} : { after });
+      this.subscription = subscription;
+      if (this.stopping) {
+        this.subscription = undefined;
+        await subscription.close();
+        return;
+      }
+      await this.followLive(subscription);
     } finally {
       this.save();
+    }
+  }
+
+  private async followLive(subscription: Subscription): Promise<void> {
+    let idle = nextIdle();
+    let pending = 0;
+    for (;;) {
+      const next = subscription.next();
+      let result = await Promise.race([next, idle]);
+      if (result === IDLE) {
+        // The event loop got to other work, so nothing was ready: save what is applied.
+        if (pending > 0) this.saveSoon();
+        pending = 0;
+        idle = nextIdle();
+        result = await next;
+      }
+      if (result.done) break;
+      this.dispatch(asProjected(result.value));
+      if (this.waiters.size > 0) this.wakeWaiters();
+      if (++pending >= this.maxBatch) {
+        this.save();
+        pending = 0;
+      }
     }
   }
 
@@ -346,7 +390,6 @@ export class ProjectionRunner {
     }
     const run = this.rebuilding;
     if (run && ++run.events % PROGRESS_EVERY === 0) run.onProgress?.(this.progressOf(run, false));
-    if (this.waiters.size > 0) this.wakeWaiters();
   }
 
   private fail(handle: Handle, event: ReturnType<typeof asProjected>, cause: unknown): void {

@@ -10,20 +10,29 @@ export interface SqliteReadModelStoreOptions {
 }
 
 // Own tables next to the events: one row per document, one checkpoint row per projection. The
-// event store's `user_version` is its own; these tables are created if missing.
+// event store's `user_version` is its own; these tables are created if missing. Documents are
+// kilobytes: a rowid table with a unique index writes them about twice as fast as a WITHOUT ROWID
+// one (whose b-tree holds the whole rows).
 const CREATE_TABLES = `
 CREATE TABLE IF NOT EXISTS projection_checkpoints (
   name     TEXT    PRIMARY KEY,
   version  INTEGER NOT NULL,
   position TEXT
 );
-CREATE TABLE IF NOT EXISTS projection_documents (
+CREATE TABLE IF NOT EXISTS projection_docs (
   projection TEXT NOT NULL,
   collection TEXT NOT NULL,
   id         TEXT NOT NULL,
   doc        TEXT NOT NULL,
-  PRIMARY KEY (projection, collection, id)
-) WITHOUT ROWID;
+  UNIQUE (projection, collection, id)
+);
+`;
+
+// The first layout (WITHOUT ROWID `projection_documents`): read models are derived data, so its
+// documents and checkpoints are dropped and every projection is rebuilt from the log.
+const DROP_OLD_LAYOUT = `
+DROP TABLE projection_documents;
+DELETE FROM projection_checkpoints;
 `;
 
 /**
@@ -36,17 +45,21 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    db.exec(CREATE_TABLES);
+    db.transaction(() => {
+      const old = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'projection_documents'").get();
+      db.exec(CREATE_TABLES);
+      if (old) db.exec(DROP_OLD_LAYOUT);
+    }).immediate();
   } catch (error) {
     db.close();
     throw error;
   }
   const stmt = {
     checkpoint: db.prepare<[string], { version: number; position: string | null }>('SELECT version, position FROM projection_checkpoints WHERE name = ?'),
-    documents: db.prepare<[string], [string, string, string]>('SELECT collection, id, doc FROM projection_documents WHERE projection = ?').raw(),
-    upsertDoc: db.prepare<[string, string, string, string]>('INSERT OR REPLACE INTO projection_documents (projection, collection, id, doc) VALUES (?, ?, ?, ?)'),
-    deleteDoc: db.prepare<[string, string, string]>('DELETE FROM projection_documents WHERE projection = ? AND collection = ? AND id = ?'),
-    deleteDocs: db.prepare<[string]>('DELETE FROM projection_documents WHERE projection = ?'),
+    documents: db.prepare<[string], [string, string, string]>('SELECT collection, id, doc FROM projection_docs WHERE projection = ?').raw(),
+    upsertDoc: db.prepare<[string, string, string, string]>('INSERT OR REPLACE INTO projection_docs (projection, collection, id, doc) VALUES (?, ?, ?, ?)'),
+    deleteDoc: db.prepare<[string, string, string]>('DELETE FROM projection_docs WHERE projection = ? AND collection = ? AND id = ?'),
+    deleteDocs: db.prepare<[string]>('DELETE FROM projection_docs WHERE projection = ?'),
     upsertCheckpoint: db.prepare<[string, number, string | null]>('INSERT OR REPLACE INTO projection_checkpoints (name, version, position) VALUES (?, ?, ?)'),
   };
   const commitTx = db.transaction((commits: readonly ProjectionCommit[]) => {

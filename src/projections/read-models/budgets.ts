@@ -1,6 +1,6 @@
 import type { BudgetLimits, BudgetScope } from '../../domain/events/common.js';
 import { Collection } from '../documents.js';
-import type { Projection } from '../projection.js';
+import { isoAt, type Projection } from '../projection.js';
 
 /** A warning or an excess as the log recorded it. */
 export interface BudgetNotice {
@@ -74,7 +74,7 @@ export const budgetsProjection: Projection<BudgetsState> = {
     const run = state.runs.get(runId);
     if (!run) return state;
     const profile = profileOf(state, run.profile);
-    const at = event.recordedAt.toISOString();
+    const at = isoAt(event);
     switch (event.type) {
       case 'PlanCreated':
         for (const s of event.data.steps) run.domains[s.id] = s.domain;

@@ -72,7 +72,7 @@ const emptySignals = (): Signals => ({ calls: 0, successes: 0, failures: {}, lat
  */
 export const goldenSignalsProjection: Projection<GoldenSignalsState> = {
   name: 'golden-signals',
-  version: 1,
+  version: 2,
   eventTypes: [
     'RunStarted', 'PlanCreated', 'StepRouted', 'ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied', 'ApprovalExpired',
     'ApprovalAutoApproved', 'ToolCallStarted', 'ToolCallSucceeded', 'ToolCallFailed', 'RunCompleted', 'RunFailed', 'RunCancelled',
@@ -177,6 +177,9 @@ export const goldenSignalsProjection: Projection<GoldenSignalsState> = {
         record(state, groupsOf(undefined, false), at, (s) => {
           s.runs[outcome] = (s.runs[outcome] ?? 0) + 1;
         });
+        // A completed or cancelled run is over for good: forget its context. A failed one may be
+        // resumed and call its steps again.
+        if (event.type !== 'RunFailed') state.context.delete(runId);
         return state;
       }
       default:
@@ -186,12 +189,14 @@ export const goldenSignalsProjection: Projection<GoldenSignalsState> = {
 };
 
 /** Applies `change` to the all-time signals and the current window buckets of every group. */
+const WINDOW_LIST = Object.values(WINDOWS);
+
 function record(state: GoldenSignalsState, groups: readonly string[], at: number, change: (s: Signals) => void): void {
   for (const group of groups) {
     const total = state.totals.get(group) ?? state.totals.set(group, emptySignals());
     change(total);
     state.totals.touch(group);
-    for (const { span, bucketMs } of Object.values(WINDOWS)) {
+    for (const { span, bucketMs } of WINDOW_LIST) {
       const start = at - (at % bucketMs);
       const id = `${span}|${start}|${group}`;
       const bucket = state.windows.get(id) ?? state.windows.set(id, { ...emptySignals(), group, span, start });
@@ -203,9 +208,13 @@ function record(state: GoldenSignalsState, groups: readonly string[], at: number
 
 /** Moves the watermark forward; when it enters a new minute, drops buckets no window can reach. */
 function advanceClock(state: GoldenSignalsState, at: number): void {
-  const previous = state.clock.get('watermark')?.at ?? 0;
+  const watermark = state.clock.get('watermark');
+  const previous = watermark?.at ?? 0;
   if (at <= previous) return;
-  state.clock.set('watermark', { at });
+  if (watermark) {
+    watermark.at = at;
+    state.clock.touch('watermark');
+  } else state.clock.set('watermark', { at });
   if (Math.floor(at / 60_000) === Math.floor(previous / 60_000)) return;
   for (const [id, bucket] of [...state.windows.entries()]) {
     const w = bucket.span === '1m' ? WINDOWS['5m'] : WINDOWS['1h'];

@@ -2,7 +2,7 @@ import type { Principal, ReviewLevel, RiskLevel } from '../../domain/events/comm
 import type { RunEventData } from '../../domain/events/index.js';
 import { ValidationError } from '../../domain/errors.js';
 import { Collection } from '../documents.js';
-import type { Projection } from '../projection.js';
+import { isoAt, type Projection } from '../projection.js';
 
 /** An open approval request, as an approver's console lists it. */
 export interface PendingApproval {
@@ -40,7 +40,7 @@ export type PendingApprovalsState = {
 /** Open approval requests; a request leaves when it is decided, expires, is cancelled or its run ends. */
 export const pendingApprovalsProjection: Projection<PendingApprovalsState> = {
   name: 'pending-approvals',
-  version: 1,
+  version: 2,
   eventTypes: [
     'PlanCreated', 'ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied', 'ApprovalEscalated', 'ApprovalExpired',
     'ApprovalCancelled', 'ApprovalAutoApproved', 'RunCompleted', 'RunFailed', 'RunCancelled',
@@ -59,7 +59,8 @@ export const pendingApprovalsProjection: Projection<PendingApprovalsState> = {
           approvalId: d.approvalId,
           runId,
           stepId: d.stepId,
-          tool: plan?.tools[d.stepId],
+          // The event names the tool; events written before it did are looked up in the plan.
+          tool: d.tool ?? plan?.tools[d.stepId],
           risk: d.risk,
           confidence: d.confidence,
           reviewLevel: d.reviewLevel,
@@ -70,7 +71,7 @@ export const pendingApprovalsProjection: Projection<PendingApprovalsState> = {
           escalations: [],
           requester: d.requester,
           justificationRequired: d.justificationRequired,
-          requestedAt: event.recordedAt.toISOString(),
+          requestedAt: isoAt(event),
           expiresAt: d.expiresAt,
           priority: d.priority,
           input: d.input,
@@ -94,7 +95,7 @@ export const pendingApprovalsProjection: Projection<PendingApprovalsState> = {
         const open = state.approvals.get(event.data.approvalId);
         if (!open) return state;
         for (const role of event.data.toRoles) if (!open.eligibleRoles.includes(role)) open.eligibleRoles.push(role);
-        open.escalations.push({ by: event.data.by, toRoles: event.data.toRoles, at: event.recordedAt.toISOString(), reason: event.data.reason });
+        open.escalations.push({ by: event.data.by, toRoles: event.data.toRoles, at: isoAt(event), reason: event.data.reason });
         state.approvals.touch(open.approvalId);
         return state;
       }

@@ -1,8 +1,9 @@
 import type { FailureMode, Principal, RecordedError } from '../../domain/events/common.js';
-import { stageOf, type Stage } from '../../domain/events/index.js';
+import { type RunEventType, stageOf, type Stage } from '../../domain/events/index.js';
 import type { RunStatus, StepStatus } from '../../domain/run/state.js';
-import { Collection } from '../documents.js';
-import type { ProjectedEvent, Projection } from '../projection.js';
+import { canonicalJson } from '../canonical-json.js';
+import { Collection, type DocumentCodec } from '../documents.js';
+import { intern, isoAt, type ProjectedEvent, type Projection } from '../projection.js';
 
 /** One step of a run as the log tells it. */
 export interface StepView {
@@ -95,22 +96,51 @@ export const STEP_WEIGHT: Readonly<Record<StepStatus, number>> = {
 const DONE: ReadonlySet<StepStatus> = new Set(['SUCCEEDED', 'FAILED', 'SKIPPED']);
 const IN_FLIGHT: ReadonlySet<StepStatus> = new Set(['ROUTED', 'AWAITING_APPROVAL', 'RUNNING', 'RETRY_WAIT']);
 
+/**
+ * How a trace line is stored: [position, revision, type, ms after the run started, actor, step id
+ * or null]. The stage follows from the type; a run's trace is most of its document.
+ */
+type StoredTraceLine = [string, number, RunEventType, number, string, string | null];
+
+/** Run documents with their trace stored as compact lines (the rest as canonical JSON). */
+const runCodec: DocumentCodec<RunView> = {
+  encode(run) {
+    const start = Date.parse(run.startedAt);
+    const lines: StoredTraceLine[] = new Array(run.trace.length);
+    for (let i = 0; i < run.trace.length; i++) {
+      const t = run.trace[i] as TraceEntry;
+      lines[i] = [t.position, t.revision, t.type as RunEventType, Date.parse(t.at) - start, t.actor, t.stepId ?? null];
+    }
+    return canonicalJson({ ...run, trace: lines });
+  },
+  decode(text) {
+    const run = JSON.parse(text) as Omit<RunView, 'trace'> & { trace: StoredTraceLine[] };
+    const start = Date.parse(run.startedAt);
+    const trace = run.trace.map(([position, revision, type, offset, actor, stepId]): TraceEntry => {
+      const entry: TraceEntry = { position, revision, type: intern(type), stage: stageOf(type), at: new Date(start + offset).toISOString(), actor: intern(actor) };
+      if (stepId !== null) entry.stepId = stepId;
+      return entry;
+    });
+    return { ...run, trace };
+  },
+};
+
 export type RunsState = { readonly runs: Collection<RunView> };
 
 /** Runs: summary, step list, routing decisions, weighted progress and the event trace per run. */
 export const runsProjection: Projection<RunsState> = {
   name: 'runs',
-  version: 1,
+  version: 2,
   eventTypes: [
     'RunStarted', 'PlanCreated', 'StepRouted', 'ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied',
     'ApprovalEscalated', 'ApprovalExpired', 'ApprovalCancelled', 'ApprovalAutoApproved', 'BudgetWarning',
     'BudgetExceeded', 'ToolCallStarted', 'ToolCallSucceeded', 'ToolCallFailed', 'StepSkipped', 'RunAggregated',
     'RunCompleted', 'RunFailed', 'RunCancelled', 'RunResumed',
   ],
-  initialState: () => ({ runs: new Collection<RunView>() }),
+  initialState: () => ({ runs: new Collection<RunView>(runCodec) }),
   evolve(state, event) {
     const runId = event.metadata.correlationId;
-    const at = event.recordedAt.toISOString();
+    const at = isoAt(event);
     let run = state.runs.get(runId);
     if (event.type === 'RunStarted') {
       const d = event.data;
@@ -133,9 +163,13 @@ export const runsProjection: Projection<RunsState> = {
     }
     if (!run) return state; // an event of a run whose start this log does not hold
     apply(run, event, at);
+    const type = intern(event.type) as RunEventType;
+    const stage = stageOf(type);
+    const entry: TraceEntry = { position: event.position, revision: event.revision, type, stage, at, actor: intern(event.metadata.actor) };
     const stepId = (event.data as { stepId?: string }).stepId;
-    const stage = stageOf(event.type);
-    run.trace.push({ position: event.position, revision: event.revision, type: event.type, stage, at, actor: event.metadata.actor, stepId });
+    // The step's own id string (one per run, not one per event) when the plan has the step.
+    if (stepId !== undefined) entry.stepId = findStep(run, stepId)?.id ?? stepId;
+    run.trace.push(entry);
     run.stage = stage;
     run.updatedAt = at;
     run.progress = progressOf(run);
@@ -144,8 +178,14 @@ export const runsProjection: Projection<RunsState> = {
   },
 };
 
+function findStep(run: RunView, id: string): StepView | undefined {
+  const steps = run.steps;
+  for (let i = 0; i < steps.length; i++) if ((steps[i] as StepView).id === id) return steps[i];
+  return undefined;
+}
+
 function apply(run: RunView, event: ProjectedEvent, at: string): void {
-  const step = (id: string) => run.steps.find((s) => s.id === id);
+  const step = (id: string) => findStep(run, id);
   switch (event.type) {
     case 'RunStarted':
       return;
