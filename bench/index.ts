@@ -9,6 +9,7 @@ const areas: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   approvals: () => import('./approvals.js'),
   audit: () => import('./audit.js'),
   projections: () => import('./projections.js'),
+  api: () => import('./api.js'),
 };
 
 const requested = process.argv.slice(2);

@@ -1,0 +1,104 @@
+/**
+ * The API under load, in this process over real HTTP and WebSockets on the SQLite store:
+ * approve → ToolCallStarted latency, one event fanned out to 100 graphql-ws subscribers, and
+ * startRun throughput with 10 HTTP clients.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { z } from 'zod';
+import { defineTool } from '../src/orchestrator/tools/tool.js';
+import { startGatehouse } from '../src/server/app.js';
+import { percentile } from './support/measure.js';
+import { printTable } from './support/table.js';
+
+const DEV = 'bench-developer-token-01';
+const LEAD = 'bench-techlead-token-001';
+const silent = { info: () => {}, warn: () => {}, error: (o: object, m?: string) => console.error(m, o) };
+const base = { description: 'bench', domain: 'bench', idempotent: true, timeoutMs: 5_000, handler: () => ({ ok: true }) } as const;
+const noop = defineTool({ ...base, name: 'bench.noop', input: z.object({}).loose(), action: { category: 'file', operation: 'read' } });
+const gated = defineTool({ ...base, name: 'bench.gated', input: z.object({}).loose(), action: { category: 'deploy', operation: 'release', environment: 'staging' }, approval: { eligibleRoles: ['tech_lead'] } });
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-api-'));
+  const app = await startGatehouse({
+    env: { port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', shutdownGraceMs: 1_000 },
+    log: silent, demoTools: false, tools: [noop, gated],
+    tokens: [{ token: DEV, id: 'dev', role: 'developer' }, { token: LEAD, id: 'lead', role: 'tech_lead' }, { token: 'bench-admin-token-00001', id: 'root', role: 'admin' }],
+  });
+  const url = `http://127.0.0.1:${app.server.port}/graphql`;
+  const gql = async (token: string, query: string, variables: Record<string, unknown>) => {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown[] };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data as Record<string, any>;
+  };
+  const START = `mutation($input: StartRunInput!) { startRun(input: $input) { runId steps { approvalId } } }`;
+  const rows = [];
+  try {
+    // 1. approve over HTTP → ToolCallStarted recorded (seen by a store subscriber in this process)
+    const started = new Map<string, number>();
+    const watch = app.store.subscribeToAll({ after: 'end', filter: { eventTypes: ['ToolCallStarted'] } });
+    void (async () => { for await (const e of watch) started.set(e.metadata.correlationId, performance.now()); })();
+    const approveMs: number[] = [];
+    for (let i = 0; i < 220; i++) {
+      const r = await gql(DEV, START, { input: { goal: 'g', profile: 'technical', steps: [{ id: 's', tool: 'bench.gated', domain: 'bench', input: {} }] } });
+      const { runId, steps } = r.startRun as { runId: string; steps: Array<{ approvalId: string }> };
+      const t0 = performance.now();
+      await gql(LEAD, `mutation($id: ID!) { approve(input: { approvalId: $id }) { approval { status } } }`, { id: steps[0]!.approvalId });
+      while (!started.has(runId)) await new Promise((res) => setImmediate(res));
+      if (i >= 20) approveMs.push((started.get(runId) as number) - t0);
+    }
+    await watch.close();
+    rows.push({ measure: 'approve (HTTP) → ToolCallStarted', n: approveMs.length, p50_ms: percentile(approveMs, 50), p95_ms: percentile(approveMs, 95), p99_ms: percentile(approveMs, 99), target: 'p99 ≤ 6 ms' });
+
+    // 2. one event → 100 graphql-ws subscribers of the run's events
+    const r = await gql(DEV, START, { input: { goal: 'fan-out', profile: 'technical', steps: [{ id: 's', tool: 'bench.gated', domain: 'bench', input: {} }] } });
+    const runId = r.startRun.runId as string;
+    const head = await app.store.readStream(`run-${runId}`);
+    const clients = Array.from({ length: 100 }, () => createClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${DEV}` }, retryAttempts: 0 }));
+    const received = new Map<number, number[]>();
+    let subscribed = 0;
+    for (const c of clients) {
+      let first = true;
+      c.subscribe({ query: `subscription($id: ID!, $after: String) { runEvents(runId: $id, after: $after) { revision } }`, variables: { id: runId, after: Buffer.from(`ev:${runId}:${head.length - 1}`).toString('base64url') } }, {
+        next: (v) => { const rev = (v.data as { runEvents: { revision: number } }).runEvents.revision; (received.get(rev) ?? received.set(rev, []).get(rev)!).push(performance.now()); },
+        error: (e) => console.error(e), complete: () => {},
+      });
+      if (first) { first = false; subscribed++; }
+    }
+    await new Promise((res) => setTimeout(res, 1_000)); // let every client connect and subscribe
+    const fanMs: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const t0 = performance.now();
+      const { nextExpectedRevision } = await app.store.append(`run-${runId}`, [{ type: 'BudgetWarning', data: { scope: { kind: 'total' }, used: i, limit: 1000, percent: 0.1 }, metadata: { correlationId: runId, actor: 'system:bench' } }], { expectedRevision: 'any' });
+      while ((received.get(nextExpectedRevision)?.length ?? 0) < clients.length) await new Promise((res) => setImmediate(res));
+      if (i >= 10) fanMs.push(Math.max(...(received.get(nextExpectedRevision) as number[])) - t0);
+    }
+    for (const c of clients) await c.dispose();
+    rows.push({ measure: `append → last of ${subscribed} ws subscribers`, n: fanMs.length, p50_ms: percentile(fanMs, 50), p95_ms: percentile(fanMs, 95), p99_ms: percentile(fanMs, 99), target: 'p99 ≤ 10 ms' });
+
+    // 3. startRun throughput, 10 HTTP clients
+    const total = 1_000;
+    let next = 0;
+    const latencies: number[] = [];
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 10 }, async () => {
+      while (next < total) {
+        next++;
+        const s = performance.now();
+        await gql(DEV, START, { input: { goal: 'g', profile: 'technical', steps: [{ id: 's', tool: 'bench.noop', domain: 'bench', input: {} }] } });
+        latencies.push(performance.now() - s);
+      }
+    }));
+    const seconds = (performance.now() - t0) / 1000;
+    rows.push({ measure: `startRun, 10 HTTP clients: ${Math.round(total / seconds)} runs/s`, n: total, p50_ms: percentile(latencies, 50), p95_ms: percentile(latencies, 95), p99_ms: percentile(latencies, 99), target: '' });
+  } finally {
+    await app.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  printTable('API: HTTP and graphql-ws on SQLite (in process)', rows);
+}
