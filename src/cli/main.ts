@@ -38,13 +38,13 @@ runs.command('list').description('the newest runs').option('--status <status>', 
   .action(async (o: { status?: string; first: string }) => {
     const data = await gql<{ runs: { edges: Array<{ node: Record<string, any> }> } }>(
       `query($first: Int, $filter: RunsFilter) { runs(first: $first, filter: $filter) { edges { node { ${RUN_FIELDS} } } } }`,
-      { first: Number(o.first), filter: o.status ? { status: [o.status] } : undefined },
+      { first: Number(o.first), filter: o.status ? { status: o.status } : undefined },
     );
     const rows = data.runs.edges.map(({ node: r }) => ({ run: r.runId, status: r.status, stage: r.stage, progress: `${Math.round(r.progress.percent)}%`, requester: r.requester?.id, goal: r.goal }));
     out(table(rows), data.runs.edges.map((e) => e.node));
   });
 runs.command('show').argument('<runId>').description('one run with its steps').action(async (runId: string) => {
-  const data = await gql<{ run: Record<string, any> }>(`query($id: ID!) { run(runId: $id) { ${RUN_FIELDS} steps { stepId status tool attempts worker } } }`, { id: runId });
+  const data = await gql<{ run: Record<string, any> }>(`query($id: ID!) { run(runId: $id) { ${RUN_FIELDS} steps { id status tool attempts worker } } }`, { id: runId });
   const r = data.run;
   out(`${r.runId}  ${r.status}  ${r.stage}  ${Math.round(r.progress.percent)}%  "${r.goal}"\n\n${table(r.steps)}`, r);
 });

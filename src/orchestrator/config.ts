@@ -22,8 +22,15 @@ export const GatehouseConfig = z.strictObject({
     baseDelayMs: z.number().int().nonnegative(),
   }),
   auth: z.strictObject({
-    /** Bearer tokens and who they are. Without any, the server makes an admin token at first start. */
-    tokens: z.array(z.strictObject({ token: z.string().min(16), id: z.string().min(1), roles: z.array(Role).min(1) })),
+    /**
+     * Bearer tokens (or their SHA-256) and who they stand for. Without an admin among them, the
+     * server makes an admin token at first start.
+     */
+    tokens: z.array(
+      z
+        .strictObject({ token: z.string().min(16).max(512).optional(), sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(), id: z.string().min(1).max(200), role: Role })
+        .refine((t) => (t.token ? 1 : 0) + (t.sha256 ? 1 : 0) === 1, 'give either token or sha256'),
+    ),
   }),
   profiles: z.record(z.string(), Profile),
   workers: z.array(WorkerConfig).min(1),

@@ -1,0 +1,118 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtFile, repoRoot } from '../support/built.js';
+import { type Child, spawnFixture } from '../support/processes.js';
+import { tempDir } from '../support/temp.js';
+
+const tmp = tempDir('gatehouse-cli-');
+const dataDir = join(tmp.dir, 'data');
+const serverEnv = { PORT: '0', HOST: '127.0.0.1', GATEHOUSE_DATA_DIR: dataDir, LOG_LEVEL: 'warn', GATEHOUSE_CONFIG: join(repoRoot, 'test/fixtures/gatehouse.yaml') };
+const TOKENS = { alice: 'alice-token-0000000001', bob: 'bob-token-000000000001', carol: 'carol-token-00000000001' };
+let server: Child;
+let url: string;
+
+/** Runs the built CLI as a child process; returns its exit code and output. */
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [builtFile('src/cli/main.ts'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_URL: url, GATEHOUSE_TOKEN: '', ...env },
+    timeout: 30_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function startRun(environment: string): Promise<string> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.alice}` },
+    body: JSON.stringify({ query: 'mutation($i: StartRunInput!) { startRun(input: $i) { runId } }', variables: { i: { goal: `ship to ${environment}`, profile: 'technical', playbook: { name: 'release', params: { environment, version: '1.4' } } } } }),
+  });
+  return ((await res.json()) as { data: { startRun: { runId: string } } }).data.startRun.runId;
+}
+
+async function waitForPending(token: string, count: number) {
+  for (let i = 0; i < 100; i++) {
+    const r = cli(['--json', 'approvals', 'list'], { GATEHOUSE_TOKEN: token });
+    const list = JSON.parse(r.stdout || '[]') as Array<{ approvalId: string; runId: string }>;
+    if (list.length >= count) return list;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error('approvals did not appear');
+}
+
+beforeAll(async () => {
+  server = spawnFixture('src/server/main.ts', [], serverEnv);
+  const ready = await server.waitForLine(/gatehouse ready on/);
+  url = `http://127.0.0.1:${/:(\d+)\/graphql/.exec(ready)?.[1]}/graphql`;
+}, 60_000);
+afterAll(async () => {
+  server?.process.kill('SIGTERM');
+  await server?.exited;
+  tmp.remove();
+});
+
+describe('the gatehouse CLI against a running server', () => {
+  it('lists, approves and denies; refuses self-approval; replays and verifies offline', async () => {
+    const shipped = await startRun('staging');
+    const stopped = await startRun('production');
+    const pending = await waitForPending(TOKENS.bob, 2);
+    const toShip = pending.find((p) => p.runId === shipped)?.approvalId as string;
+    const toStop = pending.find((p) => p.runId === stopped)?.approvalId as string;
+
+    const list = cli(['approvals', 'list'], { GATEHOUSE_TOKEN: TOKENS.bob });
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/APPROVAL\s+RISK/);
+    expect(list.stdout).toContain(toShip);
+
+    const own = cli(['approvals', 'approve', toShip], { GATEHOUSE_TOKEN: TOKENS.alice });
+    expect(own.code).toBe(1);
+    expect(own.stderr).toMatch(/UNAUTHORIZED/);
+
+    const ok = cli(['approvals', 'approve', toShip, '-j', 'staging is fine'], { GATEHOUSE_TOKEN: TOKENS.bob });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`approved ${toShip.replace(/[/]/g, '\\/')}: gate GRANTED`));
+    const no = cli(['approvals', 'deny', toStop, '-j', 'not on a Friday'], { GATEHOUSE_TOKEN: TOKENS.carol });
+    expect(no.code).toBe(0);
+    expect(no.stdout).toMatch(/denied .*: gate DENIED/);
+
+    const runs = cli(['--json', 'runs', 'show', shipped], { GATEHOUSE_TOKEN: TOKENS.bob });
+    expect(runs.code).toBe(0);
+    expect(JSON.parse(runs.stdout)).toMatchObject({ runId: shipped, steps: [{ id: 'notes' }, { id: 'deploy' }] });
+    const listed = cli(['runs', 'list', '--status', 'FAILED'], { GATEHOUSE_TOKEN: TOKENS.bob });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(stopped);
+    expect(listed.stdout).not.toContain(shipped);
+
+    // Straight from the store the server is using.
+    let replay = cli(['replay', shipped]);
+    for (let i = 0; i < 50 && !replay.stdout.includes('RunCompleted'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      replay = cli(['replay', shipped]);
+    }
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toMatch(/ApprovalGranted\s+deploy: granted by bob \(tech_lead\): staging is fine/);
+    expect(replay.stdout).toMatch(/COMPLETE\s+system:engine\s+RunCompleted\s+SUCCEEDED/);
+    const verify = cli(['audit', 'verify', shipped]);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/^ok: \d+ events, chain intact/);
+    const file = join(tmp.dir, 'export.jsonl');
+    expect(cli(['audit', 'export', stopped, '-o', file]).code).toBe(0);
+    expect(cli(['--json', 'audit', 'verify', file]).stdout).toMatch(/"ok": true/);
+  });
+
+  it('says clearly what is wrong: usage (2), a bad token (1), an unreachable server (1)', () => {
+    expect(cli(['approvals', 'frobnicate']).code).toBe(2);
+    expect(cli(['audit', 'verify']).code).toBe(2);
+    expect(cli(['approvals', 'list']).code).toBe(2); // no token at all
+    const bad = cli(['approvals', 'list'], { GATEHOUSE_TOKEN: 'not-a-real-token-xxxxxx' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/refused the token/);
+    const gone = cli(['runs', 'list'], { GATEHOUSE_TOKEN: TOKENS.bob, GATEHOUSE_URL: 'http://127.0.0.1:1/graphql' });
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/cannot reach Gatehouse at http:\/\/127\.0\.0\.1:1\/graphql/);
+    const missing = cli(['replay', 'no-such-run']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no run no-such-run/);
+  });
+});
