@@ -12,11 +12,16 @@ import type { Limits } from '../graphql/http/limits.js';
 import { type GraphqlServer, type ServerLog, startGraphqlServer } from '../graphql/http/server.js';
 import { Orchestrator } from '../orchestrator/api.js';
 import { RunEngine } from '../orchestrator/engine.js';
-import { defaultProfiles, defaultWorkers, type Playbook } from '../orchestrator/profiles.js';
+import type { Playbook } from '../orchestrator/profiles.js';
 import { type ToolDefinition, ToolRegistry } from '../orchestrator/tools/tool.js';
 import { allProjections, ProjectionRunner } from '../projections/index.js';
 import { ensureAdminToken } from './admin-token.js';
-import { loadServerConfig } from './config.js';
+import { createRulesApprover } from '../adapters/approvers/rules-approver.js';
+import { createWebhookApprover } from '../adapters/approvers/webhook-approver.js';
+import { loadOrCreateAuditSigner } from '../adapters/audit/ed25519-keys.js';
+import { createWebhookNotifier } from '../adapters/notifiers/webhook-notifier.js';
+import type { Approver } from '../domain/ports/approver.js';
+import { type GatehouseConfig, loadConfig } from '../orchestrator/config.js';
 import { demoPlaybooks, demoTools } from './demo-tools.js';
 import type { ServerEnv } from './env.js';
 import { createMetrics } from './metrics.js';
@@ -42,6 +47,8 @@ export interface GatehouseApp {
   readonly services: GatehouseServices;
   /** The generated admin token, when no admin token is configured; `created` at the first start only. */
   readonly adminToken?: { token: string; path: string; created: boolean };
+  /** The public half of the audit key that signs approval decisions (PEM). */
+  readonly auditPublicKey: string;
   /** Graceful stop: drain HTTP, close sockets, then the engine, the read models and the store. */
   stop(): Promise<void>;
 }
@@ -50,7 +57,9 @@ export interface GatehouseApp {
 export async function startGatehouse(options: GatehouseAppOptions): Promise<GatehouseApp> {
   const { env, log } = options;
   mkdirSync(env.dataDir, { recursive: true, mode: 0o700 });
-  const config = loadServerConfig(env.configPath);
+  // gatehouse.yaml (or DESIGN.md's defaults): approval policy, approvers, notifications, tokens,
+  // profiles, workers, playbooks. A bad value stops the start with the path of the value.
+  const config = loadConfig(env.configPath);
   const sqlitePath = join(env.dataDir, 'gatehouse.sqlite');
   const store: EventStore = env.eventStore
     ? createEsdbEventStore({ connectionString: env.eventStore })
@@ -61,11 +70,23 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   const runIndex = createSqliteRunIndex(localPath);
 
   const tools = new ToolRegistry([...(options.demoTools === false ? [] : demoTools(env.dataDir, options.demoDelayMs)), ...(options.tools ?? [])]);
-  const playbooks = [...(options.demoTools === false ? [] : demoPlaybooks), ...(options.playbooks ?? [])];
-  const profiles = defaultProfiles;
-  const workers = defaultWorkers;
+  const playbooks = [...(options.demoTools === false ? [] : demoPlaybooks), ...config.playbooks, ...(options.playbooks ?? [])];
+  const profiles = config.profiles;
+  const workers = config.workers;
+  const signer = loadOrCreateAuditSigner({ dataDir: env.dataDir });
+  const notifier = createWebhookNotifier({
+    targets: config.notifications.targets,
+    attempts: config.notifications.attempts,
+    baseDelayMs: config.notifications.baseDelayMs,
+    onFailure: (url, n, error) => log.warn({ url, approvalId: n.approvalId, event: n.event, error }, 'approval notification not delivered'),
+  });
   const engine = new RunEngine({
     store, tools, runIndex, profiles, workers,
+    approvalPolicy: config.approvals,
+    approvers: approversFrom(config),
+    notifier,
+    signer,
+    sensitiveKeys: config.sensitiveKeys,
     onError: (error, ctx) => log.error({ err: error, ...ctx }, 'engine error'),
   });
   const orchestrator = new Orchestrator({ engine, tools, playbooks });
@@ -74,7 +95,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
     onError: (error) => log.error({ err: error, projection: error.projection }, 'projection stopped'),
   });
 
-  const entries: TokenEntry[] = [...config.tokens, ...(options.tokens ?? [])];
+  const entries: TokenEntry[] = [...config.auth.tokens, ...(options.tokens ?? [])];
   // Without a configured admin, one is generated so the server can always be administered.
   const adminToken = entries.some((t) => t.role === 'admin') ? undefined : ensureAdminToken(env.dataDir);
   if (adminToken) entries.push({ token: adminToken.token, id: 'admin', role: 'admin' });
@@ -108,10 +129,18 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
       await server.close();
       await metrics.close();
       await engine.shutdown(env.shutdownGraceMs);
+      await notifier.idle();
       await projections.stop();
       readModels.close();
       await runIndex.close();
       await store.close();
     })());
-  return { server, store, services, adminToken, stop };
+  return { server, store, services, adminToken, auditPublicKey: signer.publicKeyPem, stop };
+}
+
+/** The automated approvers of the config, in the order they are consulted. */
+function approversFrom(config: GatehouseConfig): Approver[] {
+  return config.automatedApprovers.map((a) =>
+    a.type === 'rules' ? createRulesApprover(a.name, a.rules) : createWebhookApprover({ name: a.name, url: a.url, timeoutMs: a.timeoutMs }),
+  );
 }

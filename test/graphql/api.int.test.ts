@@ -6,7 +6,8 @@ import { type ServerHarness, startServer, TOKENS } from '../support/server-harne
 let failNext = true;
 const flaky = defineTool({
   name: 'test.flaky', description: 'fails once', input: z.object({}).loose(), domain: 'test',
-  action: { category: 'test', operation: 'run' }, idempotent: true, timeoutMs: 1_000,
+  // A read: the approval policy auto-approves it, so the run never waits for a human.
+  action: { category: 'test', operation: 'read' }, idempotent: true, timeoutMs: 1_000,
   handler: () => { if (failNext) { failNext = false; throw new ToolError('USER', 'first call fails'); } return { ok: true }; },
 });
 
@@ -128,7 +129,7 @@ describe('GraphQL over real HTTP: queries, mutations, error codes', () => {
     const actionable = await s.gql<{ pendingApprovals: { edges: Array<{ node: { approvalId: string } }> } }>(TOKENS.requester, `{ pendingApprovals { edges { node { approvalId } } } }`);
     expect(actionable.body.data!.pendingApprovals.edges.map((e) => e.node.approvalId)).not.toContain(g.approvalId);
     expect(code(await s.gql(TOKENS.developer, `{ pendingApprovals(scope: ALL) { totalCount } }`))).toBe('UNAUTHORIZED');
-    const everything = await s.gql<{ pendingApprovals: { totalCount: number } }>(TOKENS.viewer, `{ pendingApprovals(scope: ALL, risk: [medium], first: 1) { totalCount pageInfo { endCursor } } }`);
+    const everything = await s.gql<{ pendingApprovals: { totalCount: number } }>(TOKENS.viewer, `{ pendingApprovals(scope: ALL, risk: [high], first: 1) { totalCount pageInfo { endCursor } } }`);
     expect(everything.body.data!.pendingApprovals.totalCount).toBeGreaterThan(0);
     const one = await s.gql<{ approval: { status: string; requester: { id: string } } }>(TOKENS.tech_lead, `query($id: ID!) { approval(approvalId: $id) { status requester { id } ageMs risk { level score } } }`, { id: g.approvalId });
     expect(one.body.data!.approval).toMatchObject({ status: 'OPEN', requester: { id: 'rita' } });

@@ -36,10 +36,11 @@ describe('subscriptions over real graphql-ws', () => {
       ] },
     });
     const runId = started.body.data!.startRun.runId;
-    const first = collect<Ev>(s.ws(TOKENS.viewer), EVENTS, { id: runId }, (items) => items.some((i) => i.runEvents.type === 'ApprovalRequested'));
+    const first = collect<Ev>(s.ws(TOKENS.viewer), EVENTS, { id: runId }, (items) => items.filter((i) => i.runEvents.type === 'ApprovalRequested').length === 2);
     const part1 = await first.done;
     // While nobody listens, the run moves on: approved, deploy started and finished.
-    const approvalId = (await s.app.store.readStream(`run-${runId}`)).find((e) => e.type === 'ApprovalRequested')!.data as { approvalId: string };
+    // Step a (a file read) was auto-approved by the policy; step b's deploy waits for a human.
+    const approvalId = (await s.app.store.readStream(`run-${runId}`)).find((e) => e.type === 'ApprovalRequested' && (e.data as { stepId: string }).stepId === 'b')!.data as { approvalId: string };
     const ok = await s.gql(TOKENS.tech_lead, `mutation($id: ID!) { approve(input: { approvalId: $id }) { approval { status } } }`, { id: approvalId.approvalId });
     expect(ok.body.errors).toBeUndefined();
     const last = part1[part1.length - 1]!.runEvents.cursor;
