@@ -30,4 +30,5 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 4000
-CMD ["npm", "start"]
+# The build ran in the first stage; the runtime image has no TypeScript, so start the compiled server.
+CMD ["node", "dist/src/server/main.js"]
