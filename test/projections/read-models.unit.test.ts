@@ -79,6 +79,12 @@ describe('pending approvals', () => {
     expect(second.hasNextPage).toBe(false);
   });
 
+  it('names the tool from the request itself when it says, else from the plan', async () => {
+    const state = await given(pendingApprovalsProjection, [...gated('r1', 0, { tool: 'deploy.canary' }), ...gated('r2', 10)]);
+    expect(pendingApprovalQueries.get(state, 'r1/s1/1')?.tool).toBe('deploy.canary');
+    expect(pendingApprovalQueries.get(state, 'r2/s1/1')?.tool).toBe('deploy.release');
+  });
+
   it('drops the open requests of a run that is cancelled', async () => {
     const state = await given(pendingApprovalsProjection, [...gated('r1', 0), ev.cancelled('r1', 5)]);
     expect(state.approvals.size).toBe(0);
