@@ -4,6 +4,7 @@ import type { AuthPrincipal, GatehouseServices } from '../context.js';
 import { fromPending, maySeeApproval } from '../readers/approvals.js';
 import type { ApprovalChange } from '../types/approval.js';
 import { liveFeed } from './feed.js';
+import { sharedFeeds } from './shared-feeds.js';
 
 const APPROVAL_EVENTS = ['ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied', 'ApprovalEscalated', 'ApprovalExpired', 'ApprovalCancelled', 'ApprovalAutoApproved'];
 const RUN_ENDS = ['RunCompleted', 'RunFailed', 'RunCancelled'];
@@ -23,7 +24,7 @@ export function approvalsFeed(services: GatehouseServices, principal: AuthPrinci
   // Requests open now, so that a run's end can name the ones it closes.
   const open = new Map<string, Seen>();
   for (const a of read().approvals.values()) open.set(a.approvalId, { runId: a.runId, requester: a.requester, eligibleRoles: a.eligibleRoles });
-  const subscription = services.store.subscribeToAll({ after: 'end', filter: { streamPrefix: ['run-'], eventTypes: [...APPROVAL_EVENTS, ...RUN_ENDS] } });
+  const subscription = sharedFeeds(services.store).all({ streamPrefix: ['run-'], eventTypes: [...APPROVAL_EVENTS, ...RUN_ENDS] });
 
   const changes = async (event: RecordedEvent): Promise<ApprovalChange[]> => {
     await services.projections.waitFor(event.position, 10_000, [pendingApprovalsProjection.name]);
