@@ -1,29 +1,47 @@
 /**
  * Canonical JSON: object keys sorted, no white space, members whose value is undefined dropped,
- * undefined in arrays written as null (as JSON.stringify does). The same value always gives the
- * same bytes, which is what a hash over stored data needs.
+ * undefined in arrays written as null (exactly JSON.stringify's rules otherwise). The same value
+ * always gives the same bytes, which is what a hash over stored data needs.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'string') return JSON.stringify(value);
-    return value === undefined || typeof value === 'function' || typeof value === 'symbol' ? 'null' : (JSON.stringify(value) ?? 'null');
-  }
-  // String concatenation (V8 ropes) beats building arrays: this runs for every appended event.
+  // Reorder only what is out of order, then let the native JSON.stringify do the writing: this runs
+  // for every appended event, and the native writer is several times faster than one in JS.
+  return JSON.stringify(sorted(value)) ?? 'null';
+}
+
+function sorted(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return sorted((value as { toJSON(): unknown }).toJSON());
   if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
-    return `${out}]`;
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      const s = sorted(v);
+      if (s !== v) (copy ??= value.slice())[i] = s;
+    }
+    return copy ?? value;
   }
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((value as { toJSON(): unknown }).toJSON());
   const keys = Object.keys(value);
-  if (keys.length > 1) keys.sort();
-  let out = '{';
-  let first = true;
-  for (const key of keys) {
-    const member = (value as Record<string, unknown>)[key];
-    if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
-    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(member)}`;
-    first = false;
+  let inOrder = true;
+  for (let i = 1; i < keys.length; i++) {
+    if ((keys[i - 1] as string) > (keys[i] as string)) {
+      inOrder = false;
+      break;
+    }
   }
-  return `${out}}`;
+  const source = value as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  if (!inOrder) {
+    out = {};
+    for (const k of keys.sort()) out[k] = source[k];
+  }
+  for (const k of keys) {
+    const v = source[k];
+    const s = sorted(v);
+    if (s !== v) {
+      out ??= { ...source };
+      out[k] = s;
+    }
+  }
+  return out ?? value;
 }

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
+import { createPublicKey, hash, verify as verifySignature } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 
 /** The "previous hash" of a stream's first event. */
@@ -10,12 +10,12 @@ export const GENESIS_HASH = '0'.repeat(64);
  */
 export function eventHash(previousHash: string, type: string, data: unknown, metadata: Record<string, unknown>): string {
   const { hash: _own, ...rest } = metadata;
-  return createHash('sha256').update(`${previousHash}\n${type}\n${canonicalJson(data)}\n${canonicalJson(rest)}`).digest('hex');
+  return hash('sha256', `${previousHash}\n${type}\n${canonicalJson(data)}\n${canonicalJson(rest)}`, 'hex');
 }
 
 /** SHA-256 hex of a value's canonical JSON (an approval's tool input, the policy). */
 export function contentHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+  return hash('sha256', canonicalJson(value), 'hex');
 }
 
 /** Approval events whose decision the server signs. */
