@@ -5,15 +5,13 @@ import type { RunEvent, RunEventData } from '../domain/events/index.js';
 import { type EventStore, WrongExpectedRevisionError } from '../domain/ports/event-store.js';
 import type { RunIndexStore } from '../domain/ports/run-index.js';
 import type { Approver } from '../domain/ports/approver.js';
-import type { ApprovalNotification, Notifier } from '../domain/ports/notifier.js';
+import type { Notifier } from '../domain/ports/notifier.js';
 import { type ApprovalPolicyConfig } from '../domain/approvals/policy-config.js';
-import { assess } from '../domain/approvals/assess.js';
-import { canonicalJson } from '../domain/audit/canonical-json.js';
-import { contentHash, GENESIS_HASH, SIGNED_TYPES, signedDecision } from '../domain/audit/chain.js';
+import { GENESIS_HASH } from '../domain/audit/chain.js';
 import type { AuditSigner } from '../domain/ports/audit-signer.js';
 import type { SecretProvider } from '../domain/ports/secrets.js';
 import { route, matchesPattern, type WorkerView } from '../domain/routing/route.js';
-import type { RunCommand, ToolOutcome } from '../domain/run/commands.js';
+import type { RunCommand } from '../domain/run/commands.js';
 import { decide } from '../domain/run/decide.js';
 import { foldRun } from '../domain/run/evolve.js';
 import { INTERRUPT_GRACE_MS, nextActions, type RunAction } from '../domain/run/next-actions.js';
@@ -22,6 +20,8 @@ import { findStep, initialRunState, type RunState, runStreamId, TERMINAL_RUN } f
 import { type Clock, systemClock } from './clock.js';
 import { defaultProfiles, defaultWorkers, type Profile, type WorkerConfig } from './profiles.js';
 import { redact, SensitiveKeys } from '../domain/secrets.js';
+import { approvalNotifications } from './approval-notifications.js';
+import { Gatekeeper } from './gates.js';
 import { RunFollower } from './run-follower.js';
 import { loadRun, toAppend } from './run-repository.js';
 import { AbandonCall, ToolInvoker } from './tool-invoker.js';
@@ -119,9 +119,8 @@ export class RunEngine {
   private readonly approvers: readonly Approver[];
   private readonly notifier: Notifier | undefined;
   private readonly consulting = new Map<string, AbortController>();
-  private readonly signer: AuditSigner | undefined;
+  private readonly gates: Gatekeeper;
   private readonly chain: boolean;
-  private readonly policyVersion: string;
   private turn = 0;
   private draining = false;
   private closed = false;
@@ -141,9 +140,8 @@ export class RunEngine {
     this.policy = options.approvalPolicy;
     this.approvers = options.approvers ?? [];
     this.notifier = options.notifier;
-    this.signer = options.signer;
+    this.gates = new Gatekeeper(this.policy, this.approvers.map((a) => a.name), options.signer);
     this.chain = options.chain ?? true;
-    this.policyVersion = this.policy ? contentHash(this.policy).slice(0, 16) : 'tool-declared';
     this.graceMs = options.interruptGraceMs ?? INTERRUPT_GRACE_MS;
     this.follower = this.drive
       ? new RunFollower(this.store, options.runIndex ?? createMemoryRunIndex(), this, (error) => this.onError(error, { runId: '*', what: 'following the log' }))
@@ -334,7 +332,7 @@ export class RunEngine {
         return handle.state;
       }
       try {
-        const result = await this.store.append(runStreamId(runId), toAppend(runId, plan.events, actor, (e) => this.signature(e, plan.state)), {
+        const result = await this.store.append(runStreamId(runId), toAppend(runId, plan.events, actor, (e) => this.gates.signatureOf(e, plan.state)), {
           expectedRevision: handle.revision < 0 ? 'no_stream' : handle.revision,
           ...(this.chain ? { chain: { previousHash: handle.lastHash ?? GENESIS_HASH } } : {}),
         });
@@ -354,7 +352,7 @@ export class RunEngine {
       for (const call of plan.calls) this.launch(runId, handle, call);
       for (const approvalId of plan.consults) this.consult(runId, handle, approvalId);
       this.schedule(runId, handle, plan.wakeAt);
-      if (this.notifier) this.notifyApprovals(runId, plan.events, handle.state);
+      if (this.notifier) for (const n of approvalNotifications(runId, plan.events, handle.state, this.now())) this.notifier.notify(n);
       for (const listener of this.listeners) listener(runId, handle.state);
       return handle.state;
     }
@@ -461,70 +459,7 @@ export class RunEngine {
     const decision = route(profile.routing, this.workerViews(), { tool: tool.name, tags: tool.tags ?? [] }, this.turn++);
     if (!decision.ok) return reject(decision.reason, 'NO_CAPABLE_WORKER');
     const { ok: _ok, ...routing } = decision;
-    return { type: 'RouteStep', stepId, routing, ...this.gate(runId, state, step.id, tool, now) };
-  }
-
-  /**
-   * The gate a step gets: from the approval policy (risk rules, confidence, the level's
-   * requirements; AUTO is approved by rule in the same append), with what the tool itself
-   * declares taking precedence; without a policy, only declared gates.
-   */
-  private gate(runId: string, state: RunState, stepId: string, tool: ToolDefinition, now: string): Pick<Extract<RunCommand, { type: 'RouteStep' }>, 'approval' | 'autoApproval'> {
-    if (!this.policy) return tool.approval ? { approval: this.approvalRequest(runId, state, stepId, tool, now) } : {};
-    const step = findStep(state, stepId);
-    const input = step?.input ?? {};
-    const env = tool.action.environment;
-    const facts = { category: tool.action.category, operation: tool.action.operation, environment: typeof env === 'function' ? env(input) : env };
-    const a = assess(facts, { requesterId: state.requestedBy?.id ?? '', workspace: state.workspace, input }, this.policy);
-    const declared = tool.approval;
-    if (!a.gated && !declared) return {};
-    const reviewLevel = declared && a.reviewLevel === 'AUTO' ? 'QUICK' : a.reviewLevel;
-    const approvalId = `${runId}/${stepId}/${state.version}`;
-    const approval = {
-      approvalId,
-      tool: tool.name,
-      rule: a.rule,
-      automatedApprovers: reviewLevel === 'AUTO' ? [] : this.approvers.map((x) => x.name),
-      risk: a.risk,
-      confidence: a.confidence,
-      reviewLevel,
-      requiredApprovals: declared?.requiredApprovals ?? a.requiredApprovals,
-      eligibleRoles: [...(declared?.eligibleRoles ?? a.eligibleRoles)],
-      justificationRequired: declared?.justificationRequired ?? a.justificationRequired,
-      requester: state.requestedBy ?? { id: 'unknown', role: 'unknown' },
-      expiresAt: new Date(Date.parse(now) + (declared?.timeoutMs ?? a.timeoutMs)).toISOString(),
-      onTimeout: declared?.onTimeout ?? a.onTimeout,
-      priority: a.priority,
-      input,
-    };
-    const autoApproval =
-      reviewLevel === 'AUTO'
-        ? { approvalId, approver: 'rules', rule: a.rule, reason: `${a.risk.level} risk, confidence ${a.confidence.score} ≥ ${this.policy.confidence.autoAt}` }
-        : undefined;
-    return { approval, autoApproval };
-  }
-
-  /** The minimal gate from a tool's own declaration; the approval policy issue widens this. */
-  private approvalRequest(runId: string, state: RunState, stepId: string, tool: ToolDefinition, now: string) {
-    const gate = tool.approval as NonNullable<ToolDefinition['approval']>;
-    const step = findStep(state, stepId);
-    const required = gate.requiredApprovals ?? 1;
-    return {
-      approvalId: `${runId}/${stepId}/${state.version}`,
-      tool: tool.name,
-      automatedApprovers: this.approvers.map((x) => x.name),
-      risk: { level: 'medium' as const, score: 50, factors: [`tool ${tool.name} requires approval`] },
-      confidence: { score: 0, adjustments: [] },
-      reviewLevel: required > 1 ? ('FULL' as const) : ('QUICK' as const),
-      requiredApprovals: required,
-      eligibleRoles: [...gate.eligibleRoles],
-      justificationRequired: gate.justificationRequired ?? false,
-      requester: state.requestedBy ?? { id: 'unknown', role: 'unknown' },
-      expiresAt: new Date(Date.parse(now) + (gate.timeoutMs ?? 60 * 60_000)).toISOString(),
-      onTimeout: gate.onTimeout ?? 'deny',
-      priority: 'normal' as const,
-      input: step?.input ?? {},
-    };
+    return { type: 'RouteStep', stepId, routing, ...this.gates.gateFor(runId, state, step.id, tool, now) };
   }
 
   private workerViews(): WorkerView[] {
@@ -601,35 +536,6 @@ export class RunEngine {
       .finally(() => this.consulting.delete(approvalId));
     this.inFlight.add(done);
     void done.finally(() => this.inFlight.delete(done));
-  }
-
-  /** The audit signature of an approval decision, over what was decided and the input it was about. */
-  private signature(event: RunEvent, state: RunState): Record<string, string> | undefined {
-    if (!this.signer || !SIGNED_TYPES.has(event.type)) return undefined;
-    const data = event.data as Record<string, unknown>;
-    const gate = state.steps.find((s) => s.gate?.approvalId === data.approvalId)?.gate;
-    const decision = signedDecision(event.type, data, contentHash(gate?.request.input ?? null), this.policyVersion);
-    return { signature: this.signer.sign(canonicalJson(decision)), policyVersion: this.policyVersion };
-  }
-
-  private notifyApprovals(runId: string, events: readonly RunEvent[], state: RunState): void {
-    const kinds: Partial<Record<RunEvent['type'], ApprovalNotification['event']>> = {
-      ApprovalRequested: 'requested',
-      ApprovalEscalated: 'escalated',
-      ApprovalGranted: 'granted',
-      ApprovalDenied: 'denied',
-      ApprovalAutoApproved: 'auto_approved',
-      ApprovalExpired: 'expired',
-      ApprovalCancelled: 'cancelled',
-    };
-    const at = this.clock.now().toISOString();
-    for (const event of events) {
-      const kind = kinds[event.type];
-      if (!kind) continue;
-      const data = event.data as { approvalId: string; stepId: string };
-      const gate = state.steps.find((s) => s.id === data.stepId)?.gate;
-      this.notifier?.notify({ event: kind, approvalId: data.approvalId, runId, stepId: data.stepId, riskLevel: gate?.request.risk.level ?? 'unknown', at, data: event.data });
-    }
   }
 
   /** Inputs are redacted before they are decided on, so neither the log nor the state holds a secret. */
