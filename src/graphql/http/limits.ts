@@ -1,5 +1,5 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { type DocumentNode, type GraphQLSchema, type ValidationRule, visit } from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import { gqlError } from '../errors.js';
 
@@ -46,19 +46,54 @@ export function limitRules(limits: Limits): ValidationRule[] {
   }).protect().validationRules;
 }
 
-/** Refuses an operation whose estimated cost (list sizes from `first`, variables applied) is over the limit. */
+/**
+ * Refuses an operation whose estimated cost (list sizes from `first`, variables applied) is over
+ * the limit. The cost of a document only depends on the variables it passes to `first` or to a
+ * directive (`@skip(if: $x)`), so it is computed once per document and such values, not per
+ * request: Apollo hands the same parsed document to every request with the same query text.
+ */
 export function checkCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined, maxCost: number): void {
-  let cost: number;
-  try {
-    cost = getComplexity({
-      schema,
-      query: document,
-      variables: variables ?? {},
-      operationName,
-      estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
-    });
-  } catch {
-    return; // variables that do not fit are refused by execution with a proper message
+  const known = costCache.get(document) ?? newCostEntry(document);
+  const key = `${operationName ?? ''}\u0000${known.relevant.length === 0 ? '' : JSON.stringify(known.relevant.map((name) => variables?.[name] ?? null))}`;
+  let cost = known.costs.get(key);
+  if (cost === undefined) {
+    try {
+      cost = getComplexity({
+        schema,
+        query: document,
+        variables: variables ?? {},
+        operationName,
+        estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
+      });
+    } catch {
+      return; // variables that do not fit are refused by execution with a proper message
+    }
+    if (known.costs.size >= 32) known.costs.clear();
+    known.costs.set(key, cost);
   }
   if (cost > maxCost) throw gqlError('QUERY_TOO_COMPLEX', `operation cost ${cost} is over the limit of ${maxCost}`, { cost, maxCost });
+}
+
+interface CostEntry {
+  /** Variables the cost depends on: those passed to a `first` argument or to a directive. */
+  readonly relevant: readonly string[];
+  /** Cost by operation name and the values of `relevant`. */
+  readonly costs: Map<string, number>;
+}
+
+const costCache = new WeakMap<DocumentNode, CostEntry>();
+
+function newCostEntry(document: DocumentNode): CostEntry {
+  const relevant = new Set<string>();
+  let inDirective = 0;
+  visit(document, {
+    Directive: { enter: () => void inDirective++, leave: () => void inDirective-- },
+    Argument(node) {
+      if (inDirective === 0 && node.name.value !== 'first') return;
+      visit(node.value, { Variable: (v) => void relevant.add(v.name.value) });
+    },
+  });
+  const entry: CostEntry = { relevant: [...relevant], costs: new Map() };
+  costCache.set(document, entry);
+  return entry;
 }
