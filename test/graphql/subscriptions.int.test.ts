@@ -52,6 +52,33 @@ describe('subscriptions over real graphql-ws', () => {
     expect(new Set(revisions).size).toBe(revisions.length);
   });
 
+  it('live events shared by many clients still show each role only what it may see', async () => {
+    const started = await s.gql<{ startRun: { runId: string; steps: Array<{ approvalId: string }> } }>(TOKENS.developer, START, {
+      input: { goal: 'shared', profile: 'enterprise', steps: [{ id: 'd', tool: 'deploy.release', domain: 'deploys', input: { environment: 'staging', version: '2' } }] },
+    });
+    const runId = started.body.data!.startRun.runId;
+    const stream = await s.app.store.readStream(`run-${runId}`);
+    const after = Buffer.from(`ev:${runId}:${stream.length - 1}`).toString('base64url');
+    const Q = `subscription($id: ID!, $after: String) { runEvents(runId: $id, after: $after) { revision type data } }`;
+    type WithData = { runEvents: { revision: number; type: string; data: unknown } };
+    const done = (items: WithData[]) => items.some((i) => i.runEvents.type === 'RunCompleted');
+    const devs = [TOKENS.developer, TOKENS.developer2, TOKENS.developer].map((t) => collect<WithData>(s.ws(t), Q, { id: runId, after }, done));
+    const viewer = collect<WithData>(s.ws(TOKENS.viewer), Q, { id: runId, after }, () => false, 60_000);
+    await new Promise((r) => setTimeout(r, 100));
+    const ok = await s.gql(TOKENS.tech_lead, `mutation($id: ID!) { approve(input: { approvalId: $id }) { approval { status } } }`, { id: started.body.data!.startRun.steps[0]!.approvalId });
+    expect(ok.body.errors).toBeUndefined();
+    const seen = await Promise.all(devs.map((d) => d.done));
+    const stored = (await s.app.store.readStream(`run-${runId}`)).slice(stream.length);
+    for (const items of seen) {
+      expect(items.map((i) => i.runEvents.revision)).toEqual(stored.map((e) => e.revision));
+      expect(items.every((i) => i.runEvents.data !== null && typeof i.runEvents.data === 'object')).toBe(true);
+    }
+    await until(() => viewer.errors.length >= stored.length);
+    viewer.stop();
+    expect(viewer.items).toEqual([]); // no payload: a viewer may not read event data
+    expect(JSON.stringify(viewer.errors)).toContain('UNAUTHORIZED');
+  });
+
   it('runProgress follows the run; approvalsChanged shows each principal only what it may see', async () => {
     const forLead = collect<{ approvalsChanged: { kind: string; approvalId: string } }>(s.ws(TOKENS.tech_lead), `subscription { approvalsChanged { kind approvalId eventType approval { status risk { level } } } }`, {}, (i) => i.some((c) => c.approvalsChanged.kind === 'CLOSED'));
     const forRequester = collect<{ approvalsChanged: { kind: string } }>(s.ws(TOKENS.requester), `subscription { approvalsChanged { kind approvalId } }`, {}, () => false, 60_000);

@@ -1,10 +1,11 @@
-import { type DocumentNode, type ExecutionArgs, type GraphQLError, type GraphQLSchema, GraphQLError as GqlError, getOperationAST, parse, specifiedRules, validate } from 'graphql';
+import { createSourceEventStream, type DocumentNode, type ExecutionArgs, type ExecutionResult, execute, type GraphQLError, type GraphQLSchema, GraphQLError as GqlError, getOperationAST, parse, specifiedRules, validate } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Server as HttpServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken, type TokenDirectory } from '../auth/tokens.js';
 import type { AuthPrincipal, GatehouseServices, GraphQLContext } from '../context.js';
 import { gqlError, maskError } from '../errors.js';
+import { isSharedPayload } from '../live/shared-feeds.js';
 import { checkCost, type Limits, limitRules } from './limits.js';
 
 interface Connection {
@@ -33,10 +34,12 @@ export function attachWebSocket(options: WebSocketOptions): { close(): Promise<v
   const connections = new WeakMap<WebSocket, Connection>();
   const rules = [...specifiedRules, ...limitRules(limits)];
   const mask = (errors: readonly GraphQLError[]) => errors.map((e) => maskError(e.toJSON(), e, options.onInternalError));
+  const operations = new WeakMap<DocumentNode, string>();
 
   const disposable = useServer<Record<string, unknown> | undefined, { socket: WebSocket }>(
     {
       schema,
+      subscribe: sharedSubscribe(operations),
       connectionInitWaitTimeout: 5_000,
       onConnect: (ctx) => {
         const params = ctx.connectionParams ?? {};
@@ -69,6 +72,7 @@ export function attachWebSocket(options: WebSocketOptions): { close(): Promise<v
           return [error as GraphQLError];
         }
         connection.active.add(id);
+        operations.set(document, JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null]));
         const contextValue: GraphQLContext = { principal: connection.principal, services };
         return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue };
       },
@@ -91,5 +95,61 @@ export function attachWebSocket(options: WebSocketOptions): { close(): Promise<v
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
+  };
+}
+
+type Result = ExecutionResult | Promise<ExecutionResult>;
+
+/**
+ * graphql-js's `subscribe`, except that clients whose source event is the same immutable object
+ * (the shared live feeds hand one run event to every client of a run: `isSharedPayload`) and
+ * whose operation is the same (query, operation name, variables) and who act in the same role
+ * share one execution of that event. What a subscription payload shows depends only on those: resolvers see the caller
+ * through the role checks of `@Authorized` (role and admin flag), never its id.
+ */
+function sharedSubscribe(operations: WeakMap<DocumentNode, string>): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const results = new WeakMap<object, Map<string, Result>>();
+  return async (args) => {
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in source)) return source; // refused before it started: errors only
+    const events = source[Symbol.asyncIterator]();
+    const principal = (args.contextValue as GraphQLContext).principal;
+    const operation = operations.get(args.document);
+    const key = operation === undefined ? undefined : `${principal?.role ?? ''}\u0000${principal?.isAdmin === true}\u0000${operation}`;
+    const run = (payload: unknown): Result => {
+      if (key === undefined || !isSharedPayload(payload)) return execute({ ...args, rootValue: payload });
+      let byOperation = results.get(payload);
+      if (!byOperation) results.set(payload, (byOperation = new Map()));
+      let result = byOperation.get(key);
+      if (!result) byOperation.set(key, (result = execute({ ...args, rootValue: payload })));
+      return result;
+    };
+    const close = async () => {
+      await events.return?.();
+    };
+    const iterator: AsyncIterableIterator<ExecutionResult> = {
+      async next() {
+        const next = await events.next();
+        if (next.done) return { done: true, value: undefined };
+        try {
+          return { done: false, value: await run(next.value) };
+        } catch (error) {
+          await close();
+          throw error;
+        }
+      },
+      async return() {
+        await close();
+        return { done: true, value: undefined };
+      },
+      async throw(error?: unknown) {
+        await close();
+        throw error;
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
   };
 }

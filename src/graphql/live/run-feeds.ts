@@ -6,7 +6,7 @@ import { afterRevision, toRunEvent } from '../readers/run-events.js';
 import type { Run } from '../types/run.js';
 import type { RunEvent } from '../types/run-event.js';
 import { liveFeed } from './feed.js';
-import { sharedFeeds } from './shared-feeds.js';
+import { markSharedPayload, sharedFeeds } from './shared-feeds.js';
 
 /**
  * A run's events after `after` (a cursor from runEvents), then live: the run's shared feed (one
@@ -24,7 +24,7 @@ const mapped = new WeakMap<RecordedEvent, RunEvent>();
 function sharedRunEvent(runId: string, e: RecordedEvent): RunEvent {
   let view = mapped.get(e);
   if (!view) {
-    view = toRunEvent(runId, e);
+    view = markSharedPayload(Object.freeze(toRunEvent(runId, e)));
     mapped.set(e, view);
   }
   return view;

@@ -29,6 +29,22 @@ export interface SharedFeeds {
 
 const byStore = new WeakMap<EventStore, SharedFeeds>();
 
+/**
+ * Subscription payloads that are handed, unchanged and never mutated, to every client of a shared
+ * feed: graphql-ws may execute an operation on one of them once for all clients that ask the same.
+ * (A read-model document is not one: it changes in place.)
+ */
+const sharedPayloads = new WeakSet<object>();
+
+export function markSharedPayload<T extends object>(payload: T): T {
+  sharedPayloads.add(payload);
+  return payload;
+}
+
+export function isSharedPayload(payload: unknown): payload is object {
+  return typeof payload === 'object' && payload !== null && sharedPayloads.has(payload);
+}
+
 /** The shared feeds of `store` (one set per store object, created on first use). */
 export function sharedFeeds(store: EventStore): SharedFeeds {
   let feeds = byStore.get(store);
