@@ -39,47 +39,59 @@ export async function run(): Promise<void> {
   const START = `mutation($input: StartRunInput!) { startRun(input: $input) { runId steps { approvalId } } }`;
   const rows = [];
   try {
-    // 1. approve over HTTP → ToolCallStarted recorded (seen by a store subscriber in this process)
+    // 1. approve over HTTP → ToolCallStarted durably recorded. The clock starts right before the
+    // HTTP request is sent and stops when a store subscriber in this process reads the event: it
+    // can only read it once the append (ApprovalGranted + ToolCallStarted, one transaction) has
+    // committed, so this is an upper bound on "recorded", never a lower one. The approve response
+    // itself (which also waits for the read models: read-your-writes) is timed separately.
     const started = new Map<string, number>();
     const watch = app.store.subscribeToAll({ after: 'end', filter: { eventTypes: ['ToolCallStarted'] } });
     void (async () => { for await (const e of watch) started.set(e.metadata.correlationId, performance.now()); })();
     const approveMs: number[] = [];
-    for (let i = 0; i < 220; i++) {
+    const roundTripMs: number[] = [];
+    for (let i = 0; i < 520; i++) {
       const r = await gql(DEV, START, { input: { goal: 'g', profile: 'technical', steps: [{ id: 's', tool: 'bench.gated', domain: 'bench', input: {} }] } });
       const { runId, steps } = r.startRun as { runId: string; steps: Array<{ approvalId: string }> };
       const t0 = performance.now();
       await gql(LEAD, `mutation($id: ID!) { approve(input: { approvalId: $id }) { approval { status } } }`, { id: steps[0]!.approvalId });
+      const answered = performance.now();
       while (!started.has(runId)) await new Promise((res) => setImmediate(res));
-      if (i >= 20) approveMs.push((started.get(runId) as number) - t0);
+      if (i >= 20) {
+        approveMs.push((started.get(runId) as number) - t0);
+        roundTripMs.push(answered - t0);
+      }
     }
     await watch.close();
-    rows.push({ measure: 'approve (HTTP) → ToolCallStarted', n: approveMs.length, p50_ms: percentile(approveMs, 50), p95_ms: percentile(approveMs, 95), p99_ms: percentile(approveMs, 99), target: 'p99 ≤ 6 ms' });
+    rows.push({ measure: 'approve (HTTP) → ToolCallStarted recorded', n: approveMs.length, p50_ms: percentile(approveMs, 50), p95_ms: percentile(approveMs, 95), p99_ms: percentile(approveMs, 99), target: 'p99 ≤ 6 ms' });
+    rows.push({ measure: 'approve HTTP round trip (read-your-writes)', n: roundTripMs.length, p50_ms: percentile(roundTripMs, 50), p95_ms: percentile(roundTripMs, 95), p99_ms: percentile(roundTripMs, 99), target: '' });
 
-    // 2. one event → 100 graphql-ws subscribers of the run's events
-    const r = await gql(DEV, START, { input: { goal: 'fan-out', profile: 'technical', steps: [{ id: 's', tool: 'bench.gated', domain: 'bench', input: {} }] } });
-    const runId = r.startRun.runId as string;
-    const head = await app.store.readStream(`run-${runId}`);
+    // 2. one event → 100 graphql-ws subscribers of the run's events. Three rounds, each on a fresh
+    // run with 60 appends (10 of them warm-up): the engine re-reads a paused run on every append it
+    // did not make itself, so one ever-growing stream would time that re-read more than the fan-out.
     const clients = Array.from({ length: 100 }, () => createClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${DEV}` }, retryAttempts: 0 }));
-    const received = new Map<number, number[]>();
-    let subscribed = 0;
-    for (const c of clients) {
-      let first = true;
-      c.subscribe({ query: `subscription($id: ID!, $after: String) { runEvents(runId: $id, after: $after) { revision } }`, variables: { id: runId, after: Buffer.from(`ev:${runId}:${head.length - 1}`).toString('base64url') } }, {
-        next: (v) => { const rev = (v.data as { runEvents: { revision: number } }).runEvents.revision; (received.get(rev) ?? received.set(rev, []).get(rev)!).push(performance.now()); },
-        error: (e) => console.error(e), complete: () => {},
-      });
-      if (first) { first = false; subscribed++; }
-    }
-    await new Promise((res) => setTimeout(res, 1_000)); // let every client connect and subscribe
     const fanMs: number[] = [];
-    for (let i = 0; i < 60; i++) {
-      const t0 = performance.now();
-      const { nextExpectedRevision } = await app.store.append(`run-${runId}`, [{ type: 'BudgetWarning', data: { scope: { kind: 'total' }, used: i, limit: 1000, percent: 0.1 }, metadata: { correlationId: runId, actor: 'system:bench' } }], { expectedRevision: 'any' });
-      while ((received.get(nextExpectedRevision)?.length ?? 0) < clients.length) await new Promise((res) => setImmediate(res));
-      if (i >= 10) fanMs.push(Math.max(...(received.get(nextExpectedRevision) as number[])) - t0);
+    for (let round = 0; round < 3; round++) {
+      const r = await gql(DEV, START, { input: { goal: 'fan-out', profile: 'technical', steps: [{ id: 's', tool: 'bench.gated', domain: 'bench', input: {} }] } });
+      const runId = r.startRun.runId as string;
+      const head = await app.store.readStream(`run-${runId}`);
+      const received = new Map<number, number[]>();
+      const unsubscribe = clients.map((c) =>
+        c.subscribe({ query: `subscription($id: ID!, $after: String) { runEvents(runId: $id, after: $after) { revision } }`, variables: { id: runId, after: Buffer.from(`ev:${runId}:${head.length - 1}`).toString('base64url') } }, {
+          next: (v) => { const rev = (v.data as { runEvents: { revision: number } }).runEvents.revision; (received.get(rev) ?? received.set(rev, []).get(rev)!).push(performance.now()); },
+          error: (e) => console.error(e), complete: () => {},
+        }),
+      );
+      await new Promise((res) => setTimeout(res, round === 0 ? 1_000 : 300)); // let every client connect and subscribe
+      for (let i = 0; i < 60; i++) {
+        const t0 = performance.now();
+        const { nextExpectedRevision } = await app.store.append(`run-${runId}`, [{ type: 'BudgetWarning', data: { scope: { kind: 'total' }, used: i, limit: 1000, percent: 0.1 }, metadata: { correlationId: runId, actor: 'system:bench' } }], { expectedRevision: 'any' });
+        while ((received.get(nextExpectedRevision)?.length ?? 0) < clients.length) await new Promise((res) => setImmediate(res));
+        if (i >= 10) fanMs.push(Math.max(...(received.get(nextExpectedRevision) as number[])) - t0);
+      }
+      for (const stop of unsubscribe) stop();
     }
     for (const c of clients) await c.dispose();
-    rows.push({ measure: `append → last of ${subscribed} ws subscribers`, n: fanMs.length, p50_ms: percentile(fanMs, 50), p95_ms: percentile(fanMs, 95), p99_ms: percentile(fanMs, 99), target: 'p99 ≤ 10 ms' });
+    rows.push({ measure: `append → last of ${clients.length} ws subscribers`, n: fanMs.length, p50_ms: percentile(fanMs, 50), p95_ms: percentile(fanMs, 95), p99_ms: percentile(fanMs, 99), target: 'p99 ≤ 10 ms' });
 
     // 3. startRun throughput, 10 HTTP clients
     const total = 1_000;
