@@ -1,4 +1,5 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
@@ -64,7 +65,15 @@ export async function startGraphqlServer(options: GraphqlServerOptions, port: nu
     parseOptions: { maxTokens: limits.maxTokens },
     validationRules: limitRules(limits),
     formatError: (formatted, error) => maskError(formatted, error, onInternalError),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), costPlugin(limits.maxCost), observePlugin(options)],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Neither is used (no cache hints, not a federated subgraph); cache control would otherwise
+      // hook every field of every operation.
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      costPlugin(limits.maxCost),
+      observePlugin(options),
+    ],
   });
   await apollo.start();
 
