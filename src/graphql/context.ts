@@ -27,6 +27,8 @@ export interface GatehouseServices {
   readonly now: () => string;
   /** How long a mutation waits for the read models to apply its own write. Default 5,000 ms. */
   readonly readYourWritesTimeoutMs?: number;
+  /** The public half of the key that signs approval decisions (PEM), when the server signs them. */
+  readonly auditPublicKey?: string;
 }
 
 /** Per request (HTTP) or per operation (graphql-ws). */

@@ -107,6 +107,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   const metrics = createMetrics(store, projections);
   const services: GatehouseServices = {
     orchestrator, store, projections, tools, workers: [...workers], profiles, playbooks, now: () => engine.now(),
+    auditPublicKey: signer.publicKeyPem,
   };
   const server = await startGraphqlServer(
     {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtFile, repoRoot } from '../support/built.js';
@@ -99,6 +100,17 @@ describe('the gatehouse CLI against a running server', () => {
     const file = join(tmp.dir, 'export.jsonl');
     expect(cli(['audit', 'export', stopped, '-o', file]).code).toBe(0);
     expect(cli(['--json', 'audit', 'verify', file]).stdout).toMatch(/"ok": true/);
+    // The key that signs decisions is published over GraphQL; an auditor verifies with it alone.
+    const keyRes = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.bob}` }, body: JSON.stringify({ query: '{ auditPublicKey }' }) });
+    const pem = ((await keyRes.json()) as { data: { auditPublicKey: string } }).data.auditPublicKey;
+    expect(pem).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    const keyFile = join(tmp.dir, 'audit.pub.pem');
+    writeFileSync(keyFile, pem);
+    const shippedFile = join(tmp.dir, 'shipped.jsonl');
+    expect(cli(['audit', 'export', shipped, '-o', shippedFile]).code).toBe(0);
+    const signed = cli(['audit', 'verify', shippedFile, '--public-key', keyFile]);
+    expect(signed.code).toBe(0);
+    expect(signed.stdout).toMatch(/chain intact, [1-9]\d* signatures valid/);
   });
 
   it('says clearly what is wrong: usage (2), a bad token (1), an unreachable server (1)', () => {

@@ -39,6 +39,15 @@ export class CatalogQueries {
   }
 
   @Authorized()
+  @Query(() => String, {
+    nullable: true,
+    description: 'The Ed25519 public key (PEM) that verifies signed approval decisions: what `gatehouse audit verify --public-key` takes.',
+  })
+  auditPublicKey(@Ctx() ctx: GraphQLContext): string | null {
+    return ctx.services.auditPublicKey ?? null;
+  }
+
+  @Authorized()
   @Query(() => Me, { description: 'The caller: principal, role and the operations it may call.' })
   me(@Ctx() ctx: GraphQLContext): Me {
     const p = principalOf(ctx);
