@@ -1,4 +1,5 @@
 import type { AllFilter, EventStore, Position, RecordedEvent, Subscription } from '../../domain/ports/event-store.js';
+import { SerialSubscription } from '../../domain/ports/serial-subscription.js';
 
 export interface SharedFeedOptions {
   /** Events one slow client may have queued before it drops them and reads them back from the log. Default 1,000. */
@@ -166,7 +167,7 @@ class Hub {
 }
 
 /** The part both kinds of client share: a queue filled by the hub, and one `next()` at a time. */
-abstract class Client implements Subscription, Member {
+abstract class Client extends SerialSubscription<RecordedEvent> implements Subscription, Member {
   protected queue: RecordedEvent[] = [];
   protected head = 0;
   /** The log must be read (catch-up, or after a gap or an overflow) before the queue is used. */
@@ -179,15 +180,12 @@ abstract class Client implements Subscription, Member {
   private wake: (() => void) | undefined;
   private gapRead = false;
   private prepared = false;
-  private serial: Promise<unknown> = Promise.resolve();
 
   constructor(protected readonly hub: Hub, protected readonly limits: Limits) {
+    super();
     hub.join(this);
   }
 
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
 
   offer(event: RecordedEvent): void {
     if (this.closed) return;
@@ -210,23 +208,10 @@ abstract class Client implements Subscription, Member {
     this.notify();
   }
 
-  next(): Promise<IteratorResult<RecordedEvent>> {
-    const result = this.serial.then(() => this.pull());
-    this.serial = result.catch(() => undefined);
-    return result;
-  }
 
-  async return(): Promise<IteratorResult<RecordedEvent>> {
-    await this.close();
-    return { done: true, value: undefined };
-  }
 
-  async throw(error?: unknown): Promise<IteratorResult<RecordedEvent>> {
-    await this.close();
-    throw error;
-  }
 
-  close(): Promise<void> {
+  override close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
       this.queue = [];
@@ -251,7 +236,7 @@ abstract class Client implements Subscription, Member {
     return this.hub.ready;
   }
 
-  private async pull(): Promise<IteratorResult<RecordedEvent>> {
+  protected override async pull(): Promise<IteratorResult<RecordedEvent>> {
     if (!this.prepared) {
       await this.prepare();
       this.prepared = true;

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ResolvedEvent } from '@eventstore/db-client';
 import type { RecordedEvent, Subscription } from '../../../domain/ports/event-store.js';
+import { SerialSubscription } from '../../../domain/ports/serial-subscription.js';
 import { translateError } from './errors.js';
 
 /** The client's subscription: a Node object stream of resolved events that can be cancelled. */
@@ -14,12 +15,11 @@ export type Convert = (resolved: ResolvedEvent) => RecordedEvent | undefined;
  * leaves events in gRPC's flow control instead of in memory; `close()` ends a waiting `next()`
  * at once (it does not wait for another event) and cancels the gRPC call.
  */
-export class ClientStreamSubscription implements Subscription {
+export class ClientStreamSubscription extends SerialSubscription<RecordedEvent> implements Subscription {
   private closed = false;
   private ended = false;
   private failure: unknown;
   private wake: (() => void) | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
   private released: Promise<void> | undefined;
 
   constructor(
@@ -27,6 +27,7 @@ export class ClientStreamSubscription implements Subscription {
     private readonly convert: Convert,
     private readonly onClose: (sub: ClientStreamSubscription) => void,
   ) {
+    super();
     source.on('readable', this.poke);
     source.on('end', () => {
       this.ended = true;
@@ -38,28 +39,11 @@ export class ClientStreamSubscription implements Subscription {
     });
   }
 
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
 
-  /** Concurrent next() calls are served one after the other, each with its own event. */
-  next(): Promise<IteratorResult<RecordedEvent>> {
-    const result = this.queue.then(() => this.pull());
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
 
-  async return(): Promise<IteratorResult<RecordedEvent>> {
-    await this.close();
-    return { done: true, value: undefined };
-  }
 
-  async throw(error?: unknown): Promise<IteratorResult<RecordedEvent>> {
-    await this.close();
-    throw error;
-  }
 
-  close(): Promise<void> {
+  override close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
       this.poke();
@@ -80,7 +64,7 @@ export class ClientStreamSubscription implements Subscription {
     wake?.();
   };
 
-  private async pull(): Promise<IteratorResult<RecordedEvent>> {
+  protected override async pull(): Promise<IteratorResult<RecordedEvent>> {
     for (;;) {
       if (this.closed) return { done: true, value: undefined };
       const resolved = this.source.read() as ResolvedEvent | null;

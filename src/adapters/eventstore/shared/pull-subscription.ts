@@ -1,4 +1,5 @@
 import type { RecordedEvent, Subscription } from '../../../domain/ports/event-store.js';
+import { SerialSubscription } from '../../../domain/ports/serial-subscription.js';
 import type { ChangeSignal } from './change-signal.js';
 
 /** One page of a pull: the events and the cursor to continue from (it may pass filtered-out events). */
@@ -15,42 +16,26 @@ export type FetchPage<C> = (cursor: C) => Page<C> | Promise<Page<C>>;
  * store's change signal and read again. Events reach the reader only through reads in the store's
  * order, so the seam between catch-up and live can have neither gap nor duplicate.
  */
-export class PullSubscription<C> implements Subscription {
+export class PullSubscription<C> extends SerialSubscription<RecordedEvent> implements Subscription {
   private buffer: readonly RecordedEvent[] = [];
   private index = 0;
   private closed = false;
   private readonly abort = new AbortController();
-  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private cursor: C,
     private readonly fetchPage: FetchPage<C>,
     private readonly changes: ChangeSignal,
     private readonly onClose: (sub: PullSubscription<C>) => void = () => {},
-  ) {}
-
-  [Symbol.asyncIterator](): this {
-    return this;
+  ) {
+    super();
   }
 
-  /** Concurrent next() calls are served one after the other, each with its own event. */
-  next(): Promise<IteratorResult<RecordedEvent>> {
-    const result = this.queue.then(() => this.pull());
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
 
-  async return(): Promise<IteratorResult<RecordedEvent>> {
-    await this.close();
-    return { done: true, value: undefined };
-  }
 
-  async throw(error?: unknown): Promise<IteratorResult<RecordedEvent>> {
-    await this.close();
-    throw error;
-  }
 
-  close(): Promise<void> {
+
+  override close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
       this.buffer = [];
@@ -64,7 +49,7 @@ export class PullSubscription<C> implements Subscription {
     return this.closed;
   }
 
-  private async pull(): Promise<IteratorResult<RecordedEvent>> {
+  protected override async pull(): Promise<IteratorResult<RecordedEvent>> {
     for (;;) {
       if (this.closed) return { done: true, value: undefined };
       const event = this.buffer[this.index];
