@@ -5,6 +5,7 @@
  * system-event filtering). The raw side does the JSON and `$` filtering it would need anyway.
  */
 import { randomUUID } from 'node:crypto';
+import { sampleEvent } from './support/sample.js';
 import { EventStoreDBClient, excludeSystemEvents, jsonEvent, type ResolvedEvent } from '@eventstore/db-client';
 import { createEsdbEventStore } from '../src/adapters/eventstore/esdb/esdb-event-store.js';
 import type { EventToAppend } from '../src/domain/ports/event-store.js';
@@ -17,13 +18,6 @@ const EVENTS = 20_000;
 const BATCH = 100;
 const ROUNDS = 5;
 
-function event(i: number): EventToAppend {
-  return {
-    type: 'ToolCallSucceeded',
-    data: { stepId: `step-${i % 5}`, attempt: 1, output: { ok: true, rows: i % 17, note: 'deployed to staging' }, durationMs: 3.5 },
-    metadata: { correlationId: `run-${i >> 4}`, causationId: `cmd-${i}`, actor: 'system:engine' },
-  };
-}
 
 const rawEvent = (e: EventToAppend) =>
   jsonEvent({ id: randomUUID(), type: e.type, data: e.data as never, metadata: { ...e.metadata, schemaVersion: 1 } });
@@ -31,7 +25,7 @@ const rawEvent = (e: EventToAppend) =>
 const isUserEvent = (r: ResolvedEvent) => !!r.event && !r.event.type.startsWith('$') && !r.event.streamId.startsWith('$');
 
 export async function run(): Promise<void> {
-  const events = Array.from({ length: EVENTS }, (_, i) => event(i));
+  const events = Array.from({ length: EVENTS }, (_, i) => sampleEvent(i));
   let round = 0;
 
   const writes = await startEsdbDouble({ categoryLinks: false });

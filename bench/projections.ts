@@ -13,6 +13,7 @@
  * advanced 1 ms per run so windows and ages look like a day of traffic.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { type RawRow } from './support/sample.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -133,16 +134,6 @@ function rawRead(path: string): number {
   return event === undefined ? 0 : count;
 }
 
-interface RawRow {
-  position: number;
-  stream_id: string;
-  revision: number;
-  event_id: string;
-  type: string;
-  data: string;
-  metadata: string;
-  recorded_at: number;
-}
 
 async function rebuildOnce(store: EventStore, path: string): Promise<number> {
   const readModels = createSqliteReadModelStore({ path });

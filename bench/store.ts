@@ -4,6 +4,7 @@
  * Ours adds validation with zod, the revision check, the transaction and parsing on read.
  */
 import { randomUUID } from 'node:crypto';
+import { sampleEvent, type RawRow } from './support/sample.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,25 +19,7 @@ const EVENTS = 20_000;
 const BATCH = 100;
 const ROUNDS = 5;
 
-/** A realistic event: a tool result with a small output. */
-function event(i: number): EventToAppend {
-  return {
-    type: 'ToolCallSucceeded',
-    data: { stepId: `step-${i % 5}`, attempt: 1, output: { ok: true, rows: i % 17, note: 'deployed to staging' }, durationMs: 3.5 },
-    metadata: { correlationId: `run-${i >> 4}`, causationId: `cmd-${i}`, actor: 'system:engine' },
-  };
-}
 
-interface RawRow {
-  position: number;
-  stream_id: string;
-  revision: number;
-  event_id: string;
-  type: string;
-  data: string;
-  metadata: string;
-  recorded_at: number;
-}
 
 /** The baseline: a plain events table driven directly with prepared statements. */
 function rawStore(path: string) {
@@ -79,7 +62,7 @@ function rawStore(path: string) {
 
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
-  const events = Array.from({ length: EVENTS }, (_, i) => event(i));
+  const events = Array.from({ length: EVENTS }, (_, i) => sampleEvent(i));
   let round = 0;
   const fresh = () => join(dir, `db-${round++}.sqlite`);
   try {
