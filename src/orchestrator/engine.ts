@@ -52,6 +52,8 @@ export interface RunEngineOptions {
   readonly drive?: boolean;
   /** How long after a call's timeout it counts as interrupted. Default 2,000 ms. */
   readonly interruptGraceMs?: number;
+  /** How often every unfinished, idle run is re-read and re-decided (0: never). Default 5,000 ms. */
+  readonly reconcileEveryMs?: number;
   /**
    * The approval policy (risk rules, confidence, levels). Without one, only tools that declare an
    * `approval` are gated; the server passes the configured policy (DESIGN.md's defaults).
@@ -144,7 +146,7 @@ export class RunEngine {
     this.chain = options.chain ?? true;
     this.graceMs = options.interruptGraceMs ?? INTERRUPT_GRACE_MS;
     this.follower = this.drive
-      ? new RunFollower(this.store, options.runIndex ?? createMemoryRunIndex(), this, (error) => this.onError(error, { runId: '*', what: 'following the log' }))
+      ? new RunFollower(this.store, options.runIndex ?? createMemoryRunIndex(), this, (error) => this.onError(error, { runId: '*', what: 'following the log' }), 1_000, options.reconcileEveryMs ?? 5_000)
       : undefined;
   }
 
@@ -155,6 +157,13 @@ export class RunEngine {
    */
   async start(): Promise<string[]> {
     return this.follower ? this.follower.start() : [];
+  }
+
+  /** Re-reads a run that is idle here and decides again (the follower's reconciliation sweep). */
+  reconcile(runId: string): void {
+    const handle = this.runs.get(runId);
+    if (handle && (handle.pending > 0 || handle.calls.size > 0)) return; // busy: it will move on by itself
+    this.kick(runId, Number.MAX_SAFE_INTEGER);
   }
 
   /** The revision of a run this engine already holds (its own appends included). */

@@ -11,6 +11,8 @@ export interface FollowedEngine {
   kick(runId: string, seenRevision?: number): void;
   /** The revision this engine already knows of a run (its own appends included), if any. */
   knownRevision(runId: string): number | undefined;
+  /** Re-read a run that is idle in this engine and decide again what is due (reconciliation). */
+  reconcile(runId: string): void;
 }
 
 /**
@@ -27,6 +29,7 @@ export class RunFollower {
   private dirty = false;
   private subscription: Subscription | undefined;
   private saver: NodeJS.Timeout | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
   private following: Promise<void> | undefined;
   private readonly waiters = new Set<{ target: Position; resolve: () => void }>();
 
@@ -36,6 +39,7 @@ export class RunFollower {
     private readonly engine: FollowedEngine,
     private readonly onError: (error: unknown) => void,
     private readonly saveEveryMs = 1_000,
+    private readonly sweepEveryMs = 5_000,
   ) {}
 
   /** Catches the index up, recovers every unfinished run, then follows. Resolves once recovery is under way. */
@@ -55,6 +59,15 @@ export class RunFollower {
     this.following = this.follow(this.subscription);
     // Not unref'd: a started engine is a service, and this keeps its process alive until close().
     this.saver = setInterval(() => void this.save().catch(this.onError), this.saveEveryMs);
+    // Anti-entropy: every unfinished run is re-read and re-decided now and then, so a wake-up that
+    // was missed (a crash between a foreign append and its kick, a lost worker-slot wake) heals by
+    // itself. It appends nothing unless something is due.
+    if (this.sweepEveryMs > 0) {
+      this.sweeper = setInterval(() => {
+        for (const runId of this.active) this.engine.reconcile(runId);
+      }, this.sweepEveryMs);
+      this.sweeper.unref();
+    }
     return recovered;
   }
 
@@ -85,6 +98,7 @@ export class RunFollower {
 
   async close(): Promise<void> {
     if (this.saver) clearInterval(this.saver);
+    if (this.sweeper) clearInterval(this.sweeper);
     await this.subscription?.close();
     await this.following;
     await this.save();

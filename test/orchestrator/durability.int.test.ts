@@ -257,3 +257,17 @@ describe('graceful shutdown', () => {
     expect((await next.engine.waitFor('sd', terminal)).status).toBe('SUCCEEDED');
   });
 });
+
+describe('reconciliation', () => {
+  it('a run whose wake-up was missed is moved on by reconcile(): re-read and decided again', async () => {
+    const gatedTool = defineTool({ name: 'gated', description: 'x', input: Any, domain: 'ops', action: { category: 'write', operation: 'write' }, idempotent: true, timeoutMs: 500, approval: { eligibleRoles: ['tech_lead'] }, handler: () => 'ran' });
+    h = await engineHarness([gatedTool]); // never start()ed: nothing follows the log, so nothing tells it
+    const s = await h.api.startRun({ runId: 'missed', goal: 'x', profile: 'technical', steps: [step('g', 'gated')] }, alice);
+    const other = restartedEngine(h, [gatedTool], { drive: false });
+    cleanups.push(other.close);
+    await other.api.grantApproval({ approvalId: s.steps[0]?.gate?.approvalId as string }, bob);
+    expect((await h.engine.getState('missed')).steps[0]?.status).toBe('AWAITING_APPROVAL'); // its stale copy
+    h.engine.reconcile('missed');
+    expect((await h.engine.waitFor('missed', terminal)).status).toBe('SUCCEEDED');
+  });
+});
