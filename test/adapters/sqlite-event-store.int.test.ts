@@ -134,6 +134,51 @@ describe('SQLite event store: several writers on one file', () => {
     await store.close();
   });
 
+  it('opening waits for a lock another process holds on a fresh file instead of failing', async () => {
+    // The raw connection holds a read lock on a not-yet-WAL file: switching it to WAL needs that
+    // lock gone. The store in the child must wait for it (busy timeout), not die with SQLITE_BUSY.
+    const holder = new Database(path);
+    holder.exec('CREATE TABLE hold (x); INSERT INTO hold VALUES (1)');
+    holder.exec('BEGIN');
+    holder.prepare('SELECT x FROM hold').get();
+    const child = spawn(process.execPath, [builtFile('test/fixtures/sqlite-live-writer.ts'), path, '1'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    children.push(child);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await new Promise((r) => setTimeout(r, 400));
+    holder.exec('COMMIT');
+    holder.close();
+    expect({ code: await exited, stderr }).toEqual({ code: 0, stderr: '' });
+    const store = createSqliteEventStore({ path });
+    expect(await store.readStream('run-foreign')).toHaveLength(1);
+    await store.close();
+  });
+
+  it('processes opening one fresh file at the same moment all open it and append (no SQLITE_BUSY at start)', async () => {
+    // Each round races four processes through creating the file, switching it to WAL and creating
+    // the tables. Before the fix one opener in ~100 died with "database is locked".
+    const rounds = 5;
+    const exits: (number | null)[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const file = join(tmp.dir, `fresh-${round}.sqlite`);
+      const started = Array.from({ length: 4 }, () => {
+        const child = spawn(process.execPath, [builtFile('test/fixtures/sqlite-live-writer.ts'), file, '1'], {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+        children.push(child);
+        return new Promise<number | null>((resolve) => child.once('exit', resolve));
+      });
+      exits.push(...(await Promise.all(started)));
+      const store = createSqliteEventStore({ path: file });
+      expect(await store.readStream('run-foreign')).toHaveLength(4);
+      await store.close();
+    }
+    expect(exits).toEqual(Array(rounds * 4).fill(0));
+  }, 60_000);
+
   it('SIGKILL during appends loses no acknowledged append and leaves no torn event', async () => {
     const acknowledged = new Map<string, number>();
     let kills = 0;

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { openSqliteFile } from '../sqlite-file.js';
 import type { ProjectionCommit, ReadModelStore, StoredProjection } from '../../projections/read-model-store.js';
 
 export interface SqliteReadModelStoreOptions {
@@ -40,20 +40,13 @@ DELETE FROM projection_checkpoints;
  * writes the changed documents of every projection and their checkpoints in one transaction.
  */
 export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions): ReadModelStore {
-  const db = new Database(options.path);
-  try {
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+  const db = openSqliteFile(options.path, options, (db) =>
     db.transaction(() => {
       const old = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'projection_documents'").get();
       db.exec(CREATE_TABLES);
       if (old) db.exec(DROP_OLD_LAYOUT);
-    }).immediate();
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+    }).immediate(),
+  );
   const stmt = {
     checkpoint: db.prepare<[string], { version: number; position: string | null }>('SELECT version, position FROM projection_checkpoints WHERE name = ?'),
     documents: db.prepare<[string], [string, string, string]>('SELECT collection, id, doc FROM projection_docs WHERE projection = ?').raw(),

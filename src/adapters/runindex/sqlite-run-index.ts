@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { openSqliteFile } from '../sqlite-file.js';
 import { z } from 'zod';
 import type { RunIndexSnapshot, RunIndexStore } from '../../domain/ports/run-index.js';
 
@@ -9,10 +9,9 @@ const Row = z.object({ cursor: z.string().optional(), active: z.array(z.string()
  * one statement, so it is either the old snapshot or the new one.
  */
 export function createSqliteRunIndex(path: string): RunIndexStore {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 5000');
-  db.exec('CREATE TABLE IF NOT EXISTS gatehouse_run_index (id INTEGER PRIMARY KEY CHECK (id = 1), snapshot TEXT NOT NULL)');
+  const db = openSqliteFile(path, {}, (db) =>
+    db.exec('CREATE TABLE IF NOT EXISTS gatehouse_run_index (id INTEGER PRIMARY KEY CHECK (id = 1), snapshot TEXT NOT NULL)'),
+  );
   const read = db.prepare<[], string>('SELECT snapshot FROM gatehouse_run_index WHERE id = 1').pluck();
   const write = db.prepare('INSERT INTO gatehouse_run_index (id, snapshot) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot');
   return {

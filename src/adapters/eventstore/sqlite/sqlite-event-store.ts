@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import {
   type AllFilter,
   type AppendOptions,
@@ -22,6 +22,7 @@ import { type Page, PullSubscription } from '../shared/pull-subscription.js';
 import { normalizeAfterRevision, normalizeCount, normalizeRevision, pageSize } from '../shared/reading.js';
 import { checkExpectedRevision } from '../shared/revisions.js';
 import { CREATE_TABLES, STORE_SCHEMA_VERSION } from './schema.js';
+import { isSqliteBusy, openSqliteFile } from '../../sqlite-file.js';
 
 export interface SqliteEventStoreOptions extends CodecOptions {
   /** The database file; created with its folder's permissions if missing. */
@@ -121,16 +122,7 @@ class SqliteFileEventStore implements SqliteEventStore {
     this.pollIntervalMs = options.pollIntervalMs ?? 20;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.path = options.path;
-    this.db = new Database(options.path);
-    try {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
-      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
-      this.migrate();
-    } catch (error) {
-      this.db.close();
-      throw error;
-    }
+    this.db = openSqliteFile(options.path, options, migrate);
     this.stmt = {
       lastRevision: this.db
         .prepare<[string], number>('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1')
@@ -228,7 +220,7 @@ class SqliteFileEventStore implements SqliteEventStore {
       }
       this.busySince = undefined;
     } catch (error) {
-      if (isBusy(error) && !this.closed) {
+      if (isSqliteBusy(error) && !this.closed) {
         const since = (this.busySince ??= Date.now());
         if (Date.now() - since < this.busyTimeoutMs) {
           this.queued = [...batch, ...this.queued];
@@ -347,19 +339,6 @@ class SqliteFileEventStore implements SqliteEventStore {
     this.db.close();
   }
 
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > STORE_SCHEMA_VERSION) {
-      throw new Error(`event store file has layout v${version}; this Gatehouse reads up to v${STORE_SCHEMA_VERSION}`);
-    }
-    if (version < STORE_SCHEMA_VERSION) {
-      this.db.transaction(() => {
-        this.db.exec(CREATE_TABLES);
-        this.db.pragma(`user_version = ${STORE_SCHEMA_VERSION}`);
-      }).immediate();
-    }
-  }
-
   private allQuery(direction: 'forwards' | 'backwards', filter: AllFilter | undefined): Database.Statement<unknown[], EventRow> {
     const prefixes = filter?.streamPrefix?.length ?? -1;
     const types = filter?.eventTypes?.length ?? -1;
@@ -418,11 +397,6 @@ class SqliteFileEventStore implements SqliteEventStore {
   }
 }
 
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: string } | undefined)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
-}
-
 function filterArgs(filter: AllFilter | undefined): unknown[] {
   const args: unknown[] = [];
   for (const p of filter?.streamPrefix ?? []) args.push(p.length, p);
@@ -432,4 +406,17 @@ function filterArgs(filter: AllFilter | undefined): unknown[] {
 
 function sqlLimit(max: number): number {
   return Number.isFinite(max) ? max : -1;
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > STORE_SCHEMA_VERSION) {
+    throw new Error(`event store file has layout v${version}; this Gatehouse reads up to v${STORE_SCHEMA_VERSION}`);
+  }
+  if (version < STORE_SCHEMA_VERSION) {
+    db.transaction(() => {
+      db.exec(CREATE_TABLES);
+      db.pragma(`user_version = ${STORE_SCHEMA_VERSION}`);
+    }).immediate();
+  }
 }
