@@ -96,6 +96,36 @@ describe('subscriptions over real graphql-ws', () => {
     expect(forRequester.items).toEqual([]); // a requester's role may not decide it, and it is not theirs
   });
 
+  it('runProgress sends the run\'s current state first: a run waiting for approval, then live; a finished run; a missing run', async () => {
+    type Progress = { runProgress: { runId: string; status: string; steps: Array<{ id: string; status: string; approvalId: string | null }>; progress: { percent: number } } };
+    const Q = `subscription($id: ID!) { runProgress(runId: $id) { runId status steps { id status approvalId } progress { percent } } }`;
+    const r = await s.gql<{ startRun: { runId: string; steps: Array<{ approvalId: string }> } }>(TOKENS.developer, START, { input: { goal: 'waits', profile: 'enterprise', steps: [{ id: 'd', tool: 'deploy.release', domain: 'deploys', input: { environment: 'staging', version: '3' } }] } });
+    const runId = r.body.data!.startRun.runId;
+    const approvalId = r.body.data!.startRun.steps[0]!.approvalId;
+    const before = await s.app.store.headPosition();
+    // Nothing happens to the run while it waits: without a first payload this subscription would see nothing.
+    const waiting = collect<Progress>(s.ws(TOKENS.viewer), Q, { id: runId }, (items) => items.some((i) => i.runProgress.status === 'SUCCEEDED'), 20_000);
+    await until(() => waiting.items.length > 0 || waiting.errors.length > 0);
+    expect(waiting.errors).toEqual([]);
+    expect(await s.app.store.headPosition()).toBe(before);
+    expect(waiting.items[0]!.runProgress).toMatchObject({ runId, status: 'RUNNING', steps: [{ id: 'd', status: 'AWAITING_APPROVAL', approvalId }] });
+    // ... and then it is live.
+    const ok = await s.gql(TOKENS.tech_lead, `mutation($id: ID!) { approve(input: { approvalId: $id }) { approval { status } } }`, { id: approvalId });
+    expect(ok.body.errors).toBeUndefined();
+    const seen = await waiting.done;
+    expect(seen[seen.length - 1]!.runProgress).toMatchObject({ status: 'SUCCEEDED', progress: { percent: 100 } });
+    expect(seen.map((i) => i.runProgress.steps[0]!.status)).toContain('RUNNING');
+
+    // A finished run: its final state at once.
+    const finished = collect<Progress>(s.ws(TOKENS.requester), Q, { id: runId }, (items) => items.length >= 1);
+    expect((await finished.done)[0]!.runProgress).toMatchObject({ runId, status: 'SUCCEEDED', steps: [{ id: 'd', status: 'SUCCEEDED' }], progress: { percent: 100 } });
+    expect(finished.errors).toEqual([]);
+
+    const missing = collect<Progress>(s.ws(TOKENS.viewer), Q, { id: 'no-such-run' }, (items) => items.length >= 1);
+    expect(await missing.done).toEqual([]);
+    expect(JSON.stringify(missing.errors)).toContain('NOT_FOUND');
+  });
+
   it('graphql-ws auth: no token or a bad token closes with 4403; a viewer subscribes; errors are masked', async () => {
     for (const params of [{}, { authorization: 'Bearer nope-nope-nope-nope' }]) {
       const { closed } = await rawSocket(s.wsUrl, params);

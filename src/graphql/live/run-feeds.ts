@@ -1,4 +1,5 @@
-import type { RecordedEvent } from '../../domain/ports/event-store.js';
+import { NotFoundError } from '../../domain/errors.js';
+import type { Position, RecordedEvent } from '../../domain/ports/event-store.js';
 import { runStreamId } from '../../domain/run/state.js';
 import { runQueries, runsProjection } from '../../projections/index.js';
 import type { GatehouseServices } from '../context.js';
@@ -30,11 +31,20 @@ function sharedRunEvent(runId: string, e: RecordedEvent): RunEvent {
   return view;
 }
 
-/** The run's read model (progress, stage, steps) after each of its events, from now on. */
-export function runProgressFeed(services: GatehouseServices, runId: string): AsyncIterableIterator<Run> {
-  const subscription = sharedFeeds(services.store).stream(runStreamId(runId), 'end');
-  return liveFeed(subscription, async (e) => {
-    await services.projections.waitFor(e.position, 10_000, [runsProjection.name]);
+/**
+ * The run's read model (progress, stage, steps) as it is now, then after each of its later events.
+ * The store subscription starts after the newest event read here, and the first payload is the
+ * read model once it has applied that event: an event committed in between is delivered by the
+ * subscription, never missed (at worst a client sees the same state twice).
+ */
+export async function runProgressFeed(services: GatehouseServices, runId: string): Promise<AsyncIterableIterator<Run>> {
+  const streamId = runStreamId(runId);
+  const [last] = await services.store.readStream(streamId, { direction: 'backwards', maxCount: 1 });
+  if (!last) throw new NotFoundError(`no run ${runId}`, { runId });
+  const runAt = async (position: Position): Promise<Run | undefined> => {
+    await services.projections.waitFor(position, 10_000, [runsProjection.name]);
     return runQueries.run(services.projections.read(runsProjection), runId) as Run | undefined;
-  });
+  };
+  const subscription = sharedFeeds(services.store).stream(streamId, last.revision);
+  return liveFeed(subscription, (e) => runAt(e.position), { first: () => runAt(last.position) });
 }

@@ -38,7 +38,7 @@ export class LiveSubscriptions {
 
   @Authorized()
   @Subscription(() => Run, {
-    description: 'The run\'s read model (progress, stage, steps) after each of its events from now on.',
+    description: 'The run\'s read model (progress, stage, steps): first as it is now, then after each of its events.',
     subscribe: async (data: Data) => runProgressFeed(data.context.services, await existingRun(data)),
   })
   runProgress(@Root() run: Run, @Arg('runId', () => ID) _runId: string): Run {
