@@ -15,7 +15,7 @@ export const OPERATION_ROLES = {
 } satisfies Record<string, Role[]>;
 
 export const QUERY_OPERATIONS = [
-  'run', 'runs', 'runEvents', 'pendingApprovals', 'approval', 'budget', 'goldenSignals', 'tools', 'workers', 'profiles', 'me',
+  'run', 'runs', 'runEvents', 'pendingApprovals', 'approval', 'budget', 'goldenSignals', 'tools', 'workers', 'profiles', 'auditPublicKey', 'me',
   'subscription:runEvents', 'subscription:runProgress', 'subscription:approvalsChanged',
 ];
 

@@ -3,6 +3,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDi
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { GraphQLError } from 'graphql';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bearerToken, type TokenDirectory } from '../auth/tokens.js';
@@ -71,6 +72,7 @@ export async function startGraphqlServer(options: GraphqlServerOptions, port: nu
       // hook every field of every operation.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      subscriptionsOverWebSocketOnly(),
       costPlugin(limits.maxCost),
       observePlugin(options),
     ],
@@ -136,6 +138,25 @@ function jsonErrors(log: ServerLog): ErrorRequestHandler {
 
 function asyncHandler(handler: (req: express.Request, res: express.Response) => Promise<void>): RequestHandler {
   return (req, res, next) => void handler(req, res).catch(next);
+}
+
+/**
+ * A subscription sent over HTTP would be executed like a query, with no event to resolve: refuse
+ * it as a bad request (400) that says where subscriptions are served, before anything runs.
+ */
+function subscriptionsOverWebSocketOnly(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation !== 'subscription') return;
+          throw new GraphQLError('subscriptions are served over graphql-ws (a WebSocket to this same URL), not over HTTP', {
+            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+          });
+        },
+      };
+    },
+  };
 }
 
 /** Refuses operations over the cost limit before they execute (HTTP 400, QUERY_TOO_COMPLEX). */
