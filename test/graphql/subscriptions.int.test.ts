@@ -1,27 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { type ServerHarness, collect, startServer, TOKENS } from '../support/server-harness.js';
+import { type ServerHarness, collect, rawSocket, startServer, TOKENS, until } from '../support/server-harness.js';
 
 const START = `mutation($input: StartRunInput!) { startRun(input: $input) { runId steps { approvalId } } }`;
 const EVENTS = `subscription($id: ID!, $after: String) { runEvents(runId: $id, after: $after) { cursor revision type stage } }`;
 type Ev = { runEvents: { cursor: string; revision: number; type: string } };
-
-/** A raw graphql-ws connection: what happens at the protocol level. */
-function rawSocket(url: string, params: Record<string, unknown>): Promise<{ ws: WebSocket; messages: Array<Record<string, unknown>>; closed: Promise<number> }> {
-  const ws = new WebSocket(url, 'graphql-transport-ws');
-  const messages: Array<Record<string, unknown>> = [];
-  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-  ws.on('message', (m) => messages.push(JSON.parse(m.toString()) as Record<string, unknown>));
-  return new Promise((resolve, reject) => {
-    ws.on('open', () => { ws.send(JSON.stringify({ type: 'connection_init', payload: params })); resolve({ ws, messages, closed }); });
-    ws.on('error', reject);
-  });
-}
-
-const until = async (check: () => boolean, ms = 5_000) => {
-  const end = Date.now() + ms;
-  while (!check()) { if (Date.now() > end) throw new Error('condition not reached'); await new Promise((r) => setTimeout(r, 10)); }
-};
 
 describe('subscriptions over real graphql-ws', () => {
   let s: ServerHarness;

@@ -102,3 +102,24 @@ export function collect<T>(client: Client, query: string, variables: Record<stri
   });
   return { done, items, errors, stop };
 }
+
+/** A raw graphql-ws connection (`connection_init` sent on open): what happens at the protocol level. */
+export function rawSocket(url: string, params: Record<string, unknown>): Promise<{ ws: WebSocket; messages: Array<Record<string, unknown>>; closed: Promise<number> }> {
+  const ws = new WebSocket(url, 'graphql-transport-ws');
+  const messages: Array<Record<string, unknown>> = [];
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+  ws.on('message', (m) => messages.push(JSON.parse(m.toString()) as Record<string, unknown>));
+  return new Promise((resolve, reject) => {
+    ws.on('open', () => { ws.send(JSON.stringify({ type: 'connection_init', payload: params })); resolve({ ws, messages, closed }); });
+    ws.on('error', reject);
+  });
+}
+
+/** Polls `check` until it holds (a condition to wait for, not a timing assertion). */
+export async function until(check: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
