@@ -58,6 +58,11 @@ export class EventCatalog {
     return def;
   }
 
+  /** The schema version `type` is written with now; undefined for an unknown type. */
+  currentVersion(type: string): number | undefined {
+    return Object.hasOwn(this.definitions, type) ? this.definitions[type]?.version : undefined;
+  }
+
   stageOf(type: string): Stage {
     return this.definition(type).stage;
   }
