@@ -24,7 +24,10 @@ export interface ProjectionCommit {
 export interface ReadModelStore {
   load(name: string): StoredProjection | undefined;
   commit(commits: readonly ProjectionCommit[]): void;
-  /** Drops a projection's documents and checkpoint and records the version it will be rebuilt with. */
-  reset(name: string, version: number): void;
+  /**
+   * Drops these projections' documents and checkpoints and records the versions they will be
+   * rebuilt with, all in one step.
+   */
+  reset(projections: ReadonlyArray<{ readonly name: string; readonly version: number }>): void;
   close(): void;
 }

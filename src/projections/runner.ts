@@ -220,9 +220,9 @@ export class ProjectionRunner {
   async rebuild(name?: string, onProgress?: (progress: RebuildProgress) => void): Promise<void> {
     const names = name === undefined ? [...this.handles.keys()] : [this.handle(name).projection.name];
     await this.stopLoop();
+    this.readModels.reset(names.map((n) => ({ name: n, version: this.handle(n).projection.version })));
     for (const n of names) {
       const h = this.handle(n);
-      this.readModels.reset(n, h.projection.version);
       h.fold = new ProjectionFold(h.projection, (a, b) => this.store.comparePositions(a, b));
       h.saved = undefined;
       h.error = undefined;
@@ -268,7 +268,7 @@ export class ProjectionRunner {
     handle.error = undefined;
     if (!stored || stored.version !== projection.version) {
       // New, or built by other code: start over from the beginning of the log.
-      this.readModels.reset(projection.name, projection.version);
+      this.readModels.reset([{ name: projection.name, version: projection.version }]);
       handle.saved = undefined;
     } else {
       const state = handle.fold.state;

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryReadModelStore } from '../../src/adapters/readmodels/memory-read-model-store.js';
 import { createSqliteReadModelStore } from '../../src/adapters/readmodels/sqlite-read-model-store.js';
@@ -17,6 +18,7 @@ import {
 } from '../../src/projections/index.js';
 import { engineHarness, type EngineHarness } from '../support/engine-harness.js';
 import { runMixedWorkload, workloadTools } from '../support/projections-workload.js';
+import { tempDir } from '../support/temp.js';
 
 const RUNS = 2_000;
 
@@ -193,5 +195,30 @@ describe('projection runner: failures, read-your-writes, lag', () => {
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('SQLite read-model store: reset', () => {
+  it('drops only the named projections, or everything at once when no other projection has documents', () => {
+    const tmp = tempDir();
+    const store = createSqliteReadModelStore({ path: join(tmp.dir, 'rm.sqlite') });
+    const doc = (id: string) => ({ collection: 'c', id, doc: `{"id":"${id}"}` });
+    const fill = () =>
+      store.commit([
+        { name: 'a', version: 1, checkpoint: '5', changes: [doc('1'), doc('2')] },
+        { name: 'b', version: 1, checkpoint: '5', changes: [doc('1')] },
+      ]);
+    fill();
+    store.reset([{ name: 'a', version: 2 }]);
+    expect(store.load('a')).toEqual({ version: 2, checkpoint: undefined, documents: [] });
+    expect(store.load('b')).toEqual({ version: 1, checkpoint: '5', documents: [doc('1')] });
+    fill();
+    store.reset([{ name: 'a', version: 3 }, { name: 'b', version: 4 }]);
+    expect([store.load('a'), store.load('b')]).toEqual([
+      { version: 3, checkpoint: undefined, documents: [] },
+      { version: 4, checkpoint: undefined, documents: [] },
+    ]);
+    store.close();
+    tmp.remove();
   });
 });

@@ -31,8 +31,8 @@ export function createMemoryReadModelStore(): ReadModelStore & { commits: () => 
         e.checkpoint = c.checkpoint;
       }
     },
-    reset(name, version) {
-      entries.set(name, { version, checkpoint: undefined, docs: new Map() });
+    reset(projections) {
+      for (const { name, version } of projections) entries.set(name, { version, checkpoint: undefined, docs: new Map() });
     },
     close() {},
     commits: () => commits,

@@ -53,6 +53,8 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
     upsertDoc: db.prepare<[string, string, string, string]>('INSERT OR REPLACE INTO projection_docs (projection, collection, id, doc) VALUES (?, ?, ?, ?)'),
     deleteDoc: db.prepare<[string, string, string]>('DELETE FROM projection_docs WHERE projection = ? AND collection = ? AND id = ?'),
     deleteDocs: db.prepare<[string]>('DELETE FROM projection_docs WHERE projection = ?'),
+    deleteAllDocs: db.prepare('DELETE FROM projection_docs'),
+    projectionsWithDocs: db.prepare<[], string>('SELECT DISTINCT projection FROM projection_docs').pluck(),
     upsertCheckpoint: db.prepare<[string, number, string | null]>('INSERT OR REPLACE INTO projection_checkpoints (name, version, position) VALUES (?, ?, ?)'),
   };
   const commitTx = db.transaction((commits: readonly ProjectionCommit[]) => {
@@ -64,9 +66,14 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
       stmt.upsertCheckpoint.run(c.name, c.version, c.checkpoint);
     }
   });
-  const resetTx = db.transaction((name: string, version: number) => {
-    stmt.deleteDocs.run(name);
-    stmt.upsertCheckpoint.run(name, version, null);
+  const resetTx = db.transaction((projections: ReadonlyArray<{ readonly name: string; readonly version: number }>) => {
+    const names = new Set(projections.map((p) => p.name));
+    const kept = stmt.projectionsWithDocs.all().filter((name) => !names.has(name));
+    // No other projection has documents: one DELETE without WHERE, which SQLite runs as a truncate
+    // (pages dropped whole) instead of deleting a rebuild's hundreds of MB row by row.
+    if (kept.length === 0) stmt.deleteAllDocs.run();
+    else for (const name of names) stmt.deleteDocs.run(name);
+    for (const { name, version } of projections) stmt.upsertCheckpoint.run(name, version, null);
   });
   return {
     load(name: string): StoredProjection | undefined {
@@ -79,8 +86,8 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
       // IMMEDIATE: take the write lock first, so a writer in another process cannot deadlock us.
       commitTx.immediate(commits);
     },
-    reset(name, version) {
-      resetTx.immediate(name, version);
+    reset(projections) {
+      resetTx.immediate(projections);
     },
     close() {
       if (db.open) db.close();
