@@ -41,6 +41,9 @@ export function attachWebSocket(options: WebSocketOptions): { close(): Promise<v
       schema,
       subscribe: sharedSubscribe(operations),
       connectionInitWaitTimeout: 5_000,
+      // Whatever NODE_ENV says: an error that escapes a handler closes the socket with a generic
+      // reason, never with its own message (which may name internals).
+      isProd: true,
       onConnect: (ctx) => {
         const params = ctx.connectionParams ?? {};
         const token = bearerToken(params.authorization ?? params.Authorization) ?? (typeof params.token === 'string' ? params.token : undefined);
