@@ -66,6 +66,17 @@ describe('GraphQL over real HTTP: queries, mutations, error codes', () => {
     const twice = await s.gql(TOKENS.devops_engineer, `mutation($id: ID!) { approve(input: { approvalId: $id }) { approval { status } } }`, { id: mine[0]!.approvalId });
     expect(code(twice)).toBe('CONFLICT');
     await waitStatus(runId, 'SUCCEEDED');
+    // The trace is the run's stream: every event, in order, with stage, actor and position.
+    const traced = await s.gql<{ run: { trace: Array<{ position: string; revision: number; type: string; stage: string; actor: string; stepId: string | null }> } }>(
+      TOKENS.viewer,
+      `query($id: ID!) { run(runId: $id) { trace { position revision type stage actor stepId } } }`,
+      { id: runId },
+    );
+    const stream = await s.app.store.readStream(`run-${runId}`);
+    expect(traced.body.data!.run.trace).toEqual(
+      stream.map((e) => ({ position: e.position, revision: e.revision, type: e.type, stage: expect.any(String), actor: e.metadata.actor, stepId: (e.data as { stepId?: string }).stepId ?? null })),
+    );
+    expect(traced.body.data!.run.trace.find((t) => t.type === 'ApprovalGranted')).toMatchObject({ stage: 'APPROVE', actor: 'user:bob', stepId: 'deploy' });
     const closed = await s.gql<{ approval: { status: string; input: Record<string, unknown> } }>(TOKENS.developer, `query($id: ID!) { approval(approvalId: $id) { status input } }`, { id: mine[0]!.approvalId });
     expect(closed.body.data!.approval.status).toBe('GRANTED');
   });

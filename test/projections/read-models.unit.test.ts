@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { budgetQueries, budgetsProjection } from '../../src/projections/read-models/budgets.js';
 import { goldenSignalQueries, goldenSignalsProjection } from '../../src/projections/read-models/golden-signals.js';
 import { pendingApprovalQueries, pendingApprovalsProjection } from '../../src/projections/read-models/pending-approvals.js';
-import { runQueries, runsProjection } from '../../src/projections/read-models/runs.js';
-import { ev, given, T0 } from '../support/projections-events.js';
+import { runQueries, runsProjection, traceOf } from '../../src/projections/read-models/runs.js';
+import { ev, given, recorded, type SpecEvent, T0 } from '../support/projections-events.js';
 
 const iso = (ms: number) => new Date(T0 + ms).toISOString();
 const bob = { id: 'bob', role: 'tech_lead' };
@@ -194,8 +194,8 @@ describe('golden signals', () => {
 });
 
 describe('runs', () => {
-  it('keeps summary, steps, routing decisions, progress and trace', async () => {
-    const state = await given(runsProjection, [
+  it('keeps summary, steps, routing decisions and progress; the trace comes from the stream', async () => {
+    const spec: SpecEvent[] = [
       ev.started('r1', 0),
       ev.plan('r1', [{ id: 's1' }, { id: 's2', dependsOn: ['s1'] }, { id: 's3', dependsOn: ['s1'] }, { id: 's4', dependsOn: ['s2'] }], 0),
       ev.routed('r1', 's1', 'w1', 1),
@@ -204,7 +204,9 @@ describe('runs', () => {
       ev.routed('r1', 's2', 'w2', 9),
       ev.callStarted('r1', 's2', 1, 9, 'db.select', 'w2'),
       ev.routed('r1', 's3', 'w1', 9),
-    ]);
+    ];
+    const state = await given(runsProjection, spec);
+    const { events } = await recorded(spec);
     const run = runQueries.run(state, 'r1');
     expect(run).toMatchObject({ runId: 'r1', status: 'RUNNING', stage: 'ROUTE', profile: 'technical', requester: { id: 'alice' }, startedAt: iso(0), updatedAt: iso(9) });
     expect(run?.steps.map((s) => [s.id, s.status, s.attempts, s.worker ?? null])).toEqual([
@@ -215,7 +217,7 @@ describe('runs', () => {
     expect(run?.routing[0]?.alternatives).toEqual([{ worker: 'w2', score: 0.2, reason: 'busy' }]);
     // 1 done + 0.5 running + 0.1 routed of 4 steps.
     expect(run?.progress).toEqual({ percent: 40, done: 1, inFlight: 2, total: 4 });
-    expect(run?.trace.map((t) => `${t.stage}:${t.type}${t.stepId ? `(${t.stepId})` : ''}`)).toEqual([
+    expect(traceOf(events).map((t) => `${t.stage}:${t.type}${t.stepId ? `(${t.stepId})` : ''}`)).toEqual([
       'INITIALIZE:RunStarted', 'PLAN:PlanCreated', 'ROUTE:StepRouted(s1)', 'EXECUTE:ToolCallStarted(s1)', 'EXECUTE:ToolCallSucceeded(s1)',
       'ROUTE:StepRouted(s2)', 'EXECUTE:ToolCallStarted(s2)', 'ROUTE:StepRouted(s3)',
     ]);

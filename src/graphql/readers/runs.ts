@@ -1,6 +1,8 @@
 import { NotFoundError } from '../../domain/errors.js';
+import { runStreamId } from '../../domain/run/state.js';
 import { runQueries, runsProjection } from '../../projections/index.js';
-import type { RunView } from '../../projections/read-models/runs.js';
+import { asProjected } from '../../projections/projection.js';
+import { type RunView, type TraceEntry, traceOf } from '../../projections/read-models/runs.js';
 import type { GatehouseServices } from '../context.js';
 import type { Page } from '../types/connection.js';
 import { decodeKey, encodeKey } from './cursors.js';
@@ -20,6 +22,11 @@ export function readRun(services: GatehouseServices, runId: string): RunView {
   const run = runQueries.run(services.projections.read(runsProjection), runId);
   if (!run) throw new NotFoundError(`no run ${runId}`, { runId });
   return run;
+}
+
+/** A run's trace: its stream's events without payloads, from the log. */
+export async function readTrace(services: GatehouseServices, runId: string): Promise<TraceEntry[]> {
+  return traceOf((await services.store.readStream(runStreamId(runId))).map(asProjected));
 }
 
 /** Runs newest first, filtered, one keyset page at a time (the cursor survives inserts). */

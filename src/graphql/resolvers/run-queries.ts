@@ -1,11 +1,11 @@
-import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { z } from 'zod';
 import type { GraphQLContext } from '../context.js';
 import { Cursor, First, parseArgs, RunIdArg } from '../parse.js';
 import { readRunEvents } from '../readers/run-events.js';
-import { readRun, readRuns } from '../readers/runs.js';
+import { readRun, readRuns, readTrace } from '../readers/runs.js';
 import { RunsFilter } from '../types/inputs.js';
-import { Run, RunConnection } from '../types/run.js';
+import { Run, RunConnection, TraceEntry } from '../types/run.js';
 import { RunEventConnection } from '../types/run-event.js';
 
 const pageCost = ({ args, childComplexity }: { args: Record<string, unknown>; childComplexity: number }) =>
@@ -62,6 +62,18 @@ export class RunQueries {
   ): Promise<RunEventConnection> {
     const a = parseArgs(z.object({ runId: RunIdArg, after: Cursor.optional(), first: First }), { runId, after, first }, 'runEvents');
     return (await readRunEvents(ctx.services, a.runId, a.after, a.first)) as RunEventConnection;
+  }
+}
+
+/** Fields of a run that are not in its read-model document. */
+@Resolver(() => Run)
+export class RunFields {
+  @FieldResolver(() => [TraceEntry], {
+    complexity: ({ childComplexity }) => 1 + 100 * childComplexity,
+    description: 'Every event of the run, without payloads, read from its stream (costly: counted as 100 entries).',
+  })
+  async trace(@Root() run: Run, @Ctx() ctx: GraphQLContext): Promise<TraceEntry[]> {
+    return (await readTrace(ctx.services, run.runId)) as TraceEntry[];
   }
 }
 

@@ -100,7 +100,7 @@ export class RunFailure {
   @Field(() => FailureMode, { nullable: true }) failureMode?: FailureMode;
 }
 
-@ObjectType({ description: 'A run as the runs read model has it: summary, steps, routing, progress, trace.' })
+@ObjectType({ description: 'A run as the runs read model has it: summary, steps, routing, progress; its trace from its stream.' })
 export class Run {
   @Field(() => ID) runId!: string;
   @Field(() => RunStatus) status!: RunStatus;
@@ -119,7 +119,6 @@ export class Run {
   @Field(() => [Step], { complexity: ({ childComplexity }) => 1 + 20 * childComplexity }) steps!: Step[];
   @Field(() => [RoutingDecision], { complexity: ({ childComplexity }) => 1 + 20 * childComplexity }) routing!: RoutingDecision[];
   @Field(() => Progress) progress!: Progress;
-  @Field(() => [TraceEntry], { complexity: ({ childComplexity }) => 1 + 100 * childComplexity, description: 'Every event of the run, without payloads (costly: counted as 100 entries).' }) trace!: TraceEntry[];
 }
 
 @ObjectType()

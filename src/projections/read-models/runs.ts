@@ -1,9 +1,9 @@
 import type { FailureMode, Principal, RecordedError } from '../../domain/events/common.js';
-import { type RunEventType, stageOf, type Stage } from '../../domain/events/index.js';
+import { stageOf, type Stage } from '../../domain/events/index.js';
 import type { RunStatus, StepStatus } from '../../domain/run/state.js';
 import { canonicalJson } from '../canonical-json.js';
 import { Collection, type DocumentCodec } from '../documents.js';
-import { intern, isoAt, type ProjectedEvent, type Projection } from '../projection.js';
+import { isoAt, type ProjectedEvent, type Projection } from '../projection.js';
 
 /** One step of a run as the log tells it. */
 export interface StepView {
@@ -37,7 +37,11 @@ export interface RoutingView {
   at: string;
 }
 
-/** One line of a run's trace: enough to list the audit replay without the payloads. */
+/**
+ * One line of a run's trace: enough to list the audit replay without the payloads. The trace is
+ * not kept in the run's document: it is the run's own stream, read on demand (`traceOf`), which
+ * the log already indexes; copying every event's header into the read model doubled its size.
+ */
 export interface TraceEntry {
   position: string;
   revision: number;
@@ -56,7 +60,7 @@ export interface ProgressView {
   total: number;
 }
 
-/** A run: summary, steps, routing decisions, progress and trace. */
+/** A run: summary, steps, routing decisions and progress (its trace: `traceOf` its stream). */
 export interface RunView {
   runId: string;
   status: RunStatus;
@@ -75,7 +79,6 @@ export interface RunView {
   steps: StepView[];
   routing: RoutingView[];
   progress: ProgressView;
-  trace: TraceEntry[];
 }
 
 /**
@@ -96,41 +99,37 @@ export const STEP_WEIGHT: Readonly<Record<StepStatus, number>> = {
 const DONE: ReadonlySet<StepStatus> = new Set(['SUCCEEDED', 'FAILED', 'SKIPPED']);
 const IN_FLIGHT: ReadonlySet<StepStatus> = new Set(['ROUTED', 'AWAITING_APPROVAL', 'RUNNING', 'RETRY_WAIT']);
 
-/**
- * How a trace line is stored: [position, revision, type, ms after the run started, actor, step id
- * or null]. The stage follows from the type; a run's trace is most of its document.
- */
-type StoredTraceLine = [string, number, RunEventType, number, string, string | null];
-
-/** Run documents with their trace stored as compact lines (the rest as canonical JSON). */
+/** Run documents as canonical JSON. */
 const runCodec: DocumentCodec<RunView> = {
-  encode(run) {
-    const start = Date.parse(run.startedAt);
-    const lines: StoredTraceLine[] = new Array(run.trace.length);
-    for (let i = 0; i < run.trace.length; i++) {
-      const t = run.trace[i] as TraceEntry;
-      lines[i] = [t.position, t.revision, t.type as RunEventType, Date.parse(t.at) - start, t.actor, t.stepId ?? null];
-    }
-    return canonicalJson({ ...run, trace: lines });
-  },
-  decode(text) {
-    const run = JSON.parse(text) as Omit<RunView, 'trace'> & { trace: StoredTraceLine[] };
-    const start = Date.parse(run.startedAt);
-    const trace = run.trace.map(([position, revision, type, offset, actor, stepId]): TraceEntry => {
-      const entry: TraceEntry = { position, revision, type: intern(type), stage: stageOf(type), at: new Date(start + offset).toISOString(), actor: intern(actor) };
-      if (stepId !== null) entry.stepId = stepId;
-      return entry;
-    });
-    return { ...run, trace };
-  },
+  encode: (run) => canonicalJson(run),
+  decode: (text) => JSON.parse(text) as RunView,
 };
+
+/** The trace of a run from the events of its stream, in stream order. */
+export function traceOf(events: Iterable<ProjectedEvent>): TraceEntry[] {
+  const trace: TraceEntry[] = [];
+  for (const event of events) {
+    const entry: TraceEntry = {
+      position: event.position,
+      revision: event.revision,
+      type: event.type,
+      stage: stageOf(event.type),
+      at: event.recordedAt.toISOString(),
+      actor: event.metadata.actor,
+    };
+    const stepId = (event.data as { stepId?: string }).stepId;
+    if (stepId !== undefined) entry.stepId = stepId;
+    trace.push(entry);
+  }
+  return trace;
+}
 
 export type RunsState = { readonly runs: Collection<RunView> };
 
-/** Runs: summary, step list, routing decisions, weighted progress and the event trace per run. */
+/** Runs: summary, step list, routing decisions and weighted progress per run. */
 export const runsProjection: Projection<RunsState> = {
   name: 'runs',
-  version: 2,
+  version: 3,
   eventTypes: [
     'RunStarted', 'PlanCreated', 'StepRouted', 'ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied',
     'ApprovalEscalated', 'ApprovalExpired', 'ApprovalCancelled', 'ApprovalAutoApproved', 'BudgetWarning',
@@ -158,19 +157,11 @@ export const runsProjection: Projection<RunsState> = {
         steps: [],
         routing: [],
         progress: { percent: 0, done: 0, inFlight: 0, total: 0 },
-        trace: [],
       });
     }
     if (!run) return state; // an event of a run whose start this log does not hold
     apply(run, event, at);
-    const type = intern(event.type) as RunEventType;
-    const stage = stageOf(type);
-    const entry: TraceEntry = { position: event.position, revision: event.revision, type, stage, at, actor: intern(event.metadata.actor) };
-    const stepId = (event.data as { stepId?: string }).stepId;
-    // The step's own id string (one per run, not one per event) when the plan has the step.
-    if (stepId !== undefined) entry.stepId = findStep(run, stepId)?.id ?? stepId;
-    run.trace.push(entry);
-    run.stage = stage;
+    run.stage = stageOf(event.type);
     run.updatedAt = at;
     run.progress = progressOf(run);
     state.runs.touch(runId);
