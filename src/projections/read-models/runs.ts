@@ -143,20 +143,26 @@ export const runsProjection: Projection<RunsState> = {
     let run = state.runs.get(runId);
     if (event.type === 'RunStarted') {
       const d = event.data;
+      // Every member in sorted key order, the optional ones as undefined (JSON leaves them out):
+      // canonicalJson then writes the document as it is instead of copying it key-sorted.
       run = state.runs.set(runId, {
-        runId,
-        status: 'RUNNING',
-        stage: 'INITIALIZE',
-        goal: d.goal,
-        profile: d.profile,
-        requester: d.requestedBy,
+        cancelledBy: undefined,
+        durationMs: undefined,
+        endedAt: undefined,
         errorStrategy: d.errorStrategy,
+        failure: undefined,
+        goal: d.goal,
         playbook: d.playbook,
-        startedAt: at,
-        updatedAt: at,
-        steps: [],
+        profile: d.profile,
+        progress: { done: 0, inFlight: 0, percent: 0, total: 0 },
+        requester: d.requestedBy,
         routing: [],
-        progress: { percent: 0, done: 0, inFlight: 0, total: 0 },
+        runId,
+        stage: 'INITIALIZE',
+        startedAt: at,
+        status: 'RUNNING',
+        steps: [],
+        updatedAt: at,
       });
     }
     if (!run) return state; // an event of a run whose start this log does not hold
@@ -168,6 +174,30 @@ export const runsProjection: Projection<RunsState> = {
     return state;
   },
 };
+
+/** A planned step, its members in sorted key order (see RunStarted in evolve). */
+function newStep(id: string, tool: string, domain: string, dependsOn: string[]): StepView {
+  return {
+    approvalId: undefined,
+    approvalStatus: undefined,
+    approvalsReceived: undefined,
+    approvalsRequired: undefined,
+    attempts: 0,
+    dependsOn,
+    domain,
+    durationMs: undefined,
+    error: undefined,
+    failureMode: undefined,
+    finishedAt: undefined,
+    id,
+    output: undefined,
+    retryAt: undefined,
+    startedAt: undefined,
+    status: 'PENDING',
+    tool,
+    worker: undefined,
+  };
+}
 
 function findStep(run: RunView, id: string): StepView | undefined {
   const steps = run.steps;
@@ -181,7 +211,7 @@ function apply(run: RunView, event: ProjectedEvent, at: string): void {
     case 'RunStarted':
       return;
     case 'PlanCreated':
-      run.steps = event.data.steps.map((s) => ({ id: s.id, tool: s.tool, domain: s.domain, dependsOn: [...s.dependsOn], status: 'PENDING', attempts: 0 }));
+      run.steps = event.data.steps.map((s) => newStep(s.id, s.tool, s.domain, [...s.dependsOn]));
       return;
     case 'StepRouted': {
       const d = event.data;
@@ -190,7 +220,7 @@ function apply(run: RunView, event: ProjectedEvent, at: string): void {
         s.worker = d.worker;
         if (s.status === 'PENDING') s.status = 'ROUTED';
       }
-      run.routing.push({ stepId: d.stepId, worker: d.worker, policy: d.policy, reasoning: d.reasoning, alternatives: d.alternatives, at });
+      run.routing.push({ alternatives: d.alternatives, at, policy: d.policy, reasoning: d.reasoning, stepId: d.stepId, worker: d.worker });
       return;
     }
     case 'ApprovalRequested': {
@@ -335,7 +365,7 @@ function end(run: RunView, status: RunStatus, at: string): void {
 
 function progressOf(run: RunView): ProgressView {
   const total = run.steps.length;
-  if (total === 0) return { percent: 0, done: 0, inFlight: 0, total: 0 };
+  if (total === 0) return { done: 0, inFlight: 0, percent: 0, total: 0 };
   let done = 0;
   let inFlight = 0;
   let weight = 0;
@@ -347,7 +377,7 @@ function progressOf(run: RunView): ProgressView {
     weight += ended && !DONE.has(s.status) ? 0 : STEP_WEIGHT[s.status];
   }
   const percent = run.status === 'SUCCEEDED' || run.status === 'PARTIAL' ? 100 : Math.floor((weight / total) * 1000) / 10;
-  return { percent, done, inFlight, total };
+  return { done, inFlight, percent, total };
 }
 
 /** Queries over the runs read model. */
