@@ -325,7 +325,7 @@ export class RunEngine {
       }
       let plan: ReturnType<RunEngine['plan']>;
       try {
-        plan = this.plan(runId, handle.state, commands);
+        plan = this.plan(runId, handle.state, commands, actor);
       } catch (error) {
         // A refusal decided on a cached state may be stale (another process moved the run on):
         // confirm it against the log before returning it.
@@ -341,7 +341,7 @@ export class RunEngine {
         return handle.state;
       }
       try {
-        const result = await this.store.append(runStreamId(runId), toAppend(runId, plan.events, actor, (e) => this.gates.signatureOf(e, plan.state)), {
+        const result = await this.store.append(runStreamId(runId), toAppend(runId, plan.events, plan.actors, (e) => this.gates.signatureOf(e, plan.state)), {
           expectedRevision: handle.revision < 0 ? 'no_stream' : handle.revision,
           ...(this.chain ? { chain: { previousHash: handle.lastHash ?? GENESIS_HASH } } : {}),
         });
@@ -367,16 +367,22 @@ export class RunEngine {
     }
   }
 
-  /** Decides the commands, then every action due now, folding as it goes. No I/O. */
-  private plan(runId: string, initial: RunState, commands: readonly RunCommand[]) {
+  /**
+   * Decides the commands, then every action due now, folding as it goes. No I/O. The caller's
+   * commands' events carry the caller as actor; what the engine decides after them carries the
+   * engine (a grant is the approver's; the tool call it lets start is the engine's).
+   */
+  private plan(runId: string, initial: RunState, commands: readonly RunCommand[], actor: string) {
     let state = initial;
     const events: RunEvent[] = [];
+    const actors: string[] = [];
     const calls: StartedCall[] = [];
     const reserved = new Map<string, number>();
-    const apply = (command: RunCommand) => {
+    const apply = (command: RunCommand, by: string) => {
       const produced = decide(command, state);
       state = foldRun(produced, state);
       events.push(...produced);
+      for (let i = 0; i < produced.length; i++) actors.push(by);
       for (const e of produced) {
         if (e.type === 'ToolCallStarted') {
           calls.push(e.data);
@@ -384,7 +390,7 @@ export class RunEngine {
         }
       }
     };
-    for (const command of commands) apply(this.sanitize(command));
+    for (const command of commands) apply(this.sanitize(command), actor);
     let wakeAt: string | undefined;
     let consults: string[] = [];
     const driving = this.drive && !this.draining;
@@ -398,14 +404,14 @@ export class RunEngine {
         if (action.kind === 'consult') consults.push(action.approvalId);
         const command = this.commandFor(runId, action, state, now, reserved);
         if (!command) continue;
-        apply(command);
+        apply(command, ENGINE_ACTOR);
         progressed = true;
         if (state.status !== 'RUNNING') break;
       }
       if (!progressed) break;
     }
     const live = driving && state.status === 'RUNNING';
-    return { state, events, calls: driving ? calls : [], wakeAt: live ? wakeAt : undefined, consults: live ? consults : [] };
+    return { state, events, actors, calls: driving ? calls : [], wakeAt: live ? wakeAt : undefined, consults: live ? consults : [] };
   }
 
   private commandFor(runId: string, action: RunAction, state: RunState, now: string, reserved: Map<string, number>): RunCommand | undefined {

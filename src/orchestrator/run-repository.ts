@@ -21,12 +21,16 @@ export async function loadRun(store: EventStore, runId: string): Promise<LoadedR
   return { state, revision: recorded.length - 1, lastHash: recorded[recorded.length - 1]?.metadata.hash };
 }
 
-/** Events to append, with the metadata every run event carries. */
+/** Events to append, with the metadata every run event carries; `actors[i]` caused `events[i]`. */
 export function toAppend(
   runId: string,
   events: readonly RunEvent[],
-  actor: string,
+  actors: readonly string[],
   extra: (event: RunEvent) => Record<string, string> | undefined = () => undefined,
 ): EventToAppend[] {
-  return events.map((e) => ({ type: e.type, data: e.data, metadata: { correlationId: runId, actor, ...extra(e) } }));
+  return events.map((e, i) => ({
+    type: e.type,
+    data: e.data,
+    metadata: { correlationId: runId, actor: actors[i] as string, ...extra(e) },
+  }));
 }

@@ -100,6 +100,12 @@ describe('review levels from the policy', () => {
     await h.api.grantApproval({ approvalId: gate.approvalId, justification: 'second pair of eyes' }, erin);
     expect((await h.engine.waitFor('crit', terminal)).status).toBe('SUCCEEDED');
     expect(executed).toEqual(['crit:s:1']);
+    // Who did what: each vote is its approver's; the call the second vote let start is the engine's.
+    const actors = (await h.store.readStream('run-crit')).map((e) => `${e.type}:${e.metadata.actor}`);
+    expect(actors.slice(actors.indexOf('ApprovalGranted:user:dave'))).toEqual([
+      'ApprovalGranted:user:dave', 'ApprovalGranted:user:erin', 'ToolCallStarted:system:engine', 'ToolCallSucceeded:system:engine', 'RunAggregated:system:engine', 'RunCompleted:system:engine',
+    ]);
+    expect(actors.slice(0, 2)).toEqual(['RunStarted:user:alice', 'PlanCreated:user:alice']);
   });
 });
 
