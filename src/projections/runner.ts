@@ -96,7 +96,8 @@ export class ProjectionRunner {
   private saveTimer: NodeJS.Timeout | undefined;
   private readonly onError: (error: ProjectionError) => void;
   private readonly now: () => number;
-  private readonly waiters = new Set<Waiter>();
+  /** Callers of `waitFor`, in cursor order: waking them looks only at those the log has reached. */
+  private readonly waiters: Waiter[] = [];
   private running: Handle[] = [];
   private subscription: Subscription | undefined;
   private loop: Promise<void> | undefined;
@@ -177,12 +178,12 @@ export class ProjectionRunner {
         names,
         resolve: () => {
           clearTimeout(waiter.timer);
-          this.waiters.delete(waiter);
+          this.removeWaiter(waiter);
           resolve();
         },
         reject: (error) => {
           clearTimeout(waiter.timer);
-          this.waiters.delete(waiter);
+          this.removeWaiter(waiter);
           reject(error);
         },
         timer: setTimeout(
@@ -190,7 +191,7 @@ export class ProjectionRunner {
           timeoutMs,
         ),
       };
-      this.waiters.add(waiter);
+      this.addWaiter(waiter);
     });
   }
 
@@ -332,7 +333,7 @@ export class ProjectionRunner {
         for (let i = 0; i < page.length; i++) this.dispatch(asProjected(page[i] as RecordedEvent));
         const last = page[page.length - 1];
         if (last) after = last.position;
-        if (this.waiters.size > 0) this.wakeWaiters();
+        if (this.waiters.length > 0) this.wakeWaiters();
         if (page.length < CATCH_UP_PAGE) break;
         // A rebuild saves once at its end: every document is encoded and written once.
         pending += page.length;
@@ -371,7 +372,7 @@ export class ProjectionRunner {
       }
       if (result.done) break;
       this.dispatch(asProjected(result.value));
-      if (this.waiters.size > 0) this.wakeWaiters();
+      if (this.waiters.length > 0) this.wakeWaiters();
       if (++pending >= this.maxBatch) {
         this.save();
         pending = 0;
@@ -428,8 +429,49 @@ export class ProjectionRunner {
     for (const c of commits) (this.handles.get(c.name) as Handle).saved = c.checkpoint;
   }
 
+  /**
+   * Resolves the waiters whose cursor every projection they name has applied. Waiters are in
+   * cursor order, so only those at or before the furthest applied cursor are looked at: one
+   * comparison per event when nobody's cursor was reached.
+   */
   private wakeWaiters(): void {
-    for (const w of [...this.waiters]) if (this.reached(w.cursor, w.names)) w.resolve();
+    let furthest: Position | undefined;
+    for (const h of this.running) {
+      const applied = h.fold.applied;
+      if (applied !== undefined && (furthest === undefined || this.store.comparePositions(applied, furthest) > 0)) furthest = applied;
+    }
+    if (furthest === undefined) return;
+    const due: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (this.store.comparePositions(w.cursor, furthest) > 0) break;
+      if (this.reached(w.cursor, w.names)) due.push(w);
+    }
+    for (const w of due) w.resolve();
+  }
+
+  private addWaiter(waiter: Waiter): void {
+    const ws = this.waiters;
+    const last = ws[ws.length - 1];
+    // Usually the newest cursor: appended at the end after one comparison.
+    if (last === undefined || this.store.comparePositions(last.cursor, waiter.cursor) <= 0) {
+      ws.push(waiter);
+      return;
+    }
+    let lo = 0;
+    let hi = ws.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.store.comparePositions((ws[mid] as Waiter).cursor, waiter.cursor) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    ws.splice(lo, 0, waiter);
+  }
+
+  private removeWaiter(waiter: Waiter): void {
+    const ws = this.waiters;
+    // Waiters are mostly resolved oldest first: look from the front.
+    const i = ws.indexOf(waiter);
+    if (i >= 0) ws.splice(i, 1);
   }
 
   private reached(cursor: Position, names: readonly string[]): boolean {

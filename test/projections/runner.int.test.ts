@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryEventStore } from '../../src/adapters/eventstore/memory/memory-event-store.js';
 import { createMemoryReadModelStore } from '../../src/adapters/readmodels/memory-read-model-store.js';
 import { createSqliteReadModelStore } from '../../src/adapters/readmodels/sqlite-read-model-store.js';
 import { type Collection, dumpState, type ReadModelState } from '../../src/projections/documents.js';
@@ -18,6 +19,7 @@ import {
 } from '../../src/projections/index.js';
 import { engineHarness, type EngineHarness } from '../support/engine-harness.js';
 import { runMixedWorkload, workloadTools } from '../support/projections-workload.js';
+import { runStarted } from '../support/events.js';
 import { tempDir } from '../support/temp.js';
 
 const RUNS = 2_000;
@@ -195,6 +197,26 @@ describe('projection runner: failures, read-your-writes, lag', () => {
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('projection runner: waiters', () => {
+  it('waiters registered in any order, before the runner starts, each resolve once their cursor is applied', async () => {
+    const store = createMemoryEventStore();
+    const positions: string[] = [];
+    for (let i = 0; i < 3; i++) positions.push((await store.append(`run-w${i}`, [runStarted(`w${i}`)])).position);
+    const runner = new ProjectionRunner({ store, readModels: createMemoryReadModelStore(), projections: allProjections });
+    const resolved: number[] = [];
+    const waits = [2, 0, 1].map((i) => runner.waitFor(positions[i] as string, 10_000).then(() => resolved.push(i)));
+    await runner.start();
+    await Promise.all(waits);
+    expect(resolved.sort()).toEqual([0, 1, 2]);
+    // Live: an append's own position, waited for, shows in the read model (read-your-writes).
+    const { position } = await store.append('run-w3', [runStarted('w3')]);
+    await runner.waitFor(position, 10_000);
+    expect(runQueries.run(runner.read(runsProjection), 'w3')?.status).toBe('RUNNING');
+    await runner.stop();
+    await store.close();
   });
 });
 
