@@ -135,11 +135,10 @@ function rawRead(path: string): number {
 }
 
 
+/** What `gatehouse projections rebuild` does: a runner of its own replays the log into every model. */
 async function rebuildOnce(store: EventStore, path: string): Promise<number> {
   const readModels = createSqliteReadModelStore({ path });
   const runner = new ProjectionRunner({ store, readModels, projections: allProjections });
-  await runner.start();
-  await runner.stop();
   const start = performance.now();
   await runner.rebuild();
   const ms = performance.now() - start;
