@@ -77,7 +77,6 @@ export class Orchestrator {
       steps = expandPlaybook(playbook, input.playbook.params);
     }
     for (const step of steps ?? []) this.refuseLiteralSecrets(step.input, `step ${step.id} input`);
-    await this.checkPendingLimit(by);
     const command: RunCommand = {
       type: 'StartRun',
       runId,
@@ -93,7 +92,26 @@ export class Orchestrator {
       playbook: input.playbook?.name,
       idempotencyKey: input.idempotencyKey,
     };
-    return this.engine.execute(runId, [command], actor(by));
+    if (this.engine.approvalPolicy()?.roles[by.role]?.maxPending === undefined) return this.engine.execute(runId, [command], actor(by));
+    // The limit spans runs, so no one stream decides it: in this process, one requester's starts
+    // go one at a time (check, then append), so simultaneous starts cannot all pass the same count.
+    return this.oneAtATime(by.id, async () => {
+      await this.checkPendingLimit(by);
+      return this.engine.execute(runId, [command], actor(by));
+    });
+  }
+
+  private readonly startsOf = new Map<string, Promise<unknown>>();
+
+  private async oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.startsOf.get(key) ?? Promise.resolve();
+    const mine = previous.then(work, work);
+    this.startsOf.set(key, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.startsOf.get(key) === mine) this.startsOf.delete(key);
+    }
   }
 
   cancelRun(runId: string, by: Principal, reason?: string): Promise<RunState> {

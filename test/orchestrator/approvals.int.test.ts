@@ -141,6 +141,17 @@ describe('the rules of the gate: refused with a typed error, nothing appended', 
     await gated('p5', 'files.write');
   });
 
+  it('simultaneous starts of one requester cannot pass the pending limit together', async () => {
+    await withPolicy();
+    for (let i = 0; i < 3; i++) await gated(`q${i}`, 'files.write');
+    const start = (i: number) => h.api.startRun({ runId: `qq${i}`, goal: 'x', profile: 'technical', errorStrategy: 'FAIL_FAST', steps: [{ id: 's', tool: 'files.write', input: {}, domain: 'ops' }] }, alice);
+    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => start(i)));
+    // Three open, the role allows five: two more starts pass, the other four are refused.
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(IllegalStateError);
+    expect(await h.engine.pendingRequestsOf('alice')).toBe(5);
+  });
+
   it('50 eligible approvers racing on one critical request: exactly the quorum is recorded', async () => {
     await withPolicy();
     const gate = await gated('race', 'db.delete');
