@@ -114,12 +114,12 @@ export class Orchestrator {
     }
   }
 
-  cancelRun(runId: string, by: Principal, reason?: string): Promise<RunState> {
-    return this.engine.execute(runId, [{ type: 'CancelRun', by, reason }], actor(by));
+  cancelRun(runId: string, by: Principal & { isAdmin?: boolean }, reason?: string): Promise<RunState> {
+    return this.engine.execute(runId, [{ type: 'CancelRun', by: { id: by.id, role: by.role }, isAdmin: by.isAdmin ?? false, reason }], actor(by));
   }
 
-  resumeRun(runId: string, by: Principal, reason?: string): Promise<RunState> {
-    return this.engine.execute(runId, [{ type: 'ResumeRun', by, reason }], actor(by));
+  resumeRun(runId: string, by: Principal & { isAdmin?: boolean }, reason?: string): Promise<RunState> {
+    return this.engine.execute(runId, [{ type: 'ResumeRun', by: { id: by.id, role: by.role }, isAdmin: by.isAdmin ?? false, reason }], actor(by));
   }
 
   async grantApproval(input: { approvalId: string; justification?: string; editedInput?: Record<string, unknown> }, by: Principal): Promise<RunState> {

@@ -266,6 +266,21 @@ describe('SkipStep, CompleteRun, FailRun, CancelRun, ResumeRun', () => {
     expect(nextActions(resumed, T0)).toEqual([{ kind: 'route', stepId: 'a' }]);
     given(started(), plan(['a'])).when({ type: 'ResumeRun', by: bob }).thenError('ILLEGAL_STATE', /only a FAILED run/);
   });
+  it('who may cancel or resume: the requester, a tech lead or devops engineer, an admin; nobody else', () => {
+    const other = { id: 'dan', role: 'developer' };
+    const viewer = { id: 'vic', role: 'viewer' };
+    for (const by of [alice, bob, carol]) {
+      given(started(), plan(['a'])).when({ type: 'CancelRun', by }).then([{ type: 'RunCancelled', data: { by, reason: undefined } }]);
+    }
+    given(started(), plan(['a'])).when({ type: 'CancelRun', by: { id: 'root', role: 'viewer' }, isAdmin: true }).then([{ type: 'RunCancelled', data: { by: { id: 'root', role: 'viewer' }, reason: undefined } }]);
+    for (const by of [other, viewer]) {
+      given(started(), plan(['a'])).when({ type: 'CancelRun', by }).thenError('UNAUTHORIZED', /only the requester/);
+      const failedRun = [started(), plan(['a']), { type: 'RunFailed', data: { stage: 'EXECUTE', error: { message: 'x' }, partialResult: { completedSteps: [], remainingSteps: ['a'] } } } as RunEvent];
+      given(...failedRun).when({ type: 'ResumeRun', by }).thenError('UNAUTHORIZED', /only the requester/);
+    }
+    // A run that does not exist is NOT_FOUND, whoever asks.
+    given().when({ type: 'CancelRun', by: other }).thenError('NOT_FOUND');
+  });
 });
 
 describe('nextActions', () => {

@@ -168,14 +168,18 @@ export interface FailRun {
   readonly failedStep?: string;
 }
 
+/** Cancelling a run: its requester, an operator role (RUN_OPERATOR_ROLES) or an admin. */
 export interface CancelRun {
   readonly type: 'CancelRun';
   readonly by: Principal;
+  readonly isAdmin?: boolean;
   readonly reason?: string;
 }
 
+/** Resuming a failed run: its requester, an operator role (RUN_OPERATOR_ROLES) or an admin. */
 export interface ResumeRun {
   readonly type: 'ResumeRun';
   readonly by: Principal;
+  readonly isAdmin?: boolean;
   readonly reason?: string;
 }

@@ -183,9 +183,11 @@ export function decide(command: RunCommand, state: RunState): RunEvent[] {
       ];
     }
     case 'CancelRun':
+      assertMayOperate(state, command.by, command.isAdmin);
       assertRunning(state);
       return [{ type: 'RunCancelled', data: { by: command.by, reason: command.reason } }];
     case 'ResumeRun':
+      assertMayOperate(state, command.by, command.isAdmin);
       if (state.status !== 'FAILED') {
         throw new IllegalStateError(`run ${state.runId || '(none)'} is ${state.status}: only a FAILED run can be resumed`);
       }
@@ -362,6 +364,16 @@ function partialResult(state: RunState, failedStep: string | undefined) {
     failedStep,
     remainingSteps: state.steps.filter((s) => !DONE_STEP.has(s.status) || s.status === 'FAILED').map((s) => s.id),
   };
+}
+
+/** Roles that may cancel or resume any run (besides its requester and admins). */
+export const RUN_OPERATOR_ROLES: readonly string[] = ['tech_lead', 'devops_engineer'];
+
+/** A run exists, and `by` is its requester, an operator or an admin. */
+function assertMayOperate(state: RunState, by: { id: string; role: string }, isAdmin = false): void {
+  if (state.status === 'NONE') throw new NotFoundError('no such run');
+  if (isAdmin || state.requestedBy?.id === by.id || RUN_OPERATOR_ROLES.includes(by.role)) return;
+  throw new UnauthorizedError(`only the requester of run ${state.runId}, a tech lead, a devops engineer or an admin may do this`, { runId: state.runId });
 }
 
 function assertRunning(state: RunState): void {

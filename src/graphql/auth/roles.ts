@@ -8,8 +8,5 @@ export const APPROVER_ROLES: Role[] = ['developer', 'tech_lead', 'devops_enginee
 /** Roles that may start runs and act on their own runs and requests. */
 export const ACTOR_ROLES: Role[] = ['requester', ...APPROVER_ROLES];
 
-/** Roles that may act on anybody's run (cancel, resume) besides its requester. */
-export const OPERATOR_ROLES: Role[] = ['tech_lead', 'devops_engineer'];
-
 /** Roles that see tool inputs and outputs (viewers see the shape of runs, not their payloads). */
 export const PAYLOAD_ROLES: Role[] = ACTOR_ROLES;
