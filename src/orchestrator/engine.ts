@@ -311,6 +311,7 @@ export class RunEngine {
   private async executeNow(runId: string, handle: RunHandle, commands: readonly RunCommand[], actor: string): Promise<RunState> {
     for (let attempt = 0; ; attempt++) {
       const cached = handle.revision !== -2;
+      let read = false;
       if (handle.revision === -2 && attempt === 0 && commands[0]?.type === 'StartRun') {
         // A new run: skip the read; if the stream exists after all, the append's no_stream
         // expectation fails and the retry below reads it and refuses the start.
@@ -322,6 +323,7 @@ export class RunEngine {
         handle.state = loaded.state;
         handle.revision = loaded.revision;
         handle.lastHash = loaded.lastHash;
+        read = true;
       }
       let plan: ReturnType<RunEngine['plan']>;
       try {
@@ -333,6 +335,12 @@ export class RunEngine {
           handle.revision = -2;
           continue;
         }
+        // The refusal stands, but the state it was decided on was just read from the log: the
+        // engine now holds whatever others appended (another process's ApprovalGranted, say)
+        // without having decided what that makes due, and the follower will not wake it for those
+        // events any more (they are no longer newer than what it holds). Look at the run again now.
+        // Only after a caller's commands: a kick that fails on a fresh read does not kick itself.
+        if (read && commands.length > 0 && this.drive && !this.closed) this.kick(runId);
         throw error;
       }
       if (plan.events.length === 0) {

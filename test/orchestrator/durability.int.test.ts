@@ -271,3 +271,22 @@ describe('reconciliation', () => {
     expect((await h.engine.waitFor('missed', terminal)).status).toBe('SUCCEEDED');
   });
 });
+
+describe('wake-ups from other processes', () => {
+  it('a refused command that re-reads the run takes in a grant made elsewhere, and the step still starts', async () => {
+    const gatedTool = defineTool({ name: 'gated', description: 'x', input: Any, domain: 'ops', action: { category: 'write', operation: 'write' }, idempotent: true, timeoutMs: 500, approval: { eligibleRoles: ['tech_lead'] }, handler: () => 'ran' });
+    // No reconciliation sweep: only the follower's wake-up may move the run on.
+    h = await engineHarness([gatedTool], { reconcileEveryMs: 0 });
+    await h.engine.start();
+    const s = await h.api.startRun({ runId: 'regrant', goal: 'x', profile: 'technical', steps: [step('g', 'gated')] }, alice);
+    const other = restartedEngine(h, [gatedTool], { drive: false });
+    cleanups.push(other.close);
+    await other.api.grantApproval({ approvalId: s.steps[0]?.gate?.approvalId as string }, bob);
+    // The follower learns of the other connection's commit only at its next poll. Before that, a
+    // command this engine refuses (it checks a refusal against the log) re-reads the run: the
+    // engine now holds the grant, so when the follower sees it, it counts as already known.
+    await expect(h.api.resumeRun('regrant', alice)).rejects.toThrow(/only a FAILED run can be resumed/);
+    expect((await h.engine.waitFor('regrant', terminal, 2_000)).status).toBe('SUCCEEDED');
+    expect(await h.trace('regrant')).toEqual(['RunStarted', 'PlanCreated', 'StepRouted(g)', 'ApprovalRequested(g)', 'ApprovalGranted(g)', 'ToolCallStarted(g)', 'ToolCallSucceeded(g)', 'RunAggregated', 'RunCompleted']);
+  });
+});
