@@ -113,17 +113,3 @@ export function isoAt(event: ProjectedEvent): string {
   }
   return lastIso;
 }
-
-const internTable = new Map<string, string>();
-const INTERN_LIMIT = 10_000;
-
-/**
- * One string object for a value seen again and again (event types, actors): the stored read
- * models keep a reference per event, not a copy. Bounded: past the limit, strings are kept as is.
- */
-export function intern(value: string): string {
-  const known = internTable.get(value);
-  if (known !== undefined) return known;
-  if (internTable.size < INTERN_LIMIT) internTable.set(value, value);
-  return value;
-}
