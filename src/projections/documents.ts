@@ -1,4 +1,4 @@
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../domain/audit/canonical-json.js';
 
 /** How the documents of a collection are stored: text that is equal exactly when the documents are. */
 export interface DocumentCodec<T> {

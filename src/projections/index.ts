@@ -1,4 +1,4 @@
-export { canonicalJson } from './canonical-json.js';
+export { canonicalJson } from '../domain/audit/canonical-json.js';
 export { Collection, dumpState, type DocumentChange, type DocumentCodec, type ReadModelState } from './documents.js';
 export { asProjected, type ProjectedEvent, type Projection, ProjectionError, ProjectionFold } from './projection.js';
 export type { ProjectionCommit, ReadModelStore, StoredProjection } from './read-model-store.js';

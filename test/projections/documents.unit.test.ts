@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../src/projections/canonical-json.js';
+import { canonicalJson } from '../../src/domain/audit/canonical-json.js';
 import { Collection, type DocumentChange } from '../../src/projections/documents.js';
 
 const changes = (c: Collection<unknown>): DocumentChange[] => {

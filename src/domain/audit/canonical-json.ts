@@ -1,7 +1,10 @@
 /**
  * Canonical JSON: object keys sorted, no white space, members whose value is undefined dropped,
  * undefined in arrays written as null (exactly JSON.stringify's rules otherwise). The same value
- * always gives the same bytes, which is what a hash over stored data needs.
+ * always gives the same bytes, which is what a hash over stored data needs, and what the
+ * projections compare read-model documents by. Integer-like keys ("0", "10") come first in
+ * ascending order, as JavaScript orders such keys; the others sorted by UTF-16 code units. The
+ * audit chain's hashes are over this form: changing it breaks verification of stored events.
  */
 export function canonicalJson(value: unknown): string {
   // Reorder only what is out of order, then let the native JSON.stringify do the writing: this runs

@@ -1,5 +1,5 @@
 import type { FailureMode } from '../../domain/events/common.js';
-import { canonicalJson } from '../canonical-json.js';
+import { canonicalJson } from '../../domain/audit/canonical-json.js';
 import { Collection, type DocumentCodec } from '../documents.js';
 import type { Projection } from '../projection.js';
 import { decodeHistogram, encodeHistogram, type Histogram, newHistogram, percentiles, recordClamped } from './histogram.js';

@@ -1,7 +1,7 @@
 import type { FailureMode, Principal, RecordedError } from '../../domain/events/common.js';
 import { stageOf, type Stage } from '../../domain/events/index.js';
 import type { RunStatus, StepStatus } from '../../domain/run/state.js';
-import { canonicalJson } from '../canonical-json.js';
+import { canonicalJson } from '../../domain/audit/canonical-json.js';
 import { Collection, type DocumentCodec } from '../documents.js';
 import { isoAt, type ProjectedEvent, type Projection } from '../projection.js';
 
