@@ -1,8 +1,7 @@
 import type { FailureMode, Principal, RecordedError } from '../../domain/events/common.js';
 import { stageOf, type Stage } from '../../domain/events/index.js';
 import type { RunStatus, StepStatus } from '../../domain/run/state.js';
-import { canonicalJson } from '../../domain/audit/canonical-json.js';
-import { Collection, type DocumentCodec } from '../documents.js';
+import { Collection } from '../documents.js';
 import { isoAt, type ProjectedEvent, type Projection } from '../projection.js';
 
 /** One step of a run as the log tells it. */
@@ -99,12 +98,6 @@ export const STEP_WEIGHT: Readonly<Record<StepStatus, number>> = {
 const DONE: ReadonlySet<StepStatus> = new Set(['SUCCEEDED', 'FAILED', 'SKIPPED']);
 const IN_FLIGHT: ReadonlySet<StepStatus> = new Set(['ROUTED', 'AWAITING_APPROVAL', 'RUNNING', 'RETRY_WAIT']);
 
-/** Run documents as canonical JSON. */
-const runCodec: DocumentCodec<RunView> = {
-  encode: (run) => canonicalJson(run),
-  decode: (text) => JSON.parse(text) as RunView,
-};
-
 /** The trace of a run from the events of its stream, in stream order. */
 export function traceOf(events: Iterable<ProjectedEvent>): TraceEntry[] {
   const trace: TraceEntry[] = [];
@@ -136,7 +129,7 @@ export const runsProjection: Projection<RunsState> = {
     'BudgetExceeded', 'ToolCallStarted', 'ToolCallSucceeded', 'ToolCallFailed', 'StepSkipped', 'RunAggregated',
     'RunCompleted', 'RunFailed', 'RunCancelled', 'RunResumed',
   ],
-  initialState: () => ({ runs: new Collection<RunView>(runCodec) }),
+  initialState: () => ({ runs: new Collection<RunView>() }),
   evolve(state, event) {
     const runId = event.metadata.correlationId;
     const at = isoAt(event);
