@@ -55,29 +55,27 @@ function normalize(key: string): string {
 }
 
 /**
- * A copy of `value` in which every value under a sensitive key (nested, in arrays) is replaced by
- * `[REDACTED]`, and every occurrence of a known secret value inside any string is too. Secret
- * references stay as they are: they name a secret, they do not hold it.
+ * A copy of `value` in which every leaf under a sensitive key (at any depth below it, in objects
+ * and lists) is replaced by `[REDACTED]`, and every occurrence of a known secret value inside any
+ * string is too. Secret references stay as they are: they name a secret, they do not hold it.
  */
 export function redact(value: unknown, keys: SensitiveKeys, knownSecrets: readonly string[] = []): unknown {
   const secrets = knownSecrets.filter((s) => s.length >= 4);
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return secrets.length === 0 ? v : scrub(v, secrets);
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') {
+  const walk = (v: unknown, sensitive: boolean): unknown => {
+    if (v === null || v === undefined) return v; // nothing is held there
+    if (Array.isArray(v)) return v.map((x) => walk(x, sensitive));
+    if (typeof v === 'object') {
       if (isSecretRef(v)) return v;
       const out: Record<string, unknown> = {};
-      for (const [k, inner] of Object.entries(v)) {
-        // An object under a sensitive key is walked (its own sensitive keys are redacted); a
-        // scalar or a list there is replaced whole.
-        const replace = keys.matches(k) && inner !== null && inner !== undefined && (typeof inner !== 'object' || Array.isArray(inner));
-        out[k] = replace ? REDACTED : walk(inner);
-      }
+      // Below a sensitive key the shape is kept but no leaf survives: `{credentials: {user, pass}}`
+      // and `{token: {value}}` hold secrets whatever their inner keys are called.
+      for (const [k, inner] of Object.entries(v)) out[k] = walk(inner, sensitive || keys.matches(k));
       return out;
     }
-    return v;
+    if (sensitive) return REDACTED;
+    return typeof v === 'string' && secrets.length > 0 ? scrub(v, secrets) : v;
   };
-  return walk(value);
+  return walk(value, false);
 }
 
 function scrub(text: string, secrets: readonly string[]): string {
@@ -86,15 +84,12 @@ function scrub(text: string, secrets: readonly string[]): string {
   return out;
 }
 
-/** The paths of literal values under sensitive keys: what must be passed as `{ $secret }` instead. */
-export function literalSecretPaths(value: unknown, keys: SensitiveKeys, path = ''): string[] {
-  if (Array.isArray(value)) return value.flatMap((v, i) => literalSecretPaths(v, keys, `${path}[${i}]`));
-  if (!value || typeof value !== 'object' || isSecretRef(value)) return [];
-  return Object.entries(value).flatMap(([k, v]) => {
-    const here = path ? `${path}.${k}` : k;
-    if (keys.matches(k) && v !== null && v !== undefined && !isSecretRef(v) && (typeof v !== 'object' || Array.isArray(v))) return [here];
-    return literalSecretPaths(v, keys, here);
-  });
+/** The paths of literal leaves at any depth under sensitive keys: what must be passed as `{ $secret }` instead. */
+export function literalSecretPaths(value: unknown, keys: SensitiveKeys, path = '', sensitive = false): string[] {
+  if (value === null || value === undefined || isSecretRef(value)) return [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => literalSecretPaths(v, keys, `${path}[${i}]`, sensitive));
+  if (typeof value !== 'object') return sensitive ? [path] : [];
+  return Object.entries(value).flatMap(([k, v]) => literalSecretPaths(v, keys, path ? `${path}.${k}` : k, sensitive || keys.matches(k)));
 }
 
 /** Names of every secret an input refers to. */

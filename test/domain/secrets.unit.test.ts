@@ -4,7 +4,7 @@ import { literalSecretPaths, redact, resolveSecretRefs, secretNames, SensitiveKe
 const keys = new SensitiveKeys(['/^x-internal-/i', 'ssn']);
 
 describe('redaction', () => {
-  it('redacts values under sensitive keys, nested and in arrays, and walks objects under them', () => {
+  it('redacts every leaf at any depth under a sensitive key, in objects and arrays, keeping the shape', () => {
     const input = {
       user: 'svc',
       Password: 'p1',
@@ -22,11 +22,24 @@ describe('redaction', () => {
       'API-Key': '[REDACTED]',
       headers: { Authorization: '[REDACTED]', 'x-internal-trace': '[REDACTED]', accept: 'json' },
       list: [{ refresh_token: '[REDACTED]' }, 'plain'],
-      credentials: { user: 'u', secret: '[REDACTED]' },
-      tokens: '[REDACTED]',
+      credentials: { user: '[REDACTED]', secret: '[REDACTED]' },
+      tokens: ['[REDACTED]', '[REDACTED]'],
       ssn: '[REDACTED]',
       emptyToken: null,
     });
+  });
+
+  it('redacts nested shapes under a sensitive key whatever the inner keys are, but keeps references there', () => {
+    expect(redact({ credentials: { user: 'admin', pass: 'pw', port: 5432, tls: true, deep: [{ x: 'y' }] }, token: { value: 'tv' } }, keys)).toEqual({
+      credentials: { user: '[REDACTED]', pass: '[REDACTED]', port: '[REDACTED]', tls: '[REDACTED]', deep: [{ x: '[REDACTED]' }] },
+      token: { value: '[REDACTED]' },
+    });
+    expect(redact({ credentials: { user: 'admin', pass: { $secret: 'DB' }, none: null } }, keys)).toEqual({ credentials: { user: '[REDACTED]', pass: { $secret: 'DB' }, none: null } });
+    expect(literalSecretPaths({ credentials: { user: 'admin', pass: { $secret: 'DB' } }, token: { value: 'tv' }, tokens: [{ $secret: 'A' }, 'lit'] }, keys)).toEqual([
+      'credentials.user',
+      'token.value',
+      'tokens[1]',
+    ]);
   });
 
   it('keeps secret references, and scrubs known secret values inside any string', () => {
