@@ -10,6 +10,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { readEnv } from '../server/env.js';
 import { table } from './format.js';
 import { CliError, graphql } from './graphql-client.js';
+import { loadOrCreateAuditSigner, readPinnedKeys } from '../adapters/audit/ed25519-keys.js';
+import { keyIdOf } from '../domain/audit/chain.js';
 import { exportRun, localPublicKey, timeline, verifyExport, verifyStream, withStore } from './offline.js';
 
 const env = readEnv();
@@ -94,27 +96,47 @@ program.command('replay').argument('<runId>').description("a run's stream as a r
 
 const audit = program.command('audit').description('tamper evidence: export and verify');
 audit.command('export').argument('<runId>').option('-o, --out <file>', 'write here instead of stdout').action(async (runId: string, o: { out?: string }) => {
-  const text = await withStore(storeEnv(), (s) => exportRun(s, runId, { publicKeyPem: localPublicKey(opts().dataDir) }));
+  const text = await withStore(storeEnv(), (s) => exportRun(s, runId, { publicKeyPem: env.auditKey ? loadOrCreateAuditSigner({ dataDir: opts().dataDir, key: env.auditKey }).publicKeyPem : localPublicKey(opts().dataDir) }));
   if (o.out) writeFileSync(o.out, text);
   else process.stdout.write(text);
 });
-audit.command('verify').argument('<fileOrRunId>', 'an export file, or a run id in the local store').option('--public-key <pem-file>', 'verify signatures with this key')
-  .action(async (target: string, o: { publicKey?: string }) => {
-    const key = o.publicKey ? readFileSync(o.publicKey, 'utf8') : undefined;
+audit.command('verify').argument('<fileOrRunId>', 'an export file, or a run id in the local store')
+  .option('--public-key <pem-or-file...>', 'pin a public key (PEM text or file; repeat for rotated keys; else GATEHOUSE_AUDIT_PUBLIC_KEY)')
+  .option('--fingerprint <keyId...>', "pin a key id: the export header's key is used only if it has this fingerprint")
+  .option('--allow-unsealed', 'accept a stream without a seal (an unfinished run): its completeness is then not proven')
+  .action(async (target: string, o: { publicKey?: string[]; fingerprint?: string[]; allowUnsealed?: boolean }) => {
+    const fromEnv = process.env.GATEHOUSE_AUDIT_PUBLIC_KEY?.trim() ? [process.env.GATEHOUSE_AUDIT_PUBLIC_KEY] : [];
+    let publicKeys: string[];
+    try {
+      publicKeys = readPinnedKeys(o.publicKey ?? fromEnv);
+    } catch (error) {
+      throw new CliError((error as Error).message, 2);
+    }
+    const trust = { publicKeys, fingerprints: o.fingerprint ?? [], allowUnsealed: o.allowUnsealed };
     let report;
     let text: string | undefined;
     try { text = readFileSync(target, 'utf8'); } catch { text = undefined; }
-    if (text !== undefined) report = verifyExport(text, key);
+    if (text !== undefined) report = verifyExport(text, trust);
     else {
+      // The store is no more trusted than a file: only pinned keys count (not the data folder's key file).
       const events = await withStore(storeEnv(), (s) => s.readStream(`run-${target}`));
       if (events.length === 0) throw new CliError(`${target} is neither a readable file nor a run in the store`, 2);
-      report = verifyStream(events.map((e) => ({ revision: e.revision, type: e.type, data: e.data, metadata: e.metadata as unknown as Record<string, unknown> })), { publicKeyPem: key ?? localPublicKey(opts().dataDir) });
+      report = verifyStream(events.map((e) => ({ revision: e.revision, type: e.type, data: e.data, metadata: e.metadata as unknown as Record<string, unknown> })), trust);
     }
-    if (report.ok) out(`ok: ${report.events} events, chain intact, ${report.signaturesChecked} signatures valid`, report);
-    else {
+    const seal = report.sealed ? 'sealed' : 'NOT sealed (completeness not proven)';
+    if (!report.ok) {
       out(`BROKEN at revision ${report.finding?.revision}: ${report.finding?.kind}: ${report.finding?.reason}`, report);
       process.exitCode = 1;
-    }
+    } else if (!report.signaturesVerified) {
+      // Never a quiet skip: a chain anyone can recompute proves nothing without the signatures.
+      out(`signatures not verified: no pinned public key (--public-key, --fingerprint or GATEHOUSE_AUDIT_PUBLIC_KEY); the chain of ${report.events} events is intact, ${seal}`, report);
+      process.exitCode = 1;
+    } else out(`ok: ${report.events} events, chain intact, ${report.signaturesChecked} signatures valid, ${seal}`, report);
+  });
+audit.command('key-id').argument('<pem-or-file>', 'a public key').description('the fingerprint that signatures name as their key id')
+  .action((value: string) => {
+    const ids = readPinnedKeys([value]).map(keyIdOf);
+    out(ids.join('\n'), ids);
   });
 
 program.command('store').description('the local store').command('stats').description('events, streams, runs, size').action(async () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../domain/errors.js';
 import type { EventStore } from '../domain/ports/event-store.js';
+import { keyIdOf } from '../domain/audit/chain.js';
 import { type ChainEvent, type VerifyReport, verifyStream } from '../domain/audit/verify.js';
 import { runStreamId } from '../domain/run/state.js';
 
@@ -23,7 +24,7 @@ const Line = z.object({
   metadata: z.record(z.string(), z.unknown()),
 });
 
-/** A run's stream as JSON Lines: a header (with the audit public key), then one event a line. */
+/** A run's stream as JSON Lines: a header (with the audit public key, as a hint), then one event a line. */
 export async function exportRun(store: EventStore, runId: string, options: { publicKeyPem?: string; now?: Date } = {}): Promise<string> {
   const events = await store.readStream(runStreamId(runId));
   if (events.length === 0) throw new ValidationError(`no run ${runId} to export`);
@@ -51,12 +52,36 @@ export function parseExport(text: string): { header: z.infer<typeof Header>; eve
   return { header, events };
 }
 
-/** Verifies an export offline: its chain, and its signatures with the key in its header (or the one given). */
-export function verifyExport(text: string, publicKeyPem?: string): VerifyReport & { runId: string; declaredEvents: number } {
+/** What an offline verification trusts: keys and fingerprints given by the verifier, never the file. */
+export interface ExportTrust {
+  /** Pinned public keys (PEM). */
+  readonly publicKeys?: readonly string[];
+  /** Pinned key ids (SHA-256 of the public key's DER): the header's key is used only if it has one of them. */
+  readonly fingerprints?: readonly string[];
+  /** Accept an export that does not end in a seal (an unfinished run). */
+  readonly allowUnsealed?: boolean;
+}
+
+/**
+ * Verifies an export offline: its chain, its grants, its seal, and its signatures with the pinned
+ * keys. The key in the header is a hint, used only when its fingerprint is pinned: a file re-signed
+ * by someone else carries their key, so trusting it would prove nothing.
+ */
+export function verifyExport(text: string, trust: ExportTrust = {}): VerifyReport & { runId: string; declaredEvents: number } {
   const { header, events } = parseExport(text);
-  const report = verifyStream(events, { publicKeyPem: publicKeyPem ?? header.publicKey ?? undefined });
+  const fingerprints = new Set((trust.fingerprints ?? []).map((f) => f.toLowerCase().replace(/^sha256:/, '')));
+  const headerKey = header.publicKey && fingerprints.has(safeKeyId(header.publicKey)) ? [header.publicKey] : [];
+  const report = verifyStream(events, { publicKeys: [...(trust.publicKeys ?? []), ...headerKey], allowUnsealed: trust.allowUnsealed });
   if (report.ok && header.events !== events.length) {
-    return { ok: false, events: events.length, signaturesChecked: report.signaturesChecked, runId: header.runId, declaredEvents: header.events, finding: { revision: events.length, kind: 'removed', reason: `the header declares ${header.events} events, the file has ${events.length}` } };
+    return { ...report, ok: false, runId: header.runId, declaredEvents: header.events, finding: { revision: events.length, kind: 'removed', reason: `the header declares ${header.events} events, the file has ${events.length}` } };
   }
   return { ...report, runId: header.runId, declaredEvents: header.events };
+}
+
+function safeKeyId(pem: string): string {
+  try {
+    return keyIdOf(pem);
+  } catch {
+    return '';
+  }
 }

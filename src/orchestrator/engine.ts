@@ -21,6 +21,7 @@ import { type Clock, systemClock } from './clock.js';
 import { defaultProfiles, defaultWorkers, type Profile, type WorkerConfig } from './profiles.js';
 import { redact, SensitiveKeys } from '../domain/secrets.js';
 import { approvalNotifications } from './approval-notifications.js';
+import { appendSigning } from './audit-signing.js';
 import { Gatekeeper } from './gates.js';
 import { RunFollower } from './run-follower.js';
 import { loadRun, toAppend } from './run-repository.js';
@@ -122,6 +123,7 @@ export class RunEngine {
   private readonly notifier: Notifier | undefined;
   private readonly consulting = new Map<string, AbortController>();
   private readonly gates: Gatekeeper;
+  private readonly signer?: AuditSigner;
   private readonly chain: boolean;
   private turn = 0;
   private draining = false;
@@ -142,7 +144,8 @@ export class RunEngine {
     this.policy = options.approvalPolicy;
     this.approvers = options.approvers ?? [];
     this.notifier = options.notifier;
-    this.gates = new Gatekeeper(this.policy, this.approvers.map((a) => a.name), options.signer);
+    this.gates = new Gatekeeper(this.policy, this.approvers.map((a) => a.name));
+    this.signer = options.signer;
     this.chain = options.chain ?? true;
     this.graceMs = options.interruptGraceMs ?? INTERRUPT_GRACE_MS;
     this.follower = this.drive
@@ -349,9 +352,10 @@ export class RunEngine {
         return handle.state;
       }
       try {
-        const result = await this.store.append(runStreamId(runId), toAppend(runId, plan.events, plan.actors, (e) => this.gates.signatureOf(e, plan.state)), {
+        const signing = this.chain && this.signer ? appendSigning(this.signer, this.gates.policyVersion, plan.state, plan.events, this.now()) : undefined;
+        const result = await this.store.append(runStreamId(runId), toAppend(runId, plan.events, plan.actors, signing?.fields), {
           expectedRevision: handle.revision < 0 ? 'no_stream' : handle.revision,
-          ...(this.chain ? { chain: { previousHash: handle.lastHash ?? GENESIS_HASH } } : {}),
+          ...(this.chain ? { chain: { previousHash: handle.lastHash ?? GENESIS_HASH, sign: signing?.sign } } : {}),
         });
         handle.revision = result.nextExpectedRevision;
         handle.lastHash = result.lastHash;

@@ -1,9 +1,6 @@
 import { assess } from '../domain/approvals/assess.js';
 import type { ApprovalPolicyConfig } from '../domain/approvals/policy-config.js';
-import { canonicalJson } from '../domain/audit/canonical-json.js';
-import { contentHash, SIGNED_TYPES, signedDecision } from '../domain/audit/chain.js';
-import type { RunEvent } from '../domain/events/index.js';
-import type { AuditSigner } from '../domain/ports/audit-signer.js';
+import { contentHash } from '../domain/audit/chain.js';
 import type { RouteStep } from '../domain/run/commands.js';
 import { findStep, type RunState } from '../domain/run/state.js';
 import type { ToolDefinition } from './tools/tool.js';
@@ -11,7 +8,7 @@ import type { ToolDefinition } from './tools/tool.js';
 type Gate = Pick<RouteStep, 'approval' | 'autoApproval'>;
 
 /**
- * Decides the gate of each step when it is routed, and signs the decisions taken at gates: the
+ * Decides the gate of each step when it is routed (decisions are signed in audit-signing.ts): the
  * approval policy (risk rules, confidence, the level's requirements; AUTO approved by rule in the
  * same append), with what a tool itself declares taking precedence; without a policy, only
  * declared gates.
@@ -23,7 +20,6 @@ export class Gatekeeper {
   constructor(
     private readonly policy: ApprovalPolicyConfig | undefined,
     private readonly approverNames: readonly string[],
-    private readonly signer?: AuditSigner,
   ) {
     this.policyVersion = policy ? contentHash(policy).slice(0, 16) : 'tool-declared';
   }
@@ -60,15 +56,6 @@ export class Gatekeeper {
         ? { approvalId, approver: 'rules', rule: a.rule, reason: `${a.risk.level} risk, confidence ${a.confidence.score} ≥ ${this.policy.confidence.autoAt}` }
         : undefined;
     return { approval, autoApproval };
-  }
-
-  /** The audit signature of an approval decision, over what was decided and the input it was about. */
-  signatureOf(event: RunEvent, state: RunState): Record<string, string> | undefined {
-    if (!this.signer || !SIGNED_TYPES.has(event.type)) return undefined;
-    const data = event.data as Record<string, unknown>;
-    const gate = state.steps.find((s) => s.gate?.approvalId === data.approvalId)?.gate;
-    const decision = signedDecision(event.type, data, contentHash(gate?.request.input ?? null), this.policyVersion);
-    return { signature: this.signer.sign(canonicalJson(decision)), policyVersion: this.policyVersion };
   }
 
   /** The gate a tool declares for itself, used when no policy is configured. */

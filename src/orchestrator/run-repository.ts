@@ -26,11 +26,11 @@ export function toAppend(
   runId: string,
   events: readonly RunEvent[],
   actors: readonly string[],
-  extra: (event: RunEvent) => Record<string, string> | undefined = () => undefined,
+  extra: (event: RunEvent, index: number) => Record<string, string> | undefined = () => undefined,
 ): EventToAppend[] {
   return events.map((e, i) => ({
     type: e.type,
     data: e.data,
-    metadata: { correlationId: runId, actor: actors[i] as string, ...extra(e) },
+    metadata: { correlationId: runId, actor: actors[i] as string, ...extra(e, i) },
   }));
 }

@@ -73,7 +73,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   const playbooks = [...(options.demoTools === false ? [] : demoPlaybooks), ...config.playbooks, ...(options.playbooks ?? [])];
   const profiles = config.profiles;
   const workers = config.workers;
-  const signer = loadOrCreateAuditSigner({ dataDir: env.dataDir });
+  const signer = loadOrCreateAuditSigner({ dataDir: env.dataDir, key: env.auditKey });
   const notifier = createWebhookNotifier({
     targets: config.notifications.targets,
     attempts: config.notifications.attempts,

@@ -17,6 +17,8 @@ export interface ServerEnv {
   readonly logLevel: string;
   /** GATEHOUSE_SHUTDOWN_GRACE_MS: how long calls in flight may finish at shutdown. Default 10,000. */
   readonly shutdownGraceMs: number;
+  /** GATEHOUSE_AUDIT_KEY: the audit signing key, PKCS#8 PEM or a file path; unset means the data folder's own. */
+  readonly auditKey?: string;
 }
 
 const Env = z.object({
@@ -27,6 +29,7 @@ const Env = z.object({
   GATEHOUSE_EVENTSTORE: z.string().regex(/^esdb(\+discover)?:\/\//, 'GATEHOUSE_EVENTSTORE must be an esdb:// connection string').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GATEHOUSE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  GATEHOUSE_AUDIT_KEY: z.string().min(1).optional(),
 });
 
 /** Reads the environment; a bad value stops the start with a message naming the variable. */
@@ -45,5 +48,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ServerEnv {
     eventStore: e.GATEHOUSE_EVENTSTORE,
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.GATEHOUSE_SHUTDOWN_GRACE_MS,
+    ...(e.GATEHOUSE_AUDIT_KEY ? { auditKey: e.GATEHOUSE_AUDIT_KEY } : {}),
   };
 }

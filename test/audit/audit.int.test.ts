@@ -70,8 +70,10 @@ describe('the hash chain on every store adapter', () => {
     const events = await asChain(store);
     expect(events.every((e) => typeof e.metadata.hash === 'string')).toBe(true);
     const report = verifyStream(events, { publicKeyPem: signer.publicKeyPem });
-    expect(report).toEqual({ ok: true, events: events.length, signaturesChecked: 2 });
+    expect(report).toEqual({ ok: true, events: events.length, signaturesChecked: 3, signaturesVerified: true, sealed: true });
     expect(events.filter((e) => e.metadata.signature).map((e) => e.type)).toEqual(['ApprovalAutoApproved', 'ApprovalGranted']);
+    expect(events.filter((e) => e.metadata.seal).map((e) => e.type)).toEqual(['RunCompleted']);
+    expect(events.filter((e) => e.metadata.keyId).every((e) => e.metadata.keyId === signer.keyId)).toBe(true);
   });
 });
 
@@ -169,11 +171,17 @@ describe('export', () => {
     const text = await exportRun(store, 'exp', { publicKeyPem: signer.publicKeyPem });
     const lines = text.trim().split('\n');
     expect(JSON.parse(lines[0] as string)).toMatchObject({ format: 'gatehouse-audit/1', runId: 'exp', events: lines.length - 1, publicKey: signer.publicKeyPem });
-    expect(verifyExport(text)).toMatchObject({ ok: true, runId: 'exp', events: lines.length - 1, signaturesChecked: 2 });
+    const pinned = { publicKeys: [signer.publicKeyPem] };
+    expect(verifyExport(text, pinned)).toMatchObject({ ok: true, runId: 'exp', events: lines.length - 1, signaturesChecked: 3, signaturesVerified: true, sealed: true });
+    // The header's key is a hint: without a pinned key or fingerprint nothing is signature-checked.
+    expect(verifyExport(text)).toMatchObject({ ok: true, signaturesChecked: 0, signaturesVerified: false });
+    expect(verifyExport(text, { fingerprints: [signer.keyId] })).toMatchObject({ ok: true, signaturesChecked: 3, signaturesVerified: true });
     const tampered = text.replace('"looks fine"', '"looks great"');
-    expect(verifyExport(tampered).finding).toMatchObject({ kind: 'changed' });
+    expect(verifyExport(tampered, pinned).finding).toMatchObject({ kind: 'changed' });
     const truncated = lines.slice(0, -1).join('\n');
-    expect(verifyExport(truncated).finding).toMatchObject({ kind: 'removed', reason: expect.stringContaining('declares') });
+    expect(verifyExport(truncated, pinned).finding).toMatchObject({ kind: 'unsealed' });
+    const withoutLine = [lines[0], ...lines.slice(1, -2), lines[lines.length - 1]].join('\n');
+    expect(verifyExport(withoutLine, pinned).finding).toMatchObject({ kind: 'removed' });
     expect(() => verifyExport('{"not":"an export"}')).toThrow(/line 1/);
   });
 });

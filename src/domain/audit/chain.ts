@@ -21,8 +21,38 @@ export function contentHash(value: unknown): string {
 /** Approval events whose decision the server signs. */
 export const SIGNED_TYPES: ReadonlySet<string> = new Set(['ApprovalGranted', 'ApprovalDenied', 'ApprovalAutoApproved', 'ApprovalExpired']);
 
-/** What an approval signature covers. */
-export interface SignedDecision {
+/** Metadata fields that hold signatures: left out of what a signature covers (it cannot cover itself). */
+const SIGNATURE_FIELDS = new Set(['hash', 'signature', 'seal']);
+
+/**
+ * SHA-256 over an event's type, data and metadata without its hash and signatures: with the
+ * previous event's hash it fixes the event's place in the chain, which is what a signature covers.
+ */
+export function eventContentHash(type: string, data: unknown, metadata: Readonly<Record<string, unknown>>): string {
+  const rest = Object.fromEntries(Object.entries(metadata).filter(([k]) => !SIGNATURE_FIELDS.has(k)));
+  return hash('sha256', `${type}\n${canonicalJson(data)}\n${canonicalJson(rest)}`, 'hex');
+}
+
+/** A key id: the SHA-256 fingerprint (hex) of the public key's DER (SPKI) encoding. */
+export function keyIdOf(publicKeyPem: string): string {
+  return hash('sha256', createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' }), 'hex');
+}
+
+/** Where in a chain a signed event sits: the hash before it and its own content. */
+export interface ChainPlace {
+  /** The previous event's hash (the genesis value for a stream's first event). */
+  readonly previousHash: string;
+  /** {@link eventContentHash} of the signed event. */
+  readonly contentHash: string;
+  /** The key that signs (see {@link keyIdOf}). */
+  readonly keyId: string;
+  /** When the server signed (metadata `signedAt`). */
+  readonly at: string;
+}
+
+/** What an approval signature covers: the decision, and its place in the chain. */
+export interface SignedDecision extends ChainPlace {
+  readonly kind: 'decision';
   readonly approvalId: string;
   readonly decision: 'granted' | 'denied' | 'auto_approved' | 'expired_approved' | 'expired_denied';
   readonly approver: string;
@@ -33,13 +63,28 @@ export interface SignedDecision {
   readonly policyVersion: string;
 }
 
+/**
+ * What a seal covers: the stream up to and including the sealed event (its place in the chain)
+ * and how many events that is, so a stream cut short or with an event removed does not match.
+ */
+export interface Seal extends ChainPlace {
+  readonly kind: 'seal';
+  /** Events in the stream up to and including the sealed one (its revision + 1). */
+  readonly count: number;
+}
+
 /** The decision an approval event records, in the form its signature covers. */
-export function signedDecision(type: string, data: Record<string, unknown>, inputHash: string, policyVersion: string): SignedDecision {
+export function signedDecision(type: string, data: Record<string, unknown>, inputHash: string, policyVersion: string, place: ChainPlace): SignedDecision {
   const approver = data.approver as { id?: string; role?: string } | string | undefined;
   const person = typeof approver === 'object' && approver !== null ? approver : undefined;
   const decision =
     type === 'ApprovalGranted' ? 'granted' : type === 'ApprovalDenied' ? 'denied' : type === 'ApprovalAutoApproved' ? 'auto_approved' : data.outcome === 'approved' ? 'expired_approved' : 'expired_denied';
   return {
+    kind: 'decision',
+    previousHash: place.previousHash,
+    contentHash: place.contentHash,
+    keyId: place.keyId,
+    at: place.at,
     approvalId: String(data.approvalId),
     decision,
     approver: person?.id ?? (typeof approver === 'string' ? `approver:${approver}` : 'system:timer'),
@@ -50,10 +95,10 @@ export function signedDecision(type: string, data: Record<string, unknown>, inpu
   };
 }
 
-/** Whether `signature` (base64) is the Ed25519 signature of `decision` by the key in `publicKeyPem`. */
-export function verifyDecisionSignature(decision: SignedDecision, signature: string, publicKeyPem: string): boolean {
+/** Whether `signature` (base64) is the Ed25519 signature of `payload`'s canonical JSON by the key in `publicKeyPem`. */
+export function verifyPayloadSignature(payload: SignedDecision | Seal, signature: string, publicKeyPem: string): boolean {
   try {
-    return verifySignature(null, Buffer.from(canonicalJson(decision)), createPublicKey(publicKeyPem), Buffer.from(signature, 'base64'));
+    return verifySignature(null, Buffer.from(canonicalJson(payload)), createPublicKey(publicKeyPem), Buffer.from(signature, 'base64'));
   } catch {
     return false;
   }

@@ -1,4 +1,7 @@
-import { contentHash, eventHash, GENESIS_HASH, SIGNED_TYPES, signedDecision, verifyDecisionSignature } from './chain.js';
+import type { RunEvent } from '../events/index.js';
+import { evolve } from '../run/evolve.js';
+import { initialRunState, type RunState } from '../run/state.js';
+import { contentHash, eventContentHash, eventHash, GENESIS_HASH, keyIdOf, SIGNED_TYPES, signedDecision, verifyPayloadSignature } from './chain.js';
 
 /** An event as the verifier needs it: from a store, or from an export file. */
 export interface ChainEvent {
@@ -8,7 +11,12 @@ export interface ChainEvent {
   readonly metadata: Readonly<Record<string, unknown>> & { readonly hash?: string; readonly signature?: string; readonly policyVersion?: string };
 }
 
-export type FindingKind = 'changed' | 'removed' | 'inserted' | 'reordered' | 'unchained' | 'bad_signature' | 'unsigned';
+/**
+ * `unsealed`: the stream does not end in a seal (cut short, or the run is not finished);
+ * `ungranted`: a gated step's tool call started without a grant; `unknown_key`: a signature names a
+ * key that is not pinned; `malformed`: an event the run's fold cannot apply.
+ */
+export type FindingKind = 'changed' | 'removed' | 'inserted' | 'reordered' | 'unchained' | 'bad_signature' | 'unsigned' | 'unknown_key' | 'unsealed' | 'ungranted' | 'malformed';
 
 /** The first broken link: which revision, what kind of break, and why. */
 export interface Finding {
@@ -17,25 +25,48 @@ export interface Finding {
   readonly reason: string;
 }
 
+/** What a verification found, and what it could not check. */
 export interface VerifyReport {
   readonly ok: boolean;
   readonly events: number;
+  /** Decision signatures and seals checked against a pinned key. */
   readonly signaturesChecked: number;
+  /** False when no key was pinned: the chain was checked, the signatures were not. */
+  readonly signaturesVerified: boolean;
+  /** The stream ends in a seal (checked against a pinned key when there is one). */
+  readonly sealed: boolean;
   readonly finding?: Finding;
 }
 
+/** Keys the verifier trusts; nothing in the stream itself is. */
+export interface VerifyOptions {
+  /** Pinned public keys (PEM): each signature is checked with the one its key id names. */
+  readonly publicKeys?: readonly string[];
+  /** One pinned public key (PEM), the same as `publicKeys: [key]`. */
+  readonly publicKeyPem?: string;
+  /** Accept a stream that does not end in a seal (an unfinished run): its completeness is then not proven. */
+  readonly allowUnsealed?: boolean;
+}
+
 /**
- * Walks a stream in revision order and recomputes its hash chain; with a public key it also checks
- * every signed approval decision against the input its request showed. Pure; reports the first
- * finding and names the kind of tampering that explains it.
+ * Walks a stream in revision order and recomputes its hash chain; checks that every tool call of a
+ * gated step was granted first (by the run's own fold); with pinned keys, checks every signed
+ * decision (against the input its request showed and its place in the chain) and every seal; and
+ * that the stream ends in a seal. Pure; reports the first finding and names what explains it.
  */
-export function verifyStream(events: readonly ChainEvent[], options: { publicKeyPem?: string } = {}): VerifyReport {
+export function verifyStream(events: readonly ChainEvent[], options: VerifyOptions = {}): VerifyReport {
+  const pinned = new Map<string, string>();
+  for (const pem of [...(options.publicKeys ?? []), ...(options.publicKeyPem ? [options.publicKeyPem] : [])]) pinned.set(keyIdOf(pem), pem);
+  const signaturesVerified = pinned.size > 0;
   let signaturesChecked = 0;
-  const fail = (finding: Finding): VerifyReport => ({ ok: false, events: events.length, signaturesChecked, finding });
+  const last = events[events.length - 1];
+  const sealed = last?.metadata.seal !== undefined;
+  const fail = (finding: Finding): VerifyReport => ({ ok: false, events: events.length, signaturesChecked, signaturesVerified, sealed, finding });
   const stored = events.map((e) => e.metadata.hash);
   const indexOfHash = new Map<string, number>();
   stored.forEach((h, i) => h && indexOfHash.set(h, i));
   const requests = new Map<string, unknown>();
+  let state: RunState = initialRunState();
 
   let previous = GENESIS_HASH;
   for (let i = 0; i < events.length; i++) {
@@ -47,21 +78,60 @@ export function verifyStream(events: readonly ChainEvent[], options: { publicKey
     const own = e.metadata.hash;
     if (!own) return fail({ revision: i, kind: 'unchained', reason: `${e.type} at revision ${i} carries no hash` });
     if (eventHash(previous, e.type, e.data, e.metadata) !== own) return fail(diagnose(events, i, previous, indexOfHash));
-    previous = own;
 
-    const data = e.data as Record<string, unknown>;
+    const data = (e.data ?? {}) as Record<string, unknown>;
     if (e.type === 'ApprovalRequested') requests.set(String(data.approvalId), data.input);
-    if (options.publicKeyPem && SIGNED_TYPES.has(e.type)) {
-      const { signature, policyVersion } = e.metadata;
-      if (!signature) return fail({ revision: i, kind: 'unsigned', reason: `${e.type} at revision ${i} carries no signature` });
-      const decision = signedDecision(e.type, data, contentHash(requests.get(String(data.approvalId)) ?? null), policyVersion ?? '');
-      signaturesChecked++;
-      if (!verifyDecisionSignature(decision, signature, options.publicKeyPem)) {
-        return fail({ revision: i, kind: 'bad_signature', reason: `${e.type} at revision ${i}: the signature does not match the decision (${decision.decision} by ${decision.approver})` });
+    const unbacked = grantFinding(state, e, i);
+    if (unbacked) return fail(unbacked);
+    try {
+      state = evolve(state, { type: e.type, data: e.data } as RunEvent);
+    } catch (error) {
+      return fail({ revision: i, kind: 'malformed', reason: `${e.type} at revision ${i} cannot be applied to the run: ${(error as Error).message}` });
+    }
+
+    const { signature, seal, keyId, signedAt, policyVersion } = e.metadata as Record<string, string | undefined>;
+    if (signaturesVerified && (SIGNED_TYPES.has(e.type) || seal !== undefined)) {
+      if (SIGNED_TYPES.has(e.type) && !signature) return fail({ revision: i, kind: 'unsigned', reason: `${e.type} at revision ${i} carries no signature` });
+      const key = keyId === undefined ? undefined : pinned.get(keyId);
+      if (!key) return fail({ revision: i, kind: 'unknown_key', reason: `${e.type} at revision ${i} is signed by key ${keyId ?? '(none named)'}, which is not pinned` });
+      const place = { previousHash: previous, contentHash: eventContentHash(e.type, e.data, e.metadata), keyId: keyId as string, at: signedAt ?? '' };
+      if (signature !== undefined) {
+        const decision = signedDecision(e.type, data, contentHash(requests.get(String(data.approvalId)) ?? null), policyVersion ?? '', place);
+        signaturesChecked++;
+        if (!verifyPayloadSignature(decision, signature, key)) {
+          return fail({ revision: i, kind: 'bad_signature', reason: `${e.type} at revision ${i}: the signature does not match the decision (${decision.decision} by ${decision.approver}) at this place in the chain` });
+        }
+      }
+      if (seal !== undefined) {
+        signaturesChecked++;
+        if (!verifyPayloadSignature({ kind: 'seal', ...place, count: i + 1 }, seal, key)) {
+          return fail({ revision: i, kind: 'bad_signature', reason: `the seal on ${e.type} at revision ${i} does not match the stream's first ${i + 1} events` });
+        }
       }
     }
+    previous = own;
   }
-  return { ok: true, events: events.length, signaturesChecked };
+  if (!sealed && !options.allowUnsealed) {
+    const lastSeal = events.findLastIndex((e) => e.metadata.seal !== undefined);
+    return fail({
+      revision: events.length,
+      kind: 'unsealed',
+      reason: lastSeal < 0 ? 'the stream ends without a seal: it was cut short, or the run is not finished' : `${events.length - 1 - lastSeal} event(s) follow the last seal (revision ${lastSeal}) without a seal of their own`,
+    });
+  }
+  return { ok: true, events: events.length, signaturesChecked, signaturesVerified, sealed };
+}
+
+/** A ToolCallStarted on a step whose gate is not granted (by the fold so far), or an auto-approval naming no rule. */
+function grantFinding(state: RunState, e: ChainEvent, i: number): Finding | undefined {
+  const data = (e.data ?? {}) as Record<string, unknown>;
+  if (e.type === 'ApprovalAutoApproved' && (typeof data.rule !== 'string' || data.rule.trim() === '')) {
+    return { revision: i, kind: 'ungranted', reason: `the auto-approval at revision ${i} names no rule` };
+  }
+  if (e.type !== 'ToolCallStarted') return undefined;
+  const gate = state.steps.find((s) => s.id === data.stepId)?.gate;
+  if (!gate || gate.status === 'GRANTED') return undefined;
+  return { revision: i, kind: 'ungranted', reason: `step ${String(data.stepId)} started at revision ${i} while its approval ${gate.approvalId} is ${gate.status}` };
 }
 
 /** Explains a hash that does not follow from its predecessor. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * Metadata every stored event carries. `hash` and `signature` belong to the audit chain and are
- * filled in by the command handler; the store only keeps them.
+ * Metadata every stored event carries. `hash`, `signature` and `seal` belong to the audit chain:
+ * the store's codec computes the hash and calls the appender's signer where the previous hash is known.
  */
 export const EventMetadata = z.strictObject({
   /** The run id: every event of one run shares it, across streams and services. */
@@ -18,8 +18,17 @@ export const EventMetadata = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
-  /** Server signature over an approval decision, base64 (Ed25519). */
+  /** Server signature over an approval decision and its place in the chain, base64 (Ed25519). */
   signature: z.string().max(200).optional(),
+  /** Server signature over the stream's head and length, on the last event of an append that leaves a run finished. */
+  seal: z.string().max(200).optional(),
+  /** Fingerprint of the public key that made `signature` / `seal` (SHA-256 hex of its SPKI DER). */
+  keyId: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /** When the server signed (ISO-8601): covered by the signature. */
+  signedAt: z.string().max(40).optional(),
   /** Version of the approval policy a signed decision was taken under. */
   policyVersion: z.string().max(100).optional(),
 });

@@ -39,6 +39,22 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> {
   readonly recordedAt: Date;
 }
 
+/** One event at its place in a chain, as a signer sees it before its signatures and hash are added. */
+export interface ChainLink {
+  readonly previousHash: string;
+  /** The revision the event will have. */
+  readonly revision: number;
+  /** Its place in this append (0-based). */
+  readonly index: number;
+  readonly type: string;
+  /** Exactly what will be stored (defaults applied). */
+  readonly data: unknown;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** Signatures to add to an event's metadata before its hash is computed. */
+export type ChainSigner = (link: ChainLink) => { readonly signature?: string; readonly seal?: string } | undefined;
+
 export interface AppendOptions {
   /** Defaults to `any`. */
   readonly expectedRevision?: ExpectedRevision;
@@ -47,7 +63,11 @@ export interface AppendOptions {
    * computed from `previousHash` (the last event's hash, or the genesis value for a new stream) over
    * exactly what is stored. Needs an exact `expectedRevision` (a number or `no_stream`).
    */
-  readonly chain?: { readonly previousHash: string };
+  readonly chain?: {
+    readonly previousHash: string;
+    /** Called for each event where its previous hash is known; what it returns is stored in the metadata and hashed. */
+    readonly sign?: ChainSigner;
+  };
 }
 
 export interface AppendResult {

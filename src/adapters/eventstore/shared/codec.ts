@@ -3,7 +3,7 @@ import { CorruptEventError, ValidationError } from '../../../domain/errors.js';
 import { type EventCatalog, formatIssues, runEventCatalog } from '../../../domain/events/index.js';
 import { eventHash } from '../../../domain/audit/chain.js';
 import { EventMetadata } from '../../../domain/events/metadata.js';
-import type { EventToAppend, ExpectedRevision, RecordedEvent } from '../../../domain/ports/event-store.js';
+import type { ChainSigner, EventToAppend, ExpectedRevision, RecordedEvent } from '../../../domain/ports/event-store.js';
 import { ReadValidator } from './read-validator.js';
 
 /** Options every adapter shares for what it accepts. */
@@ -47,7 +47,7 @@ export class EventCodec {
   }
 
   /** Checks everything an append needs before any I/O; throws ValidationError, writes nothing. */
-  prepareAppend(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision, chain?: { previousHash: string }): PreparedEvent[] {
+  prepareAppend(streamId: string, events: readonly EventToAppend[], expected: ExpectedRevision, chain?: { previousHash: string; sign?: ChainSigner }): PreparedEvent[] {
     validateStreamId(streamId);
     validateExpectedRevision(expected);
     if (!Array.isArray(events) || events.length === 0) {
@@ -58,14 +58,21 @@ export class EventCodec {
     }
     if (chain && !/^[0-9a-f]{64}$/.test(chain.previousHash)) throw new ValidationError(`append to ${streamId}: previousHash must be 64 hex digits`);
     let previous = chain?.previousHash;
+    const first = expected === 'no_stream' ? 0 : typeof expected === 'number' ? expected + 1 : 0;
     return events.map((event, index) => {
-      const prepared = this.prepareOne(streamId, event, index, previous);
+      const prepared = this.prepareOne(streamId, event, index, previous, chain?.sign && ((link) => chain.sign?.({ ...link, revision: first + index, index })));
       previous = prepared.metadata.hash;
       return prepared;
     });
   }
 
-  private prepareOne(streamId: string, event: EventToAppend, index: number, previousHash?: string): PreparedEvent {
+  private prepareOne(
+    streamId: string,
+    event: EventToAppend,
+    index: number,
+    previousHash?: string,
+    sign?: (link: { previousHash: string; type: string; data: unknown; metadata: Record<string, unknown> }) => ReturnType<ChainSigner>,
+  ): PreparedEvent {
     const where = `append to ${streamId}, event #${index}`;
     if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
       throw new ValidationError(`${where}: an event needs a string type`);
@@ -92,8 +99,14 @@ export class EventCodec {
     } catch (error) {
       throw new ValidationError(`${where}: data is not JSON-serializable: ${(error as Error).message}`);
     }
-    // The chain covers exactly what is stored: the parsed data (defaults applied) and metadata.
-    if (previousHash !== undefined) metadata = { ...metadata, hash: eventHash(previousHash, event.type, data, metadata) };
+    // The chain covers exactly what is stored: the parsed data (defaults applied) and metadata. A
+    // signature is made here, where the previous hash is known, and is itself covered by the hash.
+    if (previousHash !== undefined) {
+      const signed = sign?.({ previousHash, type: event.type, data, metadata });
+      if (signed?.signature !== undefined) metadata = { ...metadata, signature: signed.signature };
+      if (signed?.seal !== undefined) metadata = { ...metadata, seal: signed.seal };
+      metadata = { ...metadata, hash: eventHash(previousHash, event.type, data, metadata) };
+    }
     const metadataJson = JSON.stringify(metadata);
     // UTF-16 length bounds the UTF-8 size within a factor of 3: count bytes only when it matters.
     const roughMax = (dataJson.length + metadataJson.length) * 3;
