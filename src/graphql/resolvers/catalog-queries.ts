@@ -41,7 +41,7 @@ export class CatalogQueries {
   @Authorized()
   @Query(() => String, {
     nullable: true,
-    description: 'The Ed25519 public key (PEM) that verifies signed approval decisions: what `gatehouse audit verify --public-key` takes.',
+    description: 'The Ed25519 public key (PEM) that verifies signed approval decisions and run seals: what `gatehouse audit verify --public-key` pins. Signatures name it by key id, the SHA-256 of its DER (`gatehouse audit key-id`). Fetch it once over a channel you trust and keep it.',
   })
   auditPublicKey(@Ctx() ctx: GraphQLContext): string | null {
     return ctx.services.auditPublicKey ?? null;
