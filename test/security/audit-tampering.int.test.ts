@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { loadOrCreateAuditSigner } from '../../src/adapters/audit/ed25519-keys.js';
 import { eventHash, GENESIS_HASH } from '../../src/domain/audit/chain.js';
 import { type ChainEvent, verifyStream } from '../../src/domain/audit/verify.js';
+import { defaultApprovalPolicy } from '../../src/domain/approvals/policy-config.js';
 import { defineTool } from '../../src/orchestrator/tools/tool.js';
 import { alice, bob, carol, engineHarness } from '../support/engine-harness.js';
 
@@ -118,5 +119,19 @@ describe('a rewritten store with every hash recomputed', () => {
     const report = verifyStream(forged, { publicKeyPem: b.publicKeyPem });
     expect(report.ok).toBe(false);
     expect(report.finding?.kind).toBe('bad_signature');
+  });
+
+  it('an auto-approval whose rule was blanked out no longer backs the tool call it allowed', async () => {
+    const filesRead = defineTool({ name: 'files.read', description: 'x', input: Any, domain: 'ops', action: { category: 'files', operation: 'read' }, idempotent: true, timeoutMs: 2_000, handler: () => ({ text: 'hi' }) });
+    const signer = newSigner();
+    const h = await engineHarness([filesRead], { signer, approvalPolicy: defaultApprovalPolicy });
+    cleanups.push(() => h.close());
+    await h.api.startRun({ runId: 'auto', goal: 'x', profile: 'technical', steps: [{ id: 'r', tool: 'files.read', input: { path: '/etc/motd' }, domain: 'ops' }] }, alice);
+    await h.settled('auto');
+    const events: ChainEvent[] = (await h.store.readStream('run-auto')).map((e) => ({ revision: e.revision, type: e.type, data: e.data, metadata: { ...e.metadata } as Record<string, unknown> }));
+    expect(events.map((e) => e.type)).toContain('ApprovalAutoApproved');
+    expect(verifyStream(events, { publicKeyPem: signer.publicKeyPem })).toMatchObject({ ok: true });
+    const forged = rechain(events.map((e) => (e.type === 'ApprovalAutoApproved' ? { ...e, data: { ...(e.data as object), rule: '' } } : e)));
+    expect(verifyStream(forged, { publicKeyPem: signer.publicKeyPem }).finding).toMatchObject({ kind: 'ungranted', reason: expect.stringContaining('names no rule') });
   });
 });
