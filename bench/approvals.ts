@@ -28,7 +28,7 @@ export async function run(): Promise<void> {
     });
     const tools = new ToolRegistry([write]);
     const engine = new RunEngine({ store, tools, approvalPolicy: defaultApprovalPolicy });
-    const api = new Orchestrator({ engine, tools, pendingRequestsOf: () => 0 });
+    const api = new Orchestrator({ engine, tools });
     const grant: number[] = [];
     let started = 0;
     for (let i = -50; i < RUNS; i++) {

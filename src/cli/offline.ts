@@ -7,13 +7,14 @@ import { verifyStream } from '../domain/audit/verify.js';
 import { stageOf, type RunEventType } from '../domain/events/index.js';
 import type { EventStore, RecordedEvent } from '../domain/ports/event-store.js';
 import { exportRun, verifyExport } from '../orchestrator/audit-export.js';
-import type { ServerEnv } from '../server/env.js';
+import { type ServerEnv, sqliteStorePath } from '../server/env.js';
 import { CliError } from './graphql-client.js';
 
 /** The store the server uses with this environment (SQLite in the data folder, or EventStoreDB). */
 export function openStore(env: Pick<ServerEnv, 'dataDir' | 'eventStore'>): EventStore {
-  if (env.eventStore) return createEsdbEventStore({ connectionString: env.eventStore });
-  const path = join(env.dataDir, 'gatehouse.sqlite');
+  const shared = sqliteStorePath(env.eventStore);
+  if (env.eventStore && !shared) return createEsdbEventStore({ connectionString: env.eventStore });
+  const path = shared ?? join(env.dataDir, 'gatehouse.sqlite');
   try {
     statSync(path);
   } catch {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { IllegalStateError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { BudgetLimits, ErrorStrategy, Instant, type Principal, RunId } from '../domain/events/common.js';
 import { formatIssues } from '../domain/events/index.js';
 import { PlannedStep } from '../domain/events/run-events.js';
@@ -35,11 +35,6 @@ export interface OrchestratorOptions {
   readonly engine: RunEngine;
   readonly tools: ToolRegistry;
   readonly playbooks?: readonly Playbook[];
-  /**
-   * Open approval requests of a requester, for the per-role limit (roles' `maxPending`); default:
-   * what the engine's log follower counts. An API-only process passes a read model's count.
-   */
-  readonly pendingRequestsOf?: (requesterId: string) => number | undefined | Promise<number | undefined>;
 }
 
 /**
@@ -51,11 +46,9 @@ export class Orchestrator {
   private readonly engine: RunEngine;
   private readonly tools: ToolRegistry;
   private readonly playbooks: ReadonlyMap<string, Playbook>;
-  private readonly pendingRequestsOf: NonNullable<OrchestratorOptions['pendingRequestsOf']>;
 
   constructor(options: OrchestratorOptions) {
     this.engine = options.engine;
-    this.pendingRequestsOf = options.pendingRequestsOf ?? ((id) => this.engine.pendingRequestsOf(id));
     this.tools = options.tools;
     this.playbooks = new Map((options.playbooks ?? []).map((p) => [p.name, p]));
   }
@@ -92,26 +85,8 @@ export class Orchestrator {
       playbook: input.playbook?.name,
       idempotencyKey: input.idempotencyKey,
     };
-    if (this.engine.approvalPolicy()?.roles[by.role]?.maxPending === undefined) return this.engine.execute(runId, [command], actor(by));
-    // The limit spans runs, so no one stream decides it: in this process, one requester's starts
-    // go one at a time (check, then append), so simultaneous starts cannot all pass the same count.
-    return this.oneAtATime(by.id, async () => {
-      await this.checkPendingLimit(by);
-      return this.engine.execute(runId, [command], actor(by));
-    });
-  }
-
-  private readonly startsOf = new Map<string, Promise<unknown>>();
-
-  private async oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.startsOf.get(key) ?? Promise.resolve();
-    const mine = previous.then(work, work);
-    this.startsOf.set(key, mine);
-    try {
-      return await mine;
-    } finally {
-      if (this.startsOf.get(key) === mine) this.startsOf.delete(key);
-    }
+    // The pending-approval limit is the engine's: its gates take slots on the requester's stream.
+    return this.engine.execute(runId, [command], actor(by));
   }
 
   cancelRun(runId: string, by: Principal & { isAdmin?: boolean }, reason?: string): Promise<RunState> {
@@ -169,16 +144,6 @@ export class Orchestrator {
     const state = await this.engine.getState(runId);
     if (state.status === 'NONE') throw new NotFoundError(`no run ${runId}`, { runId });
     return state;
-  }
-
-  /** A requester whose role allows N open approval requests may not start runs while it has N. */
-  private async checkPendingLimit(by: Principal): Promise<void> {
-    const limit = this.engine.approvalPolicy()?.roles[by.role]?.maxPending;
-    if (limit === undefined) return;
-    const pending = await this.pendingRequestsOf(by.id);
-    if (pending !== undefined && pending >= limit) {
-      throw new IllegalStateError(`${by.id} has ${pending} open approval requests; role ${by.role} allows ${limit}`, { pending, limit });
-    }
   }
 
   /** A secret written into an input would be redacted from the log and lost to the tool: refuse it. */

@@ -6,7 +6,7 @@ import { type EventStore, WrongExpectedRevisionError } from '../domain/ports/eve
 import type { RunIndexStore } from '../domain/ports/run-index.js';
 import type { Approver } from '../domain/ports/approver.js';
 import type { Notifier } from '../domain/ports/notifier.js';
-import { type ApprovalPolicyConfig } from '../domain/approvals/policy-config.js';
+import { type ApprovalPolicyConfig, maxPendingOf } from '../domain/approvals/policy-config.js';
 import { GENESIS_HASH } from '../domain/audit/chain.js';
 import type { AuditSigner } from '../domain/ports/audit-signer.js';
 import type { SecretProvider } from '../domain/ports/secrets.js';
@@ -23,6 +23,7 @@ import { redact, SensitiveKeys } from '../domain/secrets.js';
 import { approvalNotifications } from './approval-notifications.js';
 import { appendSigning } from './audit-signing.js';
 import { Gatekeeper } from './gates.js';
+import { PendingLimits } from './pending-limits.js';
 import { RunFollower } from './run-follower.js';
 import { loadRun, toAppend } from './run-repository.js';
 import { AbandonCall, ToolInvoker } from './tool-invoker.js';
@@ -68,6 +69,8 @@ export interface RunEngineOptions {
   readonly signer?: AuditSigner;
   /** Hash-chain every event appended (DESIGN.md "Audit integrity"). Default true. */
   readonly chain?: boolean;
+  /** How long a pending-approval slot whose gate never reached its run is held. Default 60,000 ms. */
+  readonly pendingSlotGraceMs?: number;
 }
 
 interface RunHandle {
@@ -125,6 +128,8 @@ export class RunEngine {
   private readonly gates: Gatekeeper;
   private readonly signer?: AuditSigner;
   private readonly chain: boolean;
+  /** Per-requester pending-approval slots (with a policy: every role has a limit). */
+  private readonly limits: PendingLimits | undefined;
   private turn = 0;
   private draining = false;
   private closed = false;
@@ -148,6 +153,16 @@ export class RunEngine {
     this.signer = options.signer;
     this.chain = options.chain ?? true;
     this.graceMs = options.interruptGraceMs ?? INTERRUPT_GRACE_MS;
+    const policy = this.policy;
+    this.limits = policy
+      ? new PendingLimits({
+          store: this.store,
+          limitOf: (role) => maxPendingOf(policy, role),
+          now: () => this.now(),
+          graceMs: options.pendingSlotGraceMs,
+          onError: (error, requesterId) => this.onError(error, { runId: '*', what: `settling the pending-approval slots of ${requesterId}` }),
+        })
+      : undefined;
     this.follower = this.drive
       ? new RunFollower(this.store, options.runIndex ?? createMemoryRunIndex(), this, (error) => this.onError(error, { runId: '*', what: 'following the log' }), 1_000, options.reconcileEveryMs ?? 5_000)
       : undefined;
@@ -297,6 +312,7 @@ export class RunEngine {
     if (this.closed) return;
     this.closed = true;
     await this.follower?.close();
+    await this.limits?.idle();
     for (const c of this.consulting.values()) c.abort();
     for (const handle of this.runs.values()) {
       if (handle.timer) clearTimeout(handle.timer);
@@ -351,6 +367,13 @@ export class RunEngine {
         for (const approvalId of plan.consults) this.consult(runId, handle, approvalId);
         return handle.state;
       }
+      // Gates left open take their requester's slots first (a refused start appends nothing).
+      let slots: Awaited<ReturnType<PendingLimits['admit']>>['slots'] = [];
+      if (this.limits) {
+        const starting = commands.some((c) => c.type === 'StartRun');
+        ({ plan, slots } = await this.limits.admit(runId, plan, starting, (denied) => this.plan(runId, handle.state, commands, actor, denied)));
+      }
+      const before = handle.state;
       try {
         const signing = this.chain && this.signer ? appendSigning(this.signer, this.gates.policyVersion, plan.state, plan.events, this.now()) : undefined;
         const result = await this.store.append(runStreamId(runId), toAppend(runId, plan.events, plan.actors, signing?.fields), {
@@ -361,6 +384,10 @@ export class RunEngine {
         handle.lastHash = result.lastHash;
         handle.state = plan.state;
       } catch (error) {
+        // The gates were not recorded: their slots back nothing (if this fails, the grace frees them).
+        if (this.limits && slots.length > 0 && before.requestedBy) {
+          await this.limits.abandon(before.requestedBy.id, slots).catch((e: unknown) => this.onError(e, { runId, what: 'releasing unused pending-approval slots' }));
+        }
         if (error instanceof WrongExpectedRevisionError && attempt < this.maxConflictRetries) {
           handle.revision = -2; // someone else appended: re-read and decide again
           continue;
@@ -370,6 +397,7 @@ export class RunEngine {
       if (TERMINAL_RUN.has(handle.state.status)) {
         for (const c of handle.calls.values()) c.abort(new Error(`run ${handle.state.status.toLowerCase()}`));
       }
+      this.limits?.afterAppend(before, plan.events);
       for (const call of plan.calls) this.launch(runId, handle, call);
       for (const approvalId of plan.consults) this.consult(runId, handle, approvalId);
       this.schedule(runId, handle, plan.wakeAt);
@@ -384,7 +412,7 @@ export class RunEngine {
    * commands' events carry the caller as actor; what the engine decides after them carries the
    * engine (a grant is the approver's; the tool call it lets start is the engine's).
    */
-  private plan(runId: string, initial: RunState, commands: readonly RunCommand[], actor: string) {
+  private plan(runId: string, initial: RunState, commands: readonly RunCommand[], actor: string, denied?: ReadonlyMap<string, string>) {
     let state = initial;
     const events: RunEvent[] = [];
     const actors: string[] = [];
@@ -414,7 +442,7 @@ export class RunEngine {
       for (const action of nextActions(state, now, this.graceMs)) {
         if (action.kind === 'wait_until') wakeAt = action.at;
         if (action.kind === 'consult') consults.push(action.approvalId);
-        const command = this.commandFor(runId, action, state, now, reserved);
+        const command = this.commandFor(runId, action, state, now, reserved, denied);
         if (!command) continue;
         apply(command, ENGINE_ACTOR);
         progressed = true;
@@ -426,10 +454,14 @@ export class RunEngine {
     return { state, events, actors, calls: driving ? calls : [], wakeAt: live ? wakeAt : undefined, consults: live ? consults : [] };
   }
 
-  private commandFor(runId: string, action: RunAction, state: RunState, now: string, reserved: Map<string, number>): RunCommand | undefined {
+  private commandFor(runId: string, action: RunAction, state: RunState, now: string, reserved: Map<string, number>, denied?: ReadonlyMap<string, string>): RunCommand | undefined {
     switch (action.kind) {
-      case 'route':
+      case 'route': {
+        // No pending-approval slot left for this step's gate (PendingLimits.admit): a POLICY failure.
+        const refusal = denied?.get(action.stepId);
+        if (refusal) return { type: 'RejectStep', stepId: action.stepId, error: { message: refusal, code: 'PENDING_LIMIT' } };
         return this.routeCommand(runId, state, action.stepId, now);
+      }
       case 'start': {
         const step = findStep(state, action.stepId);
         const tool = step && this.tools.get(step.tool);

@@ -23,7 +23,7 @@ import { createWebhookNotifier } from '../adapters/notifiers/webhook-notifier.js
 import type { Approver } from '../domain/ports/approver.js';
 import { type GatehouseConfig, loadConfig } from '../orchestrator/config.js';
 import { demoPlaybooks, demoTools } from './demo-tools.js';
-import type { ServerEnv } from './env.js';
+import { type ServerEnv, sqliteStorePath } from './env.js';
 import { createMetrics } from './metrics.js';
 
 export interface GatehouseAppOptions {
@@ -60,11 +60,15 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   // gatehouse.yaml (or DESIGN.md's defaults): approval policy, approvers, notifications, tokens,
   // profiles, workers, playbooks. A bad value stops the start with the path of the value.
   const config = loadConfig(env.configPath);
+  // A shared SQLite file (sqlite:///…) is a store like EventStoreDB: the log only, shared by instances.
+  const sharedSqlite = sqliteStorePath(env.eventStore);
   const sqlitePath = join(env.dataDir, 'gatehouse.sqlite');
-  const store: EventStore = env.eventStore
-    ? createEsdbEventStore({ connectionString: env.eventStore })
-    : createSqliteEventStore({ path: sqlitePath });
-  // Read models and the run index stay local: with EventStoreDB they live in the data folder's own file.
+  const store: EventStore = sharedSqlite
+    ? createSqliteEventStore({ path: sharedSqlite })
+    : env.eventStore
+      ? createEsdbEventStore({ connectionString: env.eventStore })
+      : createSqliteEventStore({ path: sqlitePath });
+  // Read models and the run index stay local: with a separate store they live in the data folder's own file.
   const localPath = env.eventStore ? join(env.dataDir, 'local.sqlite') : sqlitePath;
   const readModels = createSqliteReadModelStore({ path: localPath });
   const runIndex = createSqliteRunIndex(localPath);
@@ -116,7 +120,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
       health: async () => {
         const status = projections.status();
         const ok = status.every((p) => p.status === 'running');
-        return { ok, store: env.eventStore ? 'eventstoredb' : 'sqlite', projections: status.map((p) => ({ name: p.name, status: p.status })) };
+        return { ok, store: env.eventStore && !sharedSqlite ? 'eventstoredb' : 'sqlite', projections: status.map((p) => ({ name: p.name, status: p.status })) };
       },
       onOperation: (info) => metrics.operation(info.kind, info.errorCodes.length === 0),
     },

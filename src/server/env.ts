@@ -11,7 +11,10 @@ export interface ServerEnv {
   readonly dataDir: string;
   /** GATEHOUSE_CONFIG: a gatehouse.yaml. */
   readonly configPath?: string;
-  /** GATEHOUSE_EVENTSTORE: an esdb:// connection string; unset means the embedded SQLite store. */
+  /**
+   * GATEHOUSE_EVENTSTORE: an esdb:// connection string, or `sqlite:///abs/path/events.sqlite` (a
+   * SQLite file that several instances on one host share); unset means `<dataDir>/gatehouse.sqlite`.
+   */
   readonly eventStore?: string;
   /** LOG_LEVEL, default info. */
   readonly logLevel: string;
@@ -26,11 +29,19 @@ const Env = z.object({
   HOST: z.string().min(1).optional(),
   GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
   GATEHOUSE_CONFIG: z.string().min(1).optional(),
-  GATEHOUSE_EVENTSTORE: z.string().regex(/^esdb(\+discover)?:\/\//, 'GATEHOUSE_EVENTSTORE must be an esdb:// connection string').optional(),
+  GATEHOUSE_EVENTSTORE: z
+    .string()
+    .regex(/^(esdb(\+discover)?:\/\/|sqlite:\/\/\/)/, 'GATEHOUSE_EVENTSTORE must be an esdb:// connection string or sqlite:///absolute/path')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GATEHOUSE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   GATEHOUSE_AUDIT_KEY: z.string().min(1).optional(),
 });
+
+/** The SQLite file a `sqlite:///abs/path` GATEHOUSE_EVENTSTORE names, or undefined for any other value. */
+export function sqliteStorePath(eventStore: string | undefined): string | undefined {
+  return eventStore?.startsWith('sqlite://') ? decodeURIComponent(eventStore.slice('sqlite://'.length)) : undefined;
+}
 
 /** Reads the environment; a bad value stops the start with a message naming the variable. */
 export function readEnv(env: NodeJS.ProcessEnv = process.env): ServerEnv {

@@ -1,6 +1,6 @@
 /**
  * `npm start`: the Gatehouse server. Configured by environment: PORT (4000), GATEHOUSE_DATA_DIR
- * (./data), GATEHOUSE_CONFIG (a gatehouse.yaml), GATEHOUSE_EVENTSTORE (esdb://…; unset = SQLite).
+ * (./data), GATEHOUSE_CONFIG (a gatehouse.yaml), GATEHOUSE_EVENTSTORE (esdb://… or sqlite:///abs/path; unset = SQLite in the data dir).
  */
 import 'reflect-metadata';
 import { pino } from 'pino';
@@ -14,7 +14,7 @@ const app = await startGatehouse({ env, log });
 onShutdownSignals(app.stop, (message) => log.info(message));
 
 const url = `http://${env.host ?? 'localhost'}:${app.server.port}/graphql`;
-log.info({ url, dataDir: env.dataDir, store: env.eventStore ? 'eventstoredb' : 'sqlite', config: env.configPath }, 'gatehouse listening');
+log.info({ url, dataDir: env.dataDir, store: env.eventStore ?? 'sqlite', config: env.configPath }, 'gatehouse listening');
 if (app.adminToken?.created) {
   // Printed once, at the first start: it is also in the file, readable by this user only.
   process.stdout.write(`\nAdmin token (shown once; stored in ${app.adminToken.path}):\n\n  ${app.adminToken.token}\n\n`);

@@ -40,7 +40,7 @@ function keys() {
 /** Drives one run with an AUTO step and a human-approved step on `store`; returns its id. */
 async function auditedRun(store: EventStore, signer: ReturnType<typeof keys>, runId = 'aud'): Promise<void> {
   const engine = new RunEngine({ store, tools, approvalPolicy: defaultApprovalPolicy, signer, onError: (e) => { throw e; } });
-  const api = new Orchestrator({ engine, tools, pendingRequestsOf: () => 0 });
+  const api = new Orchestrator({ engine, tools });
   const s = await api.startRun({ runId, goal: 'audit me', profile: 'technical', steps: [{ id: 'read', tool: 'files.read', input: { path: '/etc/motd' }, domain: 'ops' }, { id: 'write', tool: 'files.write', input: { path: '/tmp/x' }, domain: 'ops', dependsOn: ['read'] }] }, alice);
   const gate = (await engine.waitFor(runId, (x) => x.steps[1]?.status === 'AWAITING_APPROVAL')).steps[1]?.gate;
   await api.grantApproval({ approvalId: gate?.approvalId as string, justification: 'looks fine' }, bob);

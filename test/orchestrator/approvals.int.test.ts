@@ -132,7 +132,9 @@ describe('the rules of the gate: refused with a typed error, nothing appended', 
   it('a requester over its role\'s pending limit cannot start another run', async () => {
     await withPolicy();
     for (let i = 0; i < 5; i++) await gated(`p${i}`, 'files.write');
-    await refused(() => h.api.startRun({ runId: 'p5', goal: 'x', profile: 'technical', steps: [{ id: 's', tool: 'files.read', input: {}, domain: 'ops' }] }, alice), IllegalStateError, /5 open approval requests; role developer allows 5/);
+    // A start whose first append would open a gate is refused; one whose step is AUTO takes no slot.
+    await refused(() => h.api.startRun({ runId: 'p5', goal: 'x', profile: 'technical', steps: [{ id: 's', tool: 'files.write', input: {}, domain: 'ops' }] }, alice), IllegalStateError, /5 open approval requests; role developer allows 5/);
+    await h.api.startRun({ runId: 'p5-read', goal: 'x', profile: 'technical', steps: [{ id: 's', tool: 'files.read', input: {}, domain: 'ops' }] }, alice);
     // Another requester is not affected; deciding one request makes room again.
     await gated('other', 'files.write', {}, dev2);
     const p0 = (await h.api.getRun('p0')).steps[0]?.gate?.approvalId as string;

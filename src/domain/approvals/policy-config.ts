@@ -62,9 +62,16 @@ export const ApprovalPolicyConfig = z.strictObject({
   levels: z.strictObject({ low: LevelPolicy, medium: LevelPolicy, high: LevelPolicy, critical: LevelPolicy }),
   rules: z.array(RiskRule),
   roles: z.record(z.string(), RolePolicy),
+  /** The pending-request limit of a role that `roles` does not name: every role has one. */
+  defaultMaxPending: z.number().int().positive().default(5),
   confidence: ConfidencePolicy,
 });
 export type ApprovalPolicyConfig = z.infer<typeof ApprovalPolicyConfig>;
+
+/** How many approval requests a requester in `role` may have open at once under `policy`. */
+export function maxPendingOf(policy: ApprovalPolicyConfig, role: string): number {
+  return (Object.hasOwn(policy.roles, role) ? policy.roles[role]?.maxPending : undefined) ?? policy.defaultMaxPending;
+}
 
 export const RISK_BASE_SCORE = { low: 20, medium: 50, high: 75, critical: 95 } as const;
 
@@ -103,7 +110,9 @@ export const defaultApprovalPolicy: ApprovalPolicyConfig = ApprovalPolicyConfig.
     tech_lead: { escalateTo: ['devops_engineer'], maxPending: 10 },
     devops_engineer: { maxPending: 20 },
     admin: { escalateTo: ['devops_engineer'], maxPending: 20 },
+    requester: { maxPending: 10 },
   },
+  defaultMaxPending: 5,
   confidence: {
     base: { low: 90, medium: 70, high: 55, critical: 40 },
     trustedRequesters: [],

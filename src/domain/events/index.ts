@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { EventCatalog, type EventDefinition, type Stage } from './catalog.js';
+import * as R from './requester-events.js';
 import * as E from './run-events.js';
 
 const def = <S extends z.ZodType>(stage: Stage, schema: S, version = 1): EventDefinition<S> => ({
@@ -48,8 +49,25 @@ export type RunEventInput<T extends RunEventType> = z.input<Definitions[T]['sche
 /** The discriminated union of all run events: `{ type, data }`. */
 export type RunEvent = { [T in RunEventType]: { type: T; data: RunEventData<T> } }[RunEventType];
 
-/** The catalog the stores use by default: every run event, no upcasters yet. */
+/** The catalog of run events alone. */
 export const runEventCatalog = new EventCatalog(runEventDefinitions);
+
+/** Every event a requester's stream (`requester-<id>`) can hold: its pending-approval slots. */
+export const requesterEventDefinitions = {
+  ApprovalSlotReserved: def('APPROVE', R.ApprovalSlotReserved),
+  ApprovalSlotReleased: def('APPROVE', R.ApprovalSlotReleased),
+} as const;
+
+/** The name of a requester event type. */
+export type RequesterEventType = keyof typeof requesterEventDefinitions;
+
+/** The discriminated union of all requester events: `{ type, data }`. */
+export type RequesterEvent = {
+  [T in RequesterEventType]: { type: T; data: z.output<(typeof requesterEventDefinitions)[T]['schema']> };
+}[RequesterEventType];
+
+/** The catalog the stores use by default: every stream category Gatehouse writes, no upcasters yet. */
+export const eventCatalog = new EventCatalog({ ...runEventDefinitions, ...requesterEventDefinitions });
 
 /** The lifecycle stage of a run event type. */
 export function stageOf(type: RunEventType): Stage {
@@ -60,4 +78,5 @@ export { EventCatalog, Stage, formatIssues } from './catalog.js';
 export type { EventDefinition, Upcaster } from './catalog.js';
 export { EventMetadata } from './metadata.js';
 export * as schemas from './run-events.js';
+export * as requesterSchemas from './requester-events.js';
 export * from './common.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CorruptEventError, ValidationError } from '../../../domain/errors.js';
-import { type EventCatalog, formatIssues, runEventCatalog } from '../../../domain/events/index.js';
+import { type EventCatalog, eventCatalog, formatIssues } from '../../../domain/events/index.js';
 import { eventHash } from '../../../domain/audit/chain.js';
 import { EventMetadata } from '../../../domain/events/metadata.js';
 import type { ChainSigner, EventToAppend, ExpectedRevision, RecordedEvent } from '../../../domain/ports/event-store.js';
@@ -8,7 +8,7 @@ import { ReadValidator } from './read-validator.js';
 
 /** Options every adapter shares for what it accepts. */
 export interface CodecOptions {
-  /** Event types and schemas accepted; defaults to the run events. */
+  /** Event types and schemas accepted; defaults to every Gatehouse stream category's events. */
   readonly catalog?: EventCatalog;
   /** Largest serialized event (data + metadata, UTF-8 bytes). Default 1 MiB. */
   readonly maxEventBytes?: number;
@@ -41,7 +41,7 @@ export class EventCodec {
   private readonly quick: ReadValidator;
 
   constructor(options: CodecOptions = {}) {
-    this.catalog = options.catalog ?? runEventCatalog;
+    this.catalog = options.catalog ?? eventCatalog;
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     this.quick = new ReadValidator(this.catalog);
   }
