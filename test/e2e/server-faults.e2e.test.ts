@@ -112,7 +112,7 @@ describe('the built server under SIGKILL', () => {
 
     await started;
     for (let left = await unfinished(); left > 0; left = await unfinished()) {
-      if (Date.now() - began > 170_000) throw new Error(`${left} runs still unfinished`);
+      if (Date.now() - began > 220_000) throw new Error(`${left} runs still unfinished`);
       await pause(250);
     }
     finished = true;
