@@ -123,6 +123,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
         return { ok, store: env.eventStore && !sharedSqlite ? 'eventstoredb' : 'sqlite', projections: status.map((p) => ({ name: p.name, status: p.status })) };
       },
       onOperation: (info) => metrics.operation(info.kind, info.errorCodes.length === 0),
+      http: { keepAliveTimeoutMs: env.keepAliveTimeoutMs, headersTimeoutMs: env.headersTimeoutMs },
     },
     env.port,
     env.host,
