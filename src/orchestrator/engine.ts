@@ -398,7 +398,7 @@ export class RunEngine {
         }
       }
     };
-    for (const command of commands) apply(this.sanitize(command), actor);
+    for (const command of commands) apply(this.gates.withEditAssessment(this.sanitize(command), state, (name) => this.tools.get(name)), actor);
     let wakeAt: string | undefined;
     let consults: string[] = [];
     const driving = this.drive && !this.draining;

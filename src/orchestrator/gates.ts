@@ -4,9 +4,10 @@ import { canonicalJson } from '../domain/audit/canonical-json.js';
 import { contentHash, SIGNED_TYPES, signedDecision } from '../domain/audit/chain.js';
 import type { RunEvent } from '../domain/events/index.js';
 import type { AuditSigner } from '../domain/ports/audit-signer.js';
-import type { RouteStep } from '../domain/run/commands.js';
+import type { RouteStep, RunCommand } from '../domain/run/commands.js';
 import { findStep, type RunState } from '../domain/run/state.js';
-import type { ToolDefinition } from './tools/tool.js';
+import type { GateRequirements } from '../domain/approvals/edits.js';
+import { actionFacts, type ToolDefinition } from './tools/tool.js';
 
 type Gate = Pick<RouteStep, 'approval' | 'autoApproval'>;
 
@@ -31,43 +32,80 @@ export class Gatekeeper {
   gateFor(runId: string, state: RunState, stepId: string, tool: ToolDefinition, now: string): Gate {
     if (!this.policy) return tool.approval ? { approval: this.declaredGate(runId, state, stepId, tool, now) } : {};
     const input = findStep(state, stepId)?.input ?? {};
-    const env = tool.action.environment;
-    const facts = { category: tool.action.category, operation: tool.action.operation, environment: typeof env === 'function' ? env(input) : env };
-    const a = assess(facts, { requesterId: state.requestedBy?.id ?? '', workspace: state.workspace, input }, this.policy);
-    const declared = tool.approval;
-    if (!a.gated && !declared) return {};
-    const reviewLevel = declared && a.reviewLevel === 'AUTO' ? 'QUICK' : a.reviewLevel;
+    const { a, gated, ...gate } = this.judge(state, tool, input);
+    if (!gated) return {};
     const approvalId = `${runId}/${stepId}/${state.version}`;
     const approval = {
       approvalId,
       tool: tool.name,
       rule: a.rule,
-      automatedApprovers: reviewLevel === 'AUTO' ? [] : [...this.approverNames],
+      automatedApprovers: gate.reviewLevel === 'AUTO' ? [] : [...this.approverNames],
       risk: a.risk,
       confidence: a.confidence,
-      reviewLevel,
-      requiredApprovals: declared?.requiredApprovals ?? a.requiredApprovals,
-      eligibleRoles: [...(declared?.eligibleRoles ?? a.eligibleRoles)],
-      justificationRequired: declared?.justificationRequired ?? a.justificationRequired,
+      reviewLevel: gate.reviewLevel,
+      requiredApprovals: gate.requiredApprovals,
+      eligibleRoles: [...gate.eligibleRoles],
+      justificationRequired: gate.justificationRequired,
       requester: state.requestedBy ?? { id: 'unknown', role: 'unknown' },
-      expiresAt: new Date(Date.parse(now) + (declared?.timeoutMs ?? a.timeoutMs)).toISOString(),
-      onTimeout: declared?.onTimeout ?? a.onTimeout,
+      expiresAt: new Date(Date.parse(now) + gate.timeoutMs).toISOString(),
+      onTimeout: gate.onTimeout,
       priority: a.priority,
       input,
     };
     const autoApproval =
-      reviewLevel === 'AUTO'
+      gate.reviewLevel === 'AUTO'
         ? { approvalId, approver: 'rules', rule: a.rule, reason: `${a.risk.level} risk, confidence ${a.confidence.score} ≥ ${this.policy.confidence.autoAt}` }
         : undefined;
     return { approval, autoApproval };
   }
 
-  /** The audit signature of an approval decision, over what was decided and the input it was about. */
+  /**
+   * What a gate for `input` would demand, assessed exactly as a new request for it would be (the
+   * decider compares it with the open gate when an approver edits the input).
+   */
+  requirementsFor(state: RunState, tool: ToolDefinition, input: Record<string, unknown>): GateRequirements {
+    if (!this.policy) {
+      const declared = this.declaredGate('', state, '', tool, new Date(0).toISOString());
+      return { riskLevel: declared.risk.level, reviewLevel: declared.reviewLevel, requiredApprovals: declared.requiredApprovals, eligibleRoles: declared.eligibleRoles, justificationRequired: declared.justificationRequired };
+    }
+    const { a, ...gate } = this.judge(state, tool, input);
+    return { riskLevel: a.risk.level, reviewLevel: gate.reviewLevel, requiredApprovals: gate.requiredApprovals, eligibleRoles: gate.eligibleRoles, justificationRequired: gate.justificationRequired, rule: a.rule };
+  }
+
+  /**
+   * A grant with an edited input carries the edit's assessment, made on the state it is decided
+   * on: the pure decider then refuses an edit that would need a stricter gate.
+   */
+  withEditAssessment(command: RunCommand, state: RunState, toolNamed: (name: string) => ToolDefinition | undefined): RunCommand {
+    if (command.type !== 'GrantApproval' || command.editedInput === undefined) return command;
+    const step = state.steps.find((s) => s.gate?.approvalId === command.approvalId);
+    const tool = step && toolNamed(step.tool);
+    return tool ? { ...command, editAssessment: this.requirementsFor(state, tool, command.editedInput) } : command;
+  }
+
+  /** The policy's assessment of one call, with what the tool itself declares taking precedence. */
+  private judge(state: RunState, tool: ToolDefinition, input: Record<string, unknown>) {
+    const policy = this.policy as ApprovalPolicyConfig;
+    const a = assess(actionFacts(tool, input), { requesterId: state.requestedBy?.id ?? '', workspace: state.workspace, input }, policy, { minLevel: tool.minRisk });
+    const declared = tool.approval;
+    return {
+      a,
+      gated: a.gated || declared !== undefined,
+      reviewLevel: declared && a.reviewLevel === 'AUTO' ? ('QUICK' as const) : a.reviewLevel,
+      requiredApprovals: declared?.requiredApprovals ?? a.requiredApprovals,
+      eligibleRoles: [...(declared?.eligibleRoles ?? a.eligibleRoles)],
+      justificationRequired: declared?.justificationRequired ?? a.justificationRequired,
+      timeoutMs: declared?.timeoutMs ?? a.timeoutMs,
+      onTimeout: declared?.onTimeout ?? a.onTimeout,
+    };
+  }
+
+  /** The audit signature of an approval decision, over what was decided and the input it let run (an edit's, if any). */
   signatureOf(event: RunEvent, state: RunState): Record<string, string> | undefined {
     if (!this.signer || !SIGNED_TYPES.has(event.type)) return undefined;
     const data = event.data as Record<string, unknown>;
     const gate = state.steps.find((s) => s.gate?.approvalId === data.approvalId)?.gate;
-    const decision = signedDecision(event.type, data, contentHash(gate?.request.input ?? null), this.policyVersion);
+    const decision = signedDecision(event.type, data, contentHash(data.editedInput ?? gate?.request.input ?? null), this.policyVersion);
     return { signature: this.signer.sign(canonicalJson(decision)), policyVersion: this.policyVersion };
   }
 

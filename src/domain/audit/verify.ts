@@ -54,7 +54,7 @@ export function verifyStream(events: readonly ChainEvent[], options: { publicKey
     if (options.publicKeyPem && SIGNED_TYPES.has(e.type)) {
       const { signature, policyVersion } = e.metadata;
       if (!signature) return fail({ revision: i, kind: 'unsigned', reason: `${e.type} at revision ${i} carries no signature` });
-      const decision = signedDecision(e.type, data, contentHash(requests.get(String(data.approvalId)) ?? null), policyVersion ?? '');
+      const decision = signedDecision(e.type, data, contentHash(data.editedInput ?? requests.get(String(data.approvalId)) ?? null), policyVersion ?? '');
       signaturesChecked++;
       if (!verifyDecisionSignature(decision, signature, options.publicKeyPem)) {
         return fail({ revision: i, kind: 'bad_signature', reason: `${e.type} at revision ${i}: the signature does not match the decision (${decision.decision} by ${decision.approver})` });

@@ -1,6 +1,7 @@
 import { assertNever, IllegalStateError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { RunEvent } from '../events/index.js';
 import { BudgetLimits } from '../events/common.js';
+import { type GateRequirements, stricterRequirements } from '../approvals/edits.js';
 import { budgetCheck } from './budget.js';
 import type {
   CancelApproval,
@@ -314,6 +315,7 @@ function grantApproval(command: GrantApproval, state: RunState): RunEvent[] {
   if (gate.request.justificationRequired && !command.justification?.trim()) {
     throw new ValidationError(`approval ${gate.approvalId} needs a justification`);
   }
+  if (command.editedInput !== undefined) checkEdit(gate, command.editAssessment);
   return [
     {
       type: 'ApprovalGranted',
@@ -326,6 +328,24 @@ function grantApproval(command: GrantApproval, state: RunState): RunEvent[] {
       },
     },
   ];
+}
+
+/**
+ * An edit is a new action: approved at this gate only if it asks nothing stricter than the gate
+ * was opened with (risk, review level, quorum, roles, justification); otherwise it is a request
+ * the requester never made and nobody qualified has seen.
+ */
+function checkEdit(gate: GateState, edited: GateRequirements | undefined): void {
+  if (!edited) throw new ValidationError(`approval ${gate.approvalId}: an edited input must be assessed before it is approved`, { approvalId: gate.approvalId });
+  const r = gate.request;
+  const requested = { riskLevel: r.risk.level, reviewLevel: r.reviewLevel, requiredApprovals: r.requiredApprovals, eligibleRoles: r.eligibleRoles, justificationRequired: r.justificationRequired };
+  const stricter = stricterRequirements(requested, edited);
+  if (stricter.length > 0) {
+    throw new ValidationError(
+      `the edited input needs a stricter gate than approval ${gate.approvalId} was opened with: ${stricter.join('; ')}. Deny this request; the requester may ask for the edited action as a new run`,
+      { approvalId: gate.approvalId, stricter },
+    );
+  }
 }
 
 function denyApproval(command: DenyApproval, state: RunState): RunEvent[] {
