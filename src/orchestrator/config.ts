@@ -37,8 +37,26 @@ export const GatehouseConfig = z.strictObject({
   playbooks: z.array(Playbook),
   /** Extra key patterns redacted before anything is stored (substrings or /regex/). */
   sensitiveKeys: z.array(z.string()),
-});
+}).superRefine(knownRoles);
 export type GatehouseConfig = z.infer<typeof GatehouseConfig>;
+
+/**
+ * Every role the approval policy names must be one a token can hold: a typo (`devops`) would
+ * otherwise make a gate nobody can open, or an escalation that reaches nobody.
+ */
+function knownRoles(config: { approvals: ApprovalPolicyConfig }, ctx: z.RefinementCtx): void {
+  const known: readonly string[] = Role.options;
+  const check = (role: string, path: Array<string | number>) => {
+    if (!known.includes(role)) ctx.addIssue({ code: 'custom', path, message: `unknown role "${role}" (known: ${known.join(', ')})` });
+  };
+  for (const [level, policy] of Object.entries(config.approvals.levels)) {
+    policy.eligibleRoles.forEach((r, i) => check(r, ['approvals', 'levels', level, 'eligibleRoles', i]));
+  }
+  for (const [role, policy] of Object.entries(config.approvals.roles)) {
+    check(role, ['approvals', 'roles', role]);
+    policy.escalateTo.forEach((r, i) => check(r, ['approvals', 'roles', role, 'escalateTo', i]));
+  }
+}
 
 export const defaultConfig: GatehouseConfig = {
   approvals: defaultApprovalPolicy,

@@ -88,15 +88,19 @@ export class Gatekeeper {
     const policy = this.policy as ApprovalPolicyConfig;
     const a = assess(actionFacts(tool, input), { requesterId: state.requestedBy?.id ?? '', workspace: state.workspace, input }, policy, { minLevel: tool.minRisk });
     const declared = tool.approval;
+    if (!declared) return { a, gated: a.gated, reviewLevel: a.reviewLevel, requiredApprovals: a.requiredApprovals, eligibleRoles: [...a.eligibleRoles], justificationRequired: a.justificationRequired, timeoutMs: a.timeoutMs, onTimeout: a.onTimeout };
+    // What a tool declares can only make the policy's gate stricter, never open a way around it
+    // (a tool naming tech leads must not let them approve a critical call the policy keeps for devops).
+    const shared = a.eligibleRoles.filter((r) => declared.eligibleRoles.includes(r));
     return {
       a,
-      gated: a.gated || declared !== undefined,
-      reviewLevel: declared && a.reviewLevel === 'AUTO' ? ('QUICK' as const) : a.reviewLevel,
-      requiredApprovals: declared?.requiredApprovals ?? a.requiredApprovals,
-      eligibleRoles: [...(declared?.eligibleRoles ?? a.eligibleRoles)],
-      justificationRequired: declared?.justificationRequired ?? a.justificationRequired,
-      timeoutMs: declared?.timeoutMs ?? a.timeoutMs,
-      onTimeout: declared?.onTimeout ?? a.onTimeout,
+      gated: true,
+      reviewLevel: a.reviewLevel === 'AUTO' ? ('QUICK' as const) : a.reviewLevel,
+      requiredApprovals: Math.max(declared.requiredApprovals ?? 1, a.requiredApprovals),
+      eligibleRoles: shared.length > 0 ? shared : [...a.eligibleRoles],
+      justificationRequired: (declared.justificationRequired ?? false) || a.justificationRequired,
+      timeoutMs: Math.min(declared.timeoutMs ?? a.timeoutMs, a.timeoutMs),
+      onTimeout: declared.onTimeout === 'deny' || a.onTimeout === 'deny' ? ('deny' as const) : ('approve' as const),
     };
   }
 
