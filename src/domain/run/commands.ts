@@ -1,4 +1,4 @@
-import type { BudgetLimits, ErrorStrategy, FailureMode, Principal, RecordedError } from '../events/common.js';
+import type { BudgetLimits, ErrorStrategy, FailureMode, Principal, RecordedError, RiskLevel } from '../events/common.js';
 import type { GateRequirements } from '../approvals/edits.js';
 import type { RunEventInput } from '../events/index.js';
 import type { PlannedStep } from '../events/run-events.js';
@@ -151,6 +151,10 @@ export interface RecordAutomatedDecision {
   readonly approver: string;
   readonly decision: 'approve' | 'deny' | 'handover';
   readonly reason: string;
+  /** The highest risk it may approve (its config's maxRisk); critical is refused regardless. */
+  readonly ceiling: RiskLevel;
+  /** Principals it approves on behalf of (its owner): it may not approve their requests. */
+  readonly actsFor?: readonly string[];
 }
 
 export interface SkipStep {

@@ -8,6 +8,7 @@ import type {
   DenyApproval,
   ExpireApproval,
   GrantApproval,
+  RecordAutomatedDecision,
   RecordToolResult,
   RouteStep,
   RunCommand,
@@ -135,13 +136,18 @@ export function decide(command: RunCommand, state: RunState): RunEvent[] {
       const { step, gate } = openGate(state, command.approvalId);
       const ref = { approvalId: gate.approvalId, stepId: step.id };
       const by = { id: `approver:${command.approver}`, role: AUTOMATED_ROLE };
+      const handover = (reason: string): RunEvent[] => [{ type: 'ApprovalEscalated', data: { ...ref, by, toRoles: [...gate.eligibleRoles], reason: `handed over to humans: ${reason}` } }];
       switch (command.decision) {
-        case 'approve':
+        case 'approve': {
+          // An approval it may not give is not an approval: the humans decide (recorded why).
+          const refusal = automatedApprovalRefusal(command, gate);
+          if (refusal) return handover(`${command.approver} answered approve, but ${refusal}`);
           return [{ type: 'ApprovalAutoApproved', data: { ...ref, approver: command.approver, rule: `automated approver ${command.approver}`, reason: command.reason } }];
+        }
         case 'deny':
           return [{ type: 'ApprovalDenied', data: { ...ref, approver: by, justification: command.reason } }];
         case 'handover':
-          return [{ type: 'ApprovalEscalated', data: { ...ref, by, toRoles: [...gate.eligibleRoles], reason: `handed over to humans: ${command.reason}` } }];
+          return handover(command.reason);
       }
       return assertNever(command.decision, 'automated decision');
     }
@@ -346,6 +352,25 @@ function checkEdit(gate: GateState, edited: GateRequirements | undefined): void 
       { approvalId: gate.approvalId, stricter },
     );
   }
+}
+
+const RISK_ORDER = ['low', 'medium', 'high', 'critical'] as const;
+
+/**
+ * Why an automated approver may not approve this gate, if it may not: above its ceiling (critical
+ * never, whatever it is configured with), for its own identity's request, or without the reason a
+ * justification-requiring gate needs.
+ */
+function automatedApprovalRefusal(command: RecordAutomatedDecision, gate: GateState): string | undefined {
+  const level = gate.request.risk.level;
+  if (level === 'critical') return 'no automated approver may approve critical risk';
+  if (RISK_ORDER.indexOf(level) > RISK_ORDER.indexOf(command.ceiling)) return `it may approve up to ${command.ceiling} risk and this is ${level}`;
+  const requester = gate.request.requester.id;
+  if (requester === command.approver || requester === `approver:${command.approver}` || command.actsFor?.includes(requester)) {
+    return `it acts for the requester ${requester}, who may not approve their own request`;
+  }
+  if (gate.request.justificationRequired && !command.reason.trim()) return 'this gate needs a justification and it gave no reason';
+  return undefined;
 }
 
 function denyApproval(command: DenyApproval, state: RunState): RunEvent[] {
