@@ -117,3 +117,20 @@ describe('a quorum counts votes per input (by hash)', () => {
     expect(ran).toEqual([y]);
   });
 });
+
+describe('the pending-approvals read model counts votes with the same fold', () => {
+  it('split votes (X and an edit Y) keep the request listed; an automated vote alone does not close a two-vote gate', async () => {
+    const { ev, given } = await import('../support/projections-events.js');
+    const { pendingApprovalQueries, pendingApprovalsProjection } = await import('../../src/projections/read-models/pending-approvals.js');
+    const base = [ev.started('r1', 0), ev.plan('r1', [{ id: 's1', tool: 'db.purge' }], 0), ev.routed('r1', 's1', 'w1', 0), ev.requested('r1', 's1', 0, { requiredApprovals: 2, eligibleRoles: ['devops_engineer'] })];
+    const erin = ev.granted('r1', 's1', ops('erin'), 20);
+    const edit = { ...erin, data: { ...(erin.data as Record<string, unknown>), editedInput: { q: 2 } } };
+    const split = await given(pendingApprovalsProjection, [...base, ev.granted('r1', 's1', ops('dave'), 10), edit]);
+    expect(pendingApprovalQueries.get(split, 'r1/s1/1')).toMatchObject({ receivedApprovals: 2, approvers: ['dave', 'erin'] });
+    const same = await given(pendingApprovalsProjection, [...base, ev.granted('r1', 's1', ops('dave'), 10), ev.granted('r1', 's1', ops('erin'), 20)]);
+    expect(same.approvals.size).toBe(0);
+    const bot = { runId: 'r1', at: 10, type: 'ApprovalAutoApproved', data: { approvalId: 'r1/s1/1', stepId: 's1', approver: 'yes-bot', rule: 'automated approver yes-bot' } } as const;
+    const botOnly = await given(pendingApprovalsProjection, [...base, bot]);
+    expect(pendingApprovalQueries.get(botOnly, 'r1/s1/1')).toMatchObject({ receivedApprovals: 1, approvers: ['approver:yes-bot'] });
+  });
+});

@@ -1,5 +1,5 @@
 import { assertNever } from '../errors.js';
-import { contentHash } from '../audit/chain.js';
+import { tallyVote } from '../approvals/votes.js';
 import type { RunEvent } from '../events/index.js';
 import type { GateState, RunState, StepState } from './state.js';
 
@@ -151,14 +151,9 @@ function apply(state: RunState, event: RunEvent): RunState {
   }
 }
 
-/**
- * Votes count for the input they approve (the request's, or the voter's edit), by hash: a quorum
- * is reached only by enough votes for one and the same input, and the tool runs with that input.
- */
+/** A vote counts for the input it approves (tallyVote); the tool runs with the input that passed. */
 function vote(g: GateState, approver: string, editedInput: Record<string, unknown> | undefined): GateState {
-  const key = contentHash(editedInput ?? g.request.input);
-  const votes = { ...g.votes, [key]: (g.votes?.[key] ?? 0) + 1 };
-  const passed = (votes[key] ?? 0) >= g.request.requiredApprovals;
+  const { tally: votes, passed } = tallyVote(g.votes, g.request.input, editedInput, g.request.requiredApprovals);
   return { ...g, approvers: [...g.approvers, approver], votes, status: passed ? 'GRANTED' : 'OPEN', editedInput: passed ? editedInput : undefined };
 }
 
