@@ -92,6 +92,8 @@ export class Gatekeeper {
     // What a tool declares can only make the policy's gate stricter, never open a way around it
     // (a tool naming tech leads must not let them approve a critical call the policy keeps for devops).
     const shared = a.eligibleRoles.filter((r) => declared.eligibleRoles.includes(r));
+    const onTimeout = declared.onTimeout === 'deny' || a.onTimeout === 'deny' ? ('deny' as const) : ('approve' as const);
+    const timeouts = [declared.timeoutMs ?? a.timeoutMs, a.timeoutMs];
     return {
       a,
       gated: true,
@@ -99,8 +101,9 @@ export class Gatekeeper {
       requiredApprovals: Math.max(declared.requiredApprovals ?? 1, a.requiredApprovals),
       eligibleRoles: shared.length > 0 ? shared : [...a.eligibleRoles],
       justificationRequired: (declared.justificationRequired ?? false) || a.justificationRequired,
-      timeoutMs: Math.min(declared.timeoutMs ?? a.timeoutMs, a.timeoutMs),
-      onTimeout: declared.onTimeout === 'deny' || a.onTimeout === 'deny' ? ('deny' as const) : ('approve' as const),
+      // Stricter: denied sooner, or (when expiry approves) approved later.
+      timeoutMs: onTimeout === 'deny' ? Math.min(...timeouts) : Math.max(...timeouts),
+      onTimeout,
     };
   }
 

@@ -1,14 +1,13 @@
 import { assertNever, IllegalStateError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { RunEvent } from '../events/index.js';
 import { BudgetLimits } from '../events/common.js';
-import { type GateRequirements, stricterRequirements } from '../approvals/edits.js';
+import { automatedApprovalRefusal, editRefusal } from '../approvals/gate-rules.js';
 import { budgetCheck } from './budget.js';
 import type {
   CancelApproval,
   DenyApproval,
   ExpireApproval,
   GrantApproval,
-  RecordAutomatedDecision,
   RecordToolResult,
   RouteStep,
   RunCommand,
@@ -140,7 +139,7 @@ export function decide(command: RunCommand, state: RunState): RunEvent[] {
       switch (command.decision) {
         case 'approve': {
           // An approval it may not give is not an approval: the humans decide (recorded why).
-          const refusal = automatedApprovalRefusal(command, gate);
+          const refusal = automatedApprovalRefusal(gate.request, command);
           if (refusal) return handover(`${command.approver} answered approve, but ${refusal}`);
           return [{ type: 'ApprovalAutoApproved', data: { ...ref, approver: command.approver, rule: `automated approver ${command.approver}`, reason: command.reason } }];
         }
@@ -321,7 +320,10 @@ function grantApproval(command: GrantApproval, state: RunState): RunEvent[] {
   if (gate.request.justificationRequired && !command.justification?.trim()) {
     throw new ValidationError(`approval ${gate.approvalId} needs a justification`);
   }
-  if (command.editedInput !== undefined) checkEdit(gate, command.editAssessment);
+  if (command.editedInput !== undefined) {
+    const stricter = editRefusal(gate.request, command.editAssessment);
+    if (stricter) throw new ValidationError(`approval ${gate.approvalId}: ${stricter}`, { approvalId: gate.approvalId });
+  }
   return [
     {
       type: 'ApprovalGranted',
@@ -334,43 +336,6 @@ function grantApproval(command: GrantApproval, state: RunState): RunEvent[] {
       },
     },
   ];
-}
-
-/**
- * An edit is a new action: approved at this gate only if it asks nothing stricter than the gate
- * was opened with (risk, review level, quorum, roles, justification); otherwise it is a request
- * the requester never made and nobody qualified has seen.
- */
-function checkEdit(gate: GateState, edited: GateRequirements | undefined): void {
-  if (!edited) throw new ValidationError(`approval ${gate.approvalId}: an edited input must be assessed before it is approved`, { approvalId: gate.approvalId });
-  const r = gate.request;
-  const requested = { riskLevel: r.risk.level, reviewLevel: r.reviewLevel, requiredApprovals: r.requiredApprovals, eligibleRoles: r.eligibleRoles, justificationRequired: r.justificationRequired };
-  const stricter = stricterRequirements(requested, edited);
-  if (stricter.length > 0) {
-    throw new ValidationError(
-      `the edited input needs a stricter gate than approval ${gate.approvalId} was opened with: ${stricter.join('; ')}. Deny this request; the requester may ask for the edited action as a new run`,
-      { approvalId: gate.approvalId, stricter },
-    );
-  }
-}
-
-const RISK_ORDER = ['low', 'medium', 'high', 'critical'] as const;
-
-/**
- * Why an automated approver may not approve this gate, if it may not: above its ceiling (critical
- * never, whatever it is configured with), for its own identity's request, or without the reason a
- * justification-requiring gate needs.
- */
-function automatedApprovalRefusal(command: RecordAutomatedDecision, gate: GateState): string | undefined {
-  const level = gate.request.risk.level;
-  if (level === 'critical') return 'no automated approver may approve critical risk';
-  if (RISK_ORDER.indexOf(level) > RISK_ORDER.indexOf(command.ceiling)) return `it may approve up to ${command.ceiling} risk and this is ${level}`;
-  const requester = gate.request.requester.id;
-  if (requester === command.approver || requester === `approver:${command.approver}` || command.actsFor?.includes(requester)) {
-    return `it acts for the requester ${requester}, who may not approve their own request`;
-  }
-  if (gate.request.justificationRequired && !command.reason.trim()) return 'this gate needs a justification and it gave no reason';
-  return undefined;
 }
 
 function denyApproval(command: DenyApproval, state: RunState): RunEvent[] {
