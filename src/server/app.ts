@@ -18,6 +18,8 @@ import { allProjections, ProjectionRunner } from '../projections/index.js';
 import { ensureAdminToken } from './admin-token.js';
 import { createRulesApprover } from '../adapters/approvers/rules-approver.js';
 import { createWebhookApprover } from '../adapters/approvers/webhook-approver.js';
+import { createEnvSecrets } from '../adapters/secrets/env-secrets.js';
+import type { SecretProvider } from '../domain/ports/secrets.js';
 import { loadOrCreateAuditSigner } from '../adapters/audit/ed25519-keys.js';
 import { createWebhookNotifier } from '../adapters/notifiers/webhook-notifier.js';
 import type { Approver } from '../domain/ports/approver.js';
@@ -87,7 +89,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   const engine = new RunEngine({
     store, tools, runIndex, profiles, workers,
     approvalPolicy: config.approvals,
-    approvers: approversFrom(config),
+    approvers: approversFrom(config, createEnvSecrets()),
     notifier,
     signer,
     sensitiveKeys: config.sensitiveKeys,
@@ -145,8 +147,15 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
 }
 
 /** The automated approvers of the config, in the order they are consulted. */
-function approversFrom(config: GatehouseConfig): Approver[] {
+function approversFrom(config: GatehouseConfig, secrets: SecretProvider): Approver[] {
+  const lookup = (ref: { $secret: string }) => () => secrets.get(ref.$secret);
   return config.automatedApprovers.map((a) =>
-    a.type === 'rules' ? createRulesApprover(a.name, a.rules) : createWebhookApprover({ name: a.name, url: a.url, timeoutMs: a.timeoutMs }),
+    a.type === 'rules'
+      ? createRulesApprover(a.name, a.rules, { maxRisk: a.maxRisk, actsFor: a.actsFor })
+      : createWebhookApprover({
+          name: a.name, url: a.url, timeoutMs: a.timeoutMs, maxRisk: a.maxRisk, actsFor: a.actsFor, secret: lookup(a.secret),
+          headers: Object.fromEntries(Object.entries(a.headers).map(([k, v]) => [k, typeof v === 'string' ? v : lookup(v)])),
+          signatureHeader: a.signatureHeader, timestampHeader: a.timestampHeader,
+        }),
   );
 }

@@ -69,7 +69,8 @@ describe('subscriptions over real graphql-ws', () => {
     const runId = r.body.data!.startRun.runId;
     const progress = collect<{ runProgress: { status: string; progress: { percent: number } } }>(s.ws(TOKENS.viewer), `subscription($id: ID!) { runProgress(runId: $id) { status progress { percent } } }`, { id: runId }, (i) => i.some((p) => p.runProgress.status === 'SUCCEEDED'));
     await new Promise((res) => setTimeout(res, 100));
-    await s.gql(TOKENS.devops_engineer, `mutation($id: ID!) { approve(input: { approvalId: $id }) { approval { status } } }`, { id: r.body.data!.startRun.steps[0]!.approvalId });
+    // An UPDATE is high risk (judged per statement): it needs a justification.
+    await s.gql(TOKENS.devops_engineer, `mutation($id: ID!) { approve(input: { approvalId: $id, justification: "checked" }) { approval { status } } }`, { id: r.body.data!.startRun.steps[0]!.approvalId });
     const changes = await forLead.done;
     expect(changes.map((c) => c.approvalsChanged.kind)).toEqual(['REQUESTED', 'CLOSED']);
     const seen = await progress.done;
