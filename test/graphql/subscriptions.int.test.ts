@@ -18,7 +18,8 @@ describe('subscriptions over real graphql-ws', () => {
       ] },
     });
     const runId = started.body.data!.startRun.runId;
-    const first = collect<Ev>(s.ws(TOKENS.viewer), EVENTS, { id: runId }, (items) => items.filter((i) => i.runEvents.type === 'ApprovalRequested').length === 2);
+    // A first subscription sends `after: null` (the argument is nullable): from the start.
+    const first = collect<Ev>(s.ws(TOKENS.viewer), EVENTS, { id: runId, after: null }, (items) => items.filter((i) => i.runEvents.type === 'ApprovalRequested').length === 2);
     const part1 = await first.done;
     // While nobody listens, the run moves on: approved, deploy started and finished.
     // Step a (a file read) was auto-approved by the policy; step b's deploy waits for a human.
