@@ -1,6 +1,6 @@
 import { createEnvSecrets } from '../adapters/secrets/env-secrets.js';
 import { createMemoryRunIndex } from '../adapters/runindex/memory-run-index.js';
-import { DomainError } from '../domain/errors.js';
+import { DomainError, errorCode } from '../domain/errors.js';
 import type { RunEvent, RunEventData } from '../domain/events/index.js';
 import { type EventStore, WrongExpectedRevisionError } from '../domain/ports/event-store.js';
 import type { RunIndexStore } from '../domain/ports/run-index.js';
@@ -37,8 +37,8 @@ export interface RunEngineOptions {
   readonly random?: () => number;
   /** How often a command is re-decided after losing an optimistic-concurrency race. Default 20. */
   readonly maxConflictRetries?: number;
-  /** Where failures that have no caller to return to are reported. */
-  readonly onError?: (error: unknown, context: { runId: string; what: string }) => void;
+  /** Where failures that have no caller to return to are reported (refused tool results included). */
+  readonly onError?: (error: unknown, context: EngineErrorContext) => void;
   /** Where `{ "$secret": "NAME" }` references are resolved; default: `GATEHOUSE_SECRET_<NAME>` variables. */
   readonly secrets?: SecretProvider;
   /** Key patterns redacted before anything is appended, besides the defaults (substrings or `/regex/`). */
@@ -67,6 +67,16 @@ export interface RunEngineOptions {
   readonly signer?: AuditSigner;
   /** Hash-chain every event appended (DESIGN.md "Audit integrity"). Default true. */
   readonly chain?: boolean;
+}
+
+/** What an engine error is about; `what` is one of a few fixed words (a metric label). */
+export interface EngineErrorContext {
+  readonly runId: string;
+  readonly what: 'drive' | 'record-result' | 'consult' | 'follow';
+  readonly code?: string;
+  readonly stepId?: string;
+  readonly attempt?: number;
+  readonly approvalId?: string;
 }
 
 interface RunHandle {
@@ -146,7 +156,7 @@ export class RunEngine {
     this.chain = options.chain ?? true;
     this.graceMs = options.interruptGraceMs ?? INTERRUPT_GRACE_MS;
     this.follower = this.drive
-      ? new RunFollower(this.store, options.runIndex ?? createMemoryRunIndex(), this, (error) => this.onError(error, { runId: '*', what: 'following the log' }), 1_000, options.reconcileEveryMs ?? 5_000)
+      ? new RunFollower(this.store, options.runIndex ?? createMemoryRunIndex(), this, (error) => this.report(error, { runId: '*', what: 'follow' }), 1_000, options.reconcileEveryMs ?? 5_000)
       : undefined;
   }
 
@@ -242,7 +252,7 @@ export class RunEngine {
    * is the newest revision of it someone saw in the log, so a stale copy is read again first.
    */
   kick(runId: string, seenRevision?: number): void {
-    this.execute(runId, [], ENGINE_ACTOR, seenRevision).catch((error: unknown) => this.onError(error, { runId, what: 'driving the run' }));
+    this.execute(runId, [], ENGINE_ACTOR, seenRevision).catch((error: unknown) => this.report(error, { runId, what: 'drive' }));
   }
 
   /** The run's state as this engine last saw it, or freshly folded from its stream. */
@@ -506,8 +516,9 @@ export class RunEngine {
       await this.execute(runId, [
         { type: 'RecordToolResult', stepId: call.stepId, attempt: call.attempt, outcome, retry: this.retryPolicy(tool), now: this.clock.now().toISOString(), random: this.random() },
       ]).catch((error: unknown) => {
-        // A result the log no longer wants (run resumed elsewhere, attempt superseded) is dropped.
-        if (!(error instanceof DomainError)) this.onError(error, { runId, what: `recording ${call.stepId}#${call.attempt}` });
+        // A result the log no longer wants (run finished elsewhere, attempt superseded) is not
+        // recorded: never silently, since it is what the tool did.
+        this.report(error, { runId, what: 'record-result', stepId: call.stepId, attempt: call.attempt });
       });
     });
     this.inFlight.add(done);
@@ -553,9 +564,7 @@ export class RunEngine {
       await this.execute(runId, [{ type: 'RecordAutomatedDecision', approvalId, approver: last.approver, decision: last.decision, reason: last.reason }], `approver:${last.approver}`);
     })();
     const done = asked
-      .catch((error: unknown) => {
-        if (!(error instanceof DomainError)) this.onError(error, { runId, what: `consulting approvers on ${approvalId}` });
-      })
+      .catch((error: unknown) => this.report(error, { runId, what: 'consult', approvalId }))
       .finally(() => this.consulting.delete(approvalId));
     this.inFlight.add(done);
     void done.finally(() => this.inFlight.delete(done));
@@ -571,6 +580,11 @@ export class RunEngine {
       default:
         return command;
     }
+  }
+
+  /** Every error with no caller goes out here, with its code, so none is dropped unseen. */
+  private report(error: unknown, context: Omit<EngineErrorContext, 'code'>): void {
+    this.onError(error, { ...context, code: errorCode(error) });
   }
 
   private wakeWorkerWaiters(): void {

@@ -4,6 +4,7 @@ import { createEsdbEventStore } from '../adapters/eventstore/esdb/esdb-event-sto
 import { createSqliteEventStore } from '../adapters/eventstore/sqlite/sqlite-event-store.js';
 import { createSqliteReadModelStore } from '../adapters/readmodels/sqlite-read-model-store.js';
 import { createSqliteRunIndex } from '../adapters/runindex/sqlite-run-index.js';
+import { errorCode } from '../domain/errors.js';
 import type { EventStore } from '../domain/ports/event-store.js';
 import type { TokenEntry } from '../graphql/auth/tokens.js';
 import { TokenDirectory } from '../graphql/auth/tokens.js';
@@ -87,13 +88,22 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
     notifier,
     signer,
     sensitiveKeys: config.sensitiveKeys,
-    onError: (error, ctx) => log.error({ err: error, ...ctx }, 'engine error'),
+    // Every error the engine cannot return to a caller is logged and counted, never dropped.
+    onError: (error, ctx) => {
+      log.error({ err: error, ...ctx }, 'engine error');
+      metrics.error(ctx.what, ctx.code ?? errorCode(error));
+    },
   });
   const orchestrator = new Orchestrator({ engine, tools, playbooks });
   const projections = new ProjectionRunner({
     store, readModels, projections: allProjections,
-    onError: (error) => log.error({ err: error, projection: error.projection }, 'projection stopped'),
+    onError: (error) => {
+      log.error({ err: error, projection: error.projection }, 'projection stopped');
+      metrics.error('projection', errorCode(error.cause));
+    },
   });
+  // Before anything starts, so the first error is counted.
+  const metrics = createMetrics(store, projections);
 
   const entries: TokenEntry[] = [...config.auth.tokens, ...(options.tokens ?? [])];
   // Without a configured admin, one is generated so the server can always be administered.
@@ -104,7 +114,6 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   await projections.start();
   const recovered = await engine.start();
   if (recovered.length > 0) log.info({ runs: recovered.length }, 'recovered unfinished runs');
-  const metrics = createMetrics(store, projections);
   const services: GatehouseServices = {
     orchestrator, store, projections, tools, workers: [...workers], profiles, playbooks, now: () => engine.now(),
     auditPublicKey: signer.publicKeyPem,

@@ -13,6 +13,8 @@ export interface ServerMetrics {
   readonly registry: Registry;
   /** Counts a GraphQL operation (from the HTTP layer). */
   operation(kind: string, ok: boolean): void;
+  /** Counts an error that had no caller to return to (engine, followers, projections). */
+  error(what: string, code: string): void;
   render(): Promise<{ contentType: string; body: string }>;
   close(): Promise<void>;
 }
@@ -30,11 +32,14 @@ export function createMetrics(store: EventStore, projections: ProjectionRunner):
     buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry],
   });
   const runs = new Counter({ name: 'gatehouse_runs_total', help: 'Finished runs by outcome', labelNames: ['outcome'], registers: [registry] });
+  const errors = new Counter({ name: 'gatehouse_engine_errors_total', help: 'Errors with no caller to return to, by what failed and error code', labelNames: ['what', 'code'], registers: [registry] });
   const operations = new Counter({ name: 'gatehouse_graphql_operations_total', help: 'GraphQL operations over HTTP', labelNames: ['kind', 'outcome'], registers: [registry] });
   new Gauge({
     name: 'gatehouse_projection_lag_events', help: 'Events in the log a read model has not applied yet', labelNames: ['projection'], registers: [registry],
     async collect() {
-      for (const lag of await projections.lag()) this.set({ projection: lag.name }, lag.eventsBehind);
+      // A log that cannot be read must not take /metrics down with it: the gauge keeps its last value.
+      const lags = await projections.lag().catch(() => []);
+      for (const lag of lags) this.set({ projection: lag.name }, lag.eventsBehind);
     },
   });
 
@@ -87,6 +92,7 @@ export function createMetrics(store: EventStore, projections: ProjectionRunner):
   return {
     registry,
     operation: (kind, ok) => operations.inc({ kind, outcome: ok ? 'ok' : 'error' }),
+    error: (what, code) => errors.inc({ what, code }),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     close: async () => {
       await subscription.close();
