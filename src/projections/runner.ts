@@ -290,7 +290,6 @@ export class ProjectionRunner {
     if (this.running.length === 0) return;
     let from: Position | undefined;
     for (const h of this.running) {
-      h.fold.resetFeed();
       const applied = h.fold.applied;
       if (applied === undefined) {
         from = undefined;
@@ -384,7 +383,7 @@ export class ProjectionRunner {
     for (const h of this.running) {
       if (h.status !== 'running') continue;
       try {
-        if (h.fold.apply(event)) h.fold.markOrdered();
+        h.fold.apply(event);
       } catch (error) {
         this.fail(h, event, error);
       }
