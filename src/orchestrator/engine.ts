@@ -350,7 +350,8 @@ export class RunEngine {
         // without having decided what that makes due, and the follower will not wake it for those
         // events any more (they are no longer newer than what it holds). Look at the run again now.
         // Only after a caller's commands: a kick that fails on a fresh read does not kick itself.
-        if (read && commands.length > 0 && this.drive && !this.closed) this.kick(runId);
+        // A run with no stream has nothing to look at (a command naming a made-up id).
+        if (read && handle.revision >= 0 && commands.length > 0 && this.drive && !this.closed) this.kick(runId);
         throw error;
       }
       if (plan.events.length === 0) {
@@ -610,12 +611,14 @@ export class RunEngine {
   }
 
   /**
-   * Drops an idle run from memory once it is finished (its state lives in the log); an API-only
-   * engine keeps nothing, since others move its runs on.
+   * Drops an idle run from memory once it is finished (its state lives in the log), or when it
+   * has no stream at all (a refused command on a made-up id must leave nothing behind); an
+   * API-only engine keeps nothing, since others move its runs on.
    */
   private maybeForget(runId: string, handle: RunHandle): void {
     const done = handle.revision >= 0 && TERMINAL_RUN.has(handle.state.status);
-    if (handle.pending === 0 && handle.calls.size === 0 && (done || !this.drive)) {
+    const nothing = handle.revision < 0;
+    if (handle.pending === 0 && handle.calls.size === 0 && (done || nothing || !this.drive)) {
       if (handle.timer) clearTimeout(handle.timer);
       if (this.runs.get(runId) === handle) this.runs.delete(runId);
     }
