@@ -22,6 +22,7 @@ import { defaultProfiles, defaultWorkers, type Profile, type WorkerConfig } from
 import { redact, SensitiveKeys } from '../domain/secrets.js';
 import { approvalNotifications } from './approval-notifications.js';
 import { Gatekeeper } from './gates.js';
+import type { FollowerHealth } from '../following/health.js';
 import { RunFollower } from './run-follower.js';
 import { loadRun, toAppend } from './run-repository.js';
 import { AbandonCall, ToolInvoker } from './tool-invoker.js';
@@ -67,6 +68,8 @@ export interface RunEngineOptions {
   readonly signer?: AuditSigner;
   /** Hash-chain every event appended (DESIGN.md "Audit integrity"). Default true. */
   readonly chain?: boolean;
+  /** Where the follower of the log says whether it is live or stalled (for /healthz). */
+  readonly followerHealth?: FollowerHealth;
 }
 
 /** What an engine error is about; `what` is one of a few fixed words (a metric label). */
@@ -156,7 +159,7 @@ export class RunEngine {
     this.chain = options.chain ?? true;
     this.graceMs = options.interruptGraceMs ?? INTERRUPT_GRACE_MS;
     this.follower = this.drive
-      ? new RunFollower(this.store, options.runIndex ?? createMemoryRunIndex(), this, (error) => this.report(error, { runId: '*', what: 'follow' }), 1_000, options.reconcileEveryMs ?? 5_000)
+      ? new RunFollower(this.store, options.runIndex ?? createMemoryRunIndex(), this, (error) => this.report(error, { runId: '*', what: 'follow' }), 1_000, options.reconcileEveryMs ?? 5_000, options.followerHealth)
       : undefined;
   }
 

@@ -1,9 +1,12 @@
 import type { EventStore, Position, RecordedEvent, Subscription } from '../domain/ports/event-store.js';
 import type { RunIndexStore } from '../domain/ports/run-index.js';
+import { backoffMs, type FollowerHealth, pause } from '../following/health.js';
 
 const START_TYPES = new Set(['RunStarted', 'RunResumed']);
 const END_TYPES = new Set(['RunCompleted', 'RunFailed', 'RunCancelled']);
 const RUN_PREFIX = 'run-';
+/** The name this follower reports its health under. */
+export const RUN_FOLLOWER = 'run-follower';
 
 /** What the follower needs from the engine. */
 export interface FollowedEngine {
@@ -37,6 +40,8 @@ export class RunFollower {
   private saver: NodeJS.Timeout | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private following: Promise<void> | undefined;
+  private closing = false;
+  private readonly stop = new AbortController();
   private readonly waiters = new Set<{ target: Position; resolve: () => void }>();
 
   constructor(
@@ -46,6 +51,7 @@ export class RunFollower {
     private readonly onError: (error: unknown) => void,
     private readonly saveEveryMs = 1_000,
     private readonly sweepEveryMs = 5_000,
+    private readonly health?: FollowerHealth,
   ) {}
 
   /** Catches the index up, recovers every unfinished run, then follows. Resolves once recovery is under way. */
@@ -56,16 +62,11 @@ export class RunFollower {
       this.unconfirmed.add(id);
     }
     this.cursor = saved.cursor;
-    for (;;) {
-      const page = await this.store.readAll({ after: this.cursor, maxCount: 1_000, filter: { streamPrefix: [RUN_PREFIX] } });
-      for (const event of page) this.track(event);
-      if (page.length < 1_000) break;
-    }
+    await this.catchUp((event) => this.track(event));
     await this.save();
     const recovered = [...this.active.keys()];
     for (const runId of recovered) this.engine.kick(runId);
-    this.subscription = this.store.subscribeToAll({ after: this.cursor ?? undefined, filter: { streamPrefix: [RUN_PREFIX] } });
-    this.following = this.follow(this.subscription);
+    this.following = this.followForever();
     // Not unref'd: a started engine is a service, and this keeps its process alive until close().
     this.saver = setInterval(() => void this.save().catch(this.onError), this.saveEveryMs);
     // Anti-entropy: a run the engine does not hold at its newest revision is re-read and re-decided
@@ -118,6 +119,8 @@ export class RunFollower {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    this.stop.abort();
     if (this.saver) clearInterval(this.saver);
     if (this.sweeper) clearInterval(this.sweeper);
     await this.subscription?.close();
@@ -125,23 +128,56 @@ export class RunFollower {
     await this.save();
   }
 
-  private async follow(subscription: Subscription): Promise<void> {
-    try {
-      for await (const event of subscription) {
-        const runId = this.track(event);
-        for (const w of this.waiters) {
-          if (this.store.comparePositions(event.position, w.target) >= 0) {
-            this.waiters.delete(w);
-            w.resolve();
-          }
-        }
-        if (!runId || END_TYPES.has(event.type)) continue;
-        const known = this.engine.knownRevision(runId);
-        if (known === undefined || known < event.revision) this.engine.kick(runId, event.revision);
-      }
-    } catch (error) {
-      this.onError(error);
+  /** Reads `$all` after the cursor up to its head, page by page. */
+  private async catchUp(apply: (event: RecordedEvent) => void): Promise<void> {
+    for (;;) {
+      const page = await this.store.readAll({ after: this.cursor, maxCount: 1_000, filter: { streamPrefix: [RUN_PREFIX] } });
+      for (const event of page) apply(event);
+      if (page.length < 1_000) break;
     }
+  }
+
+  /**
+   * Follows live; when the subscription fails (the store restarted, the network dropped), reports
+   * it, waits a capped backoff, catches up from the cursor with reads and subscribes again.
+   * Stalled from the failure until it has caught up.
+   */
+  private async followForever(): Promise<void> {
+    for (let attempt = 0; !this.closing; ) {
+      try {
+        if (attempt > 0) await this.catchUp((event) => this.apply(event));
+        const subscription = this.store.subscribeToAll({ after: this.cursor ?? undefined, filter: { streamPrefix: [RUN_PREFIX] } });
+        this.subscription = subscription;
+        if (this.closing) {
+          await subscription.close();
+          break;
+        }
+        this.health?.live(RUN_FOLLOWER);
+        attempt = 0;
+        for await (const event of subscription) this.apply(event);
+        if (this.closing) break;
+        throw new Error('the subscription to $all ended');
+      } catch (error) {
+        if (this.closing) break;
+        this.onError(error);
+        this.health?.stalled(RUN_FOLLOWER, error);
+        await pause(backoffMs(attempt++), this.stop.signal);
+      }
+    }
+  }
+
+  /** One event followed: the index, the read-your-writes waiters, and a wake-up for the engine. */
+  private apply(event: RecordedEvent): void {
+    const runId = this.track(event);
+    for (const w of this.waiters) {
+      if (this.store.comparePositions(event.position, w.target) >= 0) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
+    }
+    if (!runId || END_TYPES.has(event.type)) return;
+    const known = this.engine.knownRevision(runId);
+    if (known === undefined || known < event.revision) this.engine.kick(runId, event.revision);
   }
 
   /** Updates the index with one event; returns its run id. */

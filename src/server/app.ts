@@ -25,6 +25,7 @@ import type { Approver } from '../domain/ports/approver.js';
 import { type GatehouseConfig, loadConfig } from '../orchestrator/config.js';
 import { demoPlaybooks, demoTools } from './demo-tools.js';
 import type { ServerEnv } from './env.js';
+import { FollowerHealth } from '../following/health.js';
 import { createMetrics } from './metrics.js';
 
 export interface GatehouseAppOptions {
@@ -81,7 +82,14 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
     baseDelayMs: config.notifications.baseDelayMs,
     onFailure: (url, n, error) => log.warn({ url, approvalId: n.approvalId, event: n.event, error }, 'approval notification not delivered'),
   });
+  // Every follower of the log (run follower, projections, metrics) says here whether it is live.
+  const health = new FollowerHealth();
+  const followError = (follower: string) => (error: unknown) => {
+    log.warn({ err: error, follower }, 'follower lost its subscription; resubscribing');
+    metrics.error('follow', errorCode(error));
+  };
   const engine = new RunEngine({
+    followerHealth: health,
     store, tools, runIndex, profiles, workers,
     approvalPolicy: config.approvals,
     approvers: approversFrom(config),
@@ -97,13 +105,15 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   const orchestrator = new Orchestrator({ engine, tools, playbooks });
   const projections = new ProjectionRunner({
     store, readModels, projections: allProjections,
+    health,
+    onFollowError: followError('projections'),
     onError: (error) => {
       log.error({ err: error, projection: error.projection }, 'projection stopped');
       metrics.error('projection', errorCode(error.cause));
     },
   });
   // Before anything starts, so the first error is counted.
-  const metrics = createMetrics(store, projections);
+  const metrics = createMetrics(store, projections, health, followError('metrics'));
 
   const entries: TokenEntry[] = [...config.auth.tokens, ...(options.tokens ?? [])];
   // Without a configured admin, one is generated so the server can always be administered.
@@ -124,8 +134,9 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
       metrics: () => metrics.render(),
       health: async () => {
         const status = projections.status();
-        const ok = status.every((p) => p.status === 'running');
-        return { ok, store: env.eventStore ? 'eventstoredb' : 'sqlite', projections: status.map((p) => ({ name: p.name, status: p.status })) };
+        const followers = health.statuses();
+        const ok = status.every((p) => p.status === 'running') && followers.every((f) => f.state === 'live');
+        return { ok, store: env.eventStore ? 'eventstoredb' : 'sqlite', projections: status.map((p) => ({ name: p.name, status: p.status })), followers };
       },
       onOperation: (info) => metrics.operation(info.kind, info.errorCodes.length === 0),
     },

@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunEventData } from '../domain/events/index.js';
-import type { EventStore, Subscription } from '../domain/ports/event-store.js';
+import type { EventStore, Position, RecordedEvent, Subscription } from '../domain/ports/event-store.js';
+import { backoffMs, FollowerHealth, pause } from '../following/health.js';
 import type { ProjectionRunner } from '../projections/index.js';
 
 const FOLLOWED = [
@@ -19,7 +20,19 @@ export interface ServerMetrics {
   close(): Promise<void>;
 }
 
-export function createMetrics(store: EventStore, projections: ProjectionRunner): ServerMetrics {
+/** The name the metrics follower reports its health under. */
+export const METRICS_FOLLOWER = 'metrics';
+
+/**
+ * The registry and its follower of the log. `health` is where every follower's state is kept
+ * (shown as gatehouse_follower_stalled_seconds); `onFollowError` hears of each failed subscription.
+ */
+export function createMetrics(
+  store: EventStore,
+  projections: ProjectionRunner,
+  health: FollowerHealth = new FollowerHealth(),
+  onFollowError: (error: unknown) => void = () => {},
+): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_process_' });
   const approvals = new Counter({ name: 'gatehouse_approval_requests_total', help: 'Approval requests by risk level', labelNames: ['risk'], registers: [registry] });
@@ -43,11 +56,16 @@ export function createMetrics(store: EventStore, projections: ProjectionRunner):
     },
   });
 
+  new Gauge({
+    name: 'gatehouse_follower_stalled_seconds', help: 'How long a follower of the log has been stalled (its subscription failed and it has not caught up yet); 0 while live', labelNames: ['follower'], registers: [registry],
+    collect() {
+      for (const f of health.statuses()) this.set({ follower: f.name }, health.stalledSeconds(f.name));
+    },
+  });
+
   const requestedAt = new Map<string, number>();
   const calls = new Map<string, string>();
-  const subscription: Subscription = store.subscribeToAll({ after: 'end', filter: { streamPrefix: ['run-'], eventTypes: FOLLOWED } });
-  const loop = (async () => {
-    for await (const e of subscription) {
+  const observe = (e: RecordedEvent): void => {
       const at = e.recordedAt.getTime();
       const run = e.metadata.correlationId;
       switch (e.type) {
@@ -86,8 +104,50 @@ export function createMetrics(store: EventStore, projections: ProjectionRunner):
           runs.inc({ outcome: 'cancelled' });
           break;
       }
+  };
+
+  // Counts what happens from now on; after a failed subscription it catches up from the last event
+  // it saw (reads), then subscribes again, so an outage loses no count.
+  const filter = { streamPrefix: ['run-'], eventTypes: FOLLOWED };
+  const stop = new AbortController();
+  let subscription: Subscription | undefined;
+  const loop = (async () => {
+    let cursor: Position | undefined;
+    let fromEnd = true;
+    for (let attempt = 0; !stop.signal.aborted; ) {
+      try {
+        if (fromEnd) {
+          cursor = await store.headPosition();
+          fromEnd = false;
+        } else if (attempt > 0) {
+          for (;;) {
+            const page = await store.readAll({ after: cursor, maxCount: 1_000, filter });
+            for (const e of page) observe(e);
+            cursor = page.at(-1)?.position ?? cursor;
+            if (page.length < 1_000) break;
+          }
+        }
+        subscription = store.subscribeToAll({ after: cursor, filter });
+        if (stop.signal.aborted) {
+          await subscription.close();
+          break;
+        }
+        health.live(METRICS_FOLLOWER);
+        attempt = 0;
+        for await (const e of subscription) {
+          observe(e);
+          cursor = e.position;
+        }
+        if (stop.signal.aborted) break;
+        throw new Error('the subscription to $all ended');
+      } catch (error) {
+        if (stop.signal.aborted) break;
+        onFollowError(error);
+        health.stalled(METRICS_FOLLOWER, error);
+        await pause(backoffMs(attempt++), stop.signal);
+      }
     }
-  })().catch(() => undefined); // the store closed under us: metrics stop, the server goes on
+  })();
 
   return {
     registry,
@@ -95,7 +155,8 @@ export function createMetrics(store: EventStore, projections: ProjectionRunner):
     error: (what, code) => errors.inc({ what, code }),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     close: async () => {
-      await subscription.close();
+      stop.abort();
+      await subscription?.close();
       await loop;
     },
   };
