@@ -1,4 +1,4 @@
-import type { EventStore, Position, RecordedEvent, Subscription } from '../domain/ports/event-store.js';
+import { type EventStore, type Position, type RecordedEvent, StoreClosedError, type Subscription } from '../domain/ports/event-store.js';
 import type { RunIndexStore } from '../domain/ports/run-index.js';
 import { backoffMs, type FollowerHealth, pause } from '../following/health.js';
 
@@ -161,6 +161,7 @@ export class RunFollower {
         if (this.closing) break;
         this.onError(error);
         this.health?.stalled(RUN_FOLLOWER, error);
+        if (error instanceof StoreClosedError) break; // closed by its owner: nothing to come back to
         await pause(backoffMs(attempt++), this.stop.signal);
       }
     }

@@ -1,4 +1,4 @@
-import type { EventStore, Position, RecordedEvent, Subscription } from '../domain/ports/event-store.js';
+import { type EventStore, type Position, type RecordedEvent, StoreClosedError, type Subscription } from '../domain/ports/event-store.js';
 import { backoffMs, type FollowerHealth } from '../following/health.js';
 import { type Collection, type ReadModelState, takeStateChanges } from './documents.js';
 import { asProjected, type Projection, ProjectionError, ProjectionFold } from './projection.js';
@@ -317,10 +317,12 @@ export class ProjectionRunner {
       // from the applied cursors, after a capped backoff. Waiters keep waiting (their timeouts bound them).
       this.health?.stalled(PROJECTIONS_FOLLOWER, error);
       this.onFollowError(error);
+      if (error instanceof StoreClosedError) return; // closed by its owner: nothing to come back to
       this.retry = setTimeout(() => {
         this.retry = undefined;
         if (!this.stopping && this.started) this.startLoop();
       }, backoffMs(this.failures++));
+      this.retry.unref(); // a retry alone does not keep a process alive
     });
   }
 

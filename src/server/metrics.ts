@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunEventData } from '../domain/events/index.js';
-import type { EventStore, Position, RecordedEvent, Subscription } from '../domain/ports/event-store.js';
+import { type EventStore, type Position, type RecordedEvent, StoreClosedError, type Subscription } from '../domain/ports/event-store.js';
 import { backoffMs, FollowerHealth, pause } from '../following/health.js';
 import type { ProjectionRunner } from '../projections/index.js';
 
@@ -66,44 +66,44 @@ export function createMetrics(
   const requestedAt = new Map<string, number>();
   const calls = new Map<string, string>();
   const observe = (e: RecordedEvent): void => {
-      const at = e.recordedAt.getTime();
-      const run = e.metadata.correlationId;
-      switch (e.type) {
-        case 'ApprovalRequested': {
-          const d = e.data as RunEventData<'ApprovalRequested'>;
-          approvals.inc({ risk: d.risk.level });
-          requestedAt.set(d.approvalId, at);
-          break;
-        }
-        case 'ApprovalGranted': case 'ApprovalDenied': case 'ApprovalExpired': case 'ApprovalCancelled': case 'ApprovalAutoApproved': {
-          const id = (e.data as { approvalId: string }).approvalId;
-          const since = requestedAt.get(id);
-          requestedAt.delete(id);
-          if (since !== undefined) approvalWait.observe({ outcome: e.type.replace('Approval', '').toLowerCase() }, Math.max(0, at - since) / 1000);
-          break;
-        }
-        case 'ToolCallStarted': {
-          const d = e.data as RunEventData<'ToolCallStarted'>;
-          calls.set(`${run}/${d.stepId}`, d.tool);
-          break;
-        }
-        case 'ToolCallSucceeded': case 'ToolCallFailed': {
-          const d = e.data as { stepId: string; durationMs: number };
-          const tool = calls.get(`${run}/${d.stepId}`) ?? 'unknown';
-          calls.delete(`${run}/${d.stepId}`);
-          toolCalls.observe({ tool, outcome: e.type === 'ToolCallSucceeded' ? 'succeeded' : 'failed' }, d.durationMs / 1000);
-          break;
-        }
-        case 'RunCompleted':
-          runs.inc({ outcome: (e.data as RunEventData<'RunCompleted'>).status.toLowerCase() });
-          break;
-        case 'RunFailed':
-          runs.inc({ outcome: 'failed' });
-          break;
-        case 'RunCancelled':
-          runs.inc({ outcome: 'cancelled' });
-          break;
+    const at = e.recordedAt.getTime();
+    const run = e.metadata.correlationId;
+    switch (e.type) {
+      case 'ApprovalRequested': {
+        const d = e.data as RunEventData<'ApprovalRequested'>;
+        approvals.inc({ risk: d.risk.level });
+        requestedAt.set(d.approvalId, at);
+        break;
       }
+      case 'ApprovalGranted': case 'ApprovalDenied': case 'ApprovalExpired': case 'ApprovalCancelled': case 'ApprovalAutoApproved': {
+        const id = (e.data as { approvalId: string }).approvalId;
+        const since = requestedAt.get(id);
+        requestedAt.delete(id);
+        if (since !== undefined) approvalWait.observe({ outcome: e.type.replace('Approval', '').toLowerCase() }, Math.max(0, at - since) / 1000);
+        break;
+      }
+      case 'ToolCallStarted': {
+        const d = e.data as RunEventData<'ToolCallStarted'>;
+        calls.set(`${run}/${d.stepId}`, d.tool);
+        break;
+      }
+      case 'ToolCallSucceeded': case 'ToolCallFailed': {
+        const d = e.data as { stepId: string; durationMs: number };
+        const tool = calls.get(`${run}/${d.stepId}`) ?? 'unknown';
+        calls.delete(`${run}/${d.stepId}`);
+        toolCalls.observe({ tool, outcome: e.type === 'ToolCallSucceeded' ? 'succeeded' : 'failed' }, d.durationMs / 1000);
+        break;
+      }
+      case 'RunCompleted':
+        runs.inc({ outcome: (e.data as RunEventData<'RunCompleted'>).status.toLowerCase() });
+        break;
+      case 'RunFailed':
+        runs.inc({ outcome: 'failed' });
+        break;
+      case 'RunCancelled':
+        runs.inc({ outcome: 'cancelled' });
+        break;
+    }
   };
 
   // Counts what happens from now on; after a failed subscription it catches up from the last event
@@ -144,6 +144,7 @@ export function createMetrics(
         if (stop.signal.aborted) break;
         onFollowError(error);
         health.stalled(METRICS_FOLLOWER, error);
+        if (error instanceof StoreClosedError) break; // closed by its owner: nothing to come back to
         await pause(backoffMs(attempt++), stop.signal);
       }
     }
