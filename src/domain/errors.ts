@@ -65,3 +65,8 @@ export class UnauthorizedError extends DomainError {
     super('UNAUTHORIZED', message, details);
   }
 }
+
+/** The code an error is counted and logged under: a DomainError's own, otherwise INTERNAL. */
+export function errorCode(error: unknown): DomainErrorCode | 'INTERNAL' {
+  return error instanceof DomainError ? error.code : 'INTERNAL';
+}

@@ -1,6 +1,6 @@
 import { createEnvSecrets } from '../adapters/secrets/env-secrets.js';
 import { createMemoryRunIndex } from '../adapters/runindex/memory-run-index.js';
-import { DomainError } from '../domain/errors.js';
+import { DomainError, errorCode } from '../domain/errors.js';
 import type { RunEvent, RunEventData } from '../domain/events/index.js';
 import { type EventStore, WrongExpectedRevisionError } from '../domain/ports/event-store.js';
 import type { RunIndexStore } from '../domain/ports/run-index.js';
@@ -25,6 +25,7 @@ import { approvalNotifications } from './approval-notifications.js';
 import { appendSigning } from './audit-signing.js';
 import { Gatekeeper } from './gates.js';
 import { PendingLimits } from './pending-limits.js';
+import type { FollowerHealth } from '../following/health.js';
 import { RunFollower } from './run-follower.js';
 import { loadRun, toAppend } from './run-repository.js';
 import { AbandonCall, ToolInvoker } from './tool-invoker.js';
@@ -40,8 +41,8 @@ export interface RunEngineOptions {
   readonly random?: () => number;
   /** How often a command is re-decided after losing an optimistic-concurrency race. Default 20. */
   readonly maxConflictRetries?: number;
-  /** Where failures that have no caller to return to are reported. */
-  readonly onError?: (error: unknown, context: { runId: string; what: string }) => void;
+  /** Where failures that have no caller to return to are reported (refused tool results included). */
+  readonly onError?: (error: unknown, context: EngineErrorContext) => void;
   /** Where `{ "$secret": "NAME" }` references are resolved; default: `GATEHOUSE_SECRET_<NAME>` variables. */
   readonly secrets?: SecretProvider;
   /** Key patterns redacted before anything is appended, besides the defaults (substrings or `/regex/`). */
@@ -72,6 +73,20 @@ export interface RunEngineOptions {
   readonly chain?: boolean;
   /** How long a pending-approval slot whose gate never reached its run is held. Default 60,000 ms. */
   readonly pendingSlotGraceMs?: number;
+  /** Where the follower of the log says whether it is live or stalled (for /healthz). */
+  readonly followerHealth?: FollowerHealth;
+}
+
+/** What an engine error is about; `what` is one of a few fixed words (a metric label). */
+export interface EngineErrorContext {
+  readonly runId: string;
+  readonly what: 'drive' | 'record-result' | 'consult' | 'follow' | 'pending-slots';
+  /** For `pending-slots`: whose slots were being settled. */
+  readonly requesterId?: string;
+  readonly code?: string;
+  readonly stepId?: string;
+  readonly attempt?: number;
+  readonly approvalId?: string;
 }
 
 interface RunHandle {
@@ -161,11 +176,11 @@ export class RunEngine {
           limitOf: (role) => maxPendingOf(policy, role),
           now: () => this.now(),
           graceMs: options.pendingSlotGraceMs,
-          onError: (error, requesterId) => this.onError(error, { runId: '*', what: `settling the pending-approval slots of ${requesterId}` }),
+          onError: (error, requesterId) => this.report(error, { runId: '*', what: 'pending-slots', requesterId }),
         })
       : undefined;
     this.follower = this.drive
-      ? new RunFollower(this.store, options.runIndex ?? createMemoryRunIndex(), this, (error) => this.onError(error, { runId: '*', what: 'following the log' }), 1_000, options.reconcileEveryMs ?? 5_000)
+      ? new RunFollower(this.store, options.runIndex ?? createMemoryRunIndex(), this, (error) => this.report(error, { runId: '*', what: 'follow' }), 1_000, options.reconcileEveryMs ?? 5_000, options.followerHealth)
       : undefined;
   }
 
@@ -261,7 +276,7 @@ export class RunEngine {
    * is the newest revision of it someone saw in the log, so a stale copy is read again first.
    */
   kick(runId: string, seenRevision?: number): void {
-    this.execute(runId, [], ENGINE_ACTOR, seenRevision).catch((error: unknown) => this.onError(error, { runId, what: 'driving the run' }));
+    this.execute(runId, [], ENGINE_ACTOR, seenRevision).catch((error: unknown) => this.report(error, { runId, what: 'drive' }));
   }
 
   /** The run's state as this engine last saw it, or freshly folded from its stream. */
@@ -360,7 +375,8 @@ export class RunEngine {
         // without having decided what that makes due, and the follower will not wake it for those
         // events any more (they are no longer newer than what it holds). Look at the run again now.
         // Only after a caller's commands: a kick that fails on a fresh read does not kick itself.
-        if (read && commands.length > 0 && this.drive && !this.closed) this.kick(runId);
+        // A run with no stream has nothing to look at (a command naming a made-up id).
+        if (read && handle.revision >= 0 && commands.length > 0 && this.drive && !this.closed) this.kick(runId);
         throw error;
       }
       if (plan.events.length === 0) {
@@ -387,7 +403,7 @@ export class RunEngine {
       } catch (error) {
         // The gates were not recorded: their slots back nothing (if this fails, the grace frees them).
         if (this.limits && slots.length > 0 && before.requestedBy) {
-          await this.limits.abandon(before.requestedBy.id, slots).catch((e: unknown) => this.onError(e, { runId, what: 'releasing unused pending-approval slots' }));
+          await this.limits.abandon(before.requestedBy.id, slots).catch((e: unknown) => this.report(e, { runId, what: 'pending-slots', requesterId: before.requestedBy?.id }));
         }
         if (error instanceof WrongExpectedRevisionError && attempt < this.maxConflictRetries) {
           handle.revision = -2; // someone else appended: re-read and decide again
@@ -543,8 +559,9 @@ export class RunEngine {
       await this.execute(runId, [
         { type: 'RecordToolResult', stepId: call.stepId, attempt: call.attempt, outcome, retry: this.retryPolicy(tool), now: this.clock.now().toISOString(), random: this.random() },
       ]).catch((error: unknown) => {
-        // A result the log no longer wants (run resumed elsewhere, attempt superseded) is dropped.
-        if (!(error instanceof DomainError)) this.onError(error, { runId, what: `recording ${call.stepId}#${call.attempt}` });
+        // A result the log no longer wants (run finished elsewhere, attempt superseded) is not
+        // recorded: never silently, since it is what the tool did.
+        this.report(error, { runId, what: 'record-result', stepId: call.stepId, attempt: call.attempt });
       });
     });
     this.inFlight.add(done);
@@ -590,9 +607,7 @@ export class RunEngine {
       await this.execute(runId, [{ type: 'RecordAutomatedDecision', approvalId, approver: last.approver, decision: last.decision, reason: last.reason, ceiling: last.ceiling, actsFor: last.actsFor }], `approver:${last.approver}`);
     })();
     const done = asked
-      .catch((error: unknown) => {
-        if (!(error instanceof DomainError)) this.onError(error, { runId, what: `consulting approvers on ${approvalId}` });
-      })
+      .catch((error: unknown) => this.report(error, { runId, what: 'consult', approvalId }))
       .finally(() => this.consulting.delete(approvalId));
     this.inFlight.add(done);
     void done.finally(() => this.inFlight.delete(done));
@@ -608,6 +623,11 @@ export class RunEngine {
       default:
         return command;
     }
+  }
+
+  /** Every error with no caller goes out here, with its code, so none is dropped unseen. */
+  private report(error: unknown, context: Omit<EngineErrorContext, 'code'>): void {
+    this.onError(error, { ...context, code: errorCode(error) });
   }
 
   private wakeWorkerWaiters(): void {
@@ -633,12 +653,14 @@ export class RunEngine {
   }
 
   /**
-   * Drops an idle run from memory once it is finished (its state lives in the log); an API-only
-   * engine keeps nothing, since others move its runs on.
+   * Drops an idle run from memory once it is finished (its state lives in the log), or when it
+   * has no stream at all (a refused command on a made-up id must leave nothing behind); an
+   * API-only engine keeps nothing, since others move its runs on.
    */
   private maybeForget(runId: string, handle: RunHandle): void {
     const done = handle.revision >= 0 && TERMINAL_RUN.has(handle.state.status);
-    if (handle.pending === 0 && handle.calls.size === 0 && (done || !this.drive)) {
+    const nothing = handle.revision < 0;
+    if (handle.pending === 0 && handle.calls.size === 0 && (done || nothing || !this.drive)) {
       if (handle.timer) clearTimeout(handle.timer);
       if (this.runs.get(runId) === handle) this.runs.delete(runId);
     }

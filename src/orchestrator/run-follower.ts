@@ -1,9 +1,12 @@
-import type { EventStore, Position, RecordedEvent, Subscription } from '../domain/ports/event-store.js';
+import { type EventStore, type Position, type RecordedEvent, StoreClosedError, type Subscription } from '../domain/ports/event-store.js';
 import type { RunIndexStore } from '../domain/ports/run-index.js';
+import { backoffMs, type FollowerHealth, pause } from '../following/health.js';
 
 const START_TYPES = new Set(['RunStarted', 'RunResumed']);
 const END_TYPES = new Set(['RunCompleted', 'RunFailed', 'RunCancelled']);
 const RUN_PREFIX = 'run-';
+/** The name this follower reports its health under. */
+export const RUN_FOLLOWER = 'run-follower';
 
 /** What the follower needs from the engine. */
 export interface FollowedEngine {
@@ -22,7 +25,13 @@ export interface FollowedEngine {
  * changes made by anyone else (another engine, an API-only process).
  */
 export class RunFollower {
-  private readonly active = new Set<string>();
+  /** Unfinished runs → the newest revision of each seen in the log. */
+  private readonly active = new Map<string, number>();
+  /** Runs changed since the engine was last seen holding their newest revision: what a sweep looks at. */
+  private readonly unconfirmed = new Set<string>();
+  /** What changed in the index since it was last saved (it is written as a change, not a snapshot). */
+  private readonly started = new Set<string>();
+  private readonly ended = new Set<string>();
   /** Open approval gates: approval id → requester, votes needed and received, run. */
   private readonly openGates = new Map<string, { requester: string; required: number; votes: number; runId: string }>();
   private cursor: Position | undefined;
@@ -31,6 +40,8 @@ export class RunFollower {
   private saver: NodeJS.Timeout | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private following: Promise<void> | undefined;
+  private closing = false;
+  private readonly stop = new AbortController();
   private readonly waiters = new Set<{ target: Position; resolve: () => void }>();
 
   constructor(
@@ -40,35 +51,46 @@ export class RunFollower {
     private readonly onError: (error: unknown) => void,
     private readonly saveEveryMs = 1_000,
     private readonly sweepEveryMs = 5_000,
+    private readonly health?: FollowerHealth,
   ) {}
 
   /** Catches the index up, recovers every unfinished run, then follows. Resolves once recovery is under way. */
   async start(): Promise<string[]> {
     const saved = await this.index.load();
-    for (const id of saved.active) this.active.add(id);
-    this.cursor = saved.cursor;
-    for (;;) {
-      const page = await this.store.readAll({ after: this.cursor, maxCount: 1_000, filter: { streamPrefix: [RUN_PREFIX] } });
-      for (const event of page) this.track(event);
-      if (page.length < 1_000) break;
+    for (const id of saved.active) {
+      this.active.set(id, -1);
+      this.unconfirmed.add(id);
     }
+    this.cursor = saved.cursor;
+    await this.catchUp((event) => this.track(event));
     await this.save();
-    const recovered = [...this.active];
+    const recovered = [...this.active.keys()];
     for (const runId of recovered) this.engine.kick(runId);
-    this.subscription = this.store.subscribeToAll({ after: this.cursor ?? undefined, filter: { streamPrefix: [RUN_PREFIX] } });
-    this.following = this.follow(this.subscription);
+    this.following = this.followForever();
     // Not unref'd: a started engine is a service, and this keeps its process alive until close().
     this.saver = setInterval(() => void this.save().catch(this.onError), this.saveEveryMs);
-    // Anti-entropy: every unfinished run is re-read and re-decided now and then, so a wake-up that
-    // was missed (a crash between a foreign append and its kick, a lost worker-slot wake) heals by
-    // itself. It appends nothing unless something is due.
+    // Anti-entropy: a run the engine does not hold at its newest revision is re-read and re-decided
+    // now and then, so a wake-up that was missed (a kick that failed, a foreign append whose kick
+    // was lost) heals by itself. It appends nothing unless something is due.
     if (this.sweepEveryMs > 0) {
-      this.sweeper = setInterval(() => {
-        for (const runId of this.active) this.engine.reconcile(runId);
-      }, this.sweepEveryMs);
+      this.sweeper = setInterval(() => this.sweep(), this.sweepEveryMs);
       this.sweeper.unref();
     }
     return recovered;
+  }
+
+  /**
+   * One anti-entropy pass (the timer's; public so its cost can be measured). It looks only at runs
+   * changed since they were last confirmed, and reads only those the engine holds behind the log:
+   * idle runs cost nothing, however many are open.
+   */
+  sweep(): void {
+    for (const runId of this.unconfirmed) {
+      const seen = this.active.get(runId);
+      const known = this.engine.knownRevision(runId);
+      if (seen === undefined || (known !== undefined && known >= seen)) this.unconfirmed.delete(runId);
+      else this.engine.reconcile(runId);
+    }
   }
 
   /** Resolves once the follower has applied the log up to `position` (read-your-writes). */
@@ -93,10 +115,12 @@ export class RunFollower {
 
   /** The runs the index holds as unfinished. */
   activeRuns(): string[] {
-    return [...this.active];
+    return [...this.active.keys()];
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    this.stop.abort();
     if (this.saver) clearInterval(this.saver);
     if (this.sweeper) clearInterval(this.sweeper);
     await this.subscription?.close();
@@ -104,23 +128,57 @@ export class RunFollower {
     await this.save();
   }
 
-  private async follow(subscription: Subscription): Promise<void> {
-    try {
-      for await (const event of subscription) {
-        const runId = this.track(event);
-        for (const w of this.waiters) {
-          if (this.store.comparePositions(event.position, w.target) >= 0) {
-            this.waiters.delete(w);
-            w.resolve();
-          }
-        }
-        if (!runId || END_TYPES.has(event.type)) continue;
-        const known = this.engine.knownRevision(runId);
-        if (known === undefined || known < event.revision) this.engine.kick(runId, event.revision);
-      }
-    } catch (error) {
-      this.onError(error);
+  /** Reads `$all` after the cursor up to its head, page by page. */
+  private async catchUp(apply: (event: RecordedEvent) => void): Promise<void> {
+    for (;;) {
+      const page = await this.store.readAll({ after: this.cursor, maxCount: 1_000, filter: { streamPrefix: [RUN_PREFIX] } });
+      for (const event of page) apply(event);
+      if (page.length < 1_000) break;
     }
+  }
+
+  /**
+   * Follows live; when the subscription fails (the store restarted, the network dropped), reports
+   * it, waits a capped backoff, catches up from the cursor with reads and subscribes again.
+   * Stalled from the failure until it has caught up.
+   */
+  private async followForever(): Promise<void> {
+    for (let attempt = 0; !this.closing; ) {
+      try {
+        if (attempt > 0) await this.catchUp((event) => this.apply(event));
+        const subscription = this.store.subscribeToAll({ after: this.cursor ?? undefined, filter: { streamPrefix: [RUN_PREFIX] } });
+        this.subscription = subscription;
+        if (this.closing) {
+          await subscription.close();
+          break;
+        }
+        this.health?.live(RUN_FOLLOWER);
+        attempt = 0;
+        for await (const event of subscription) this.apply(event);
+        if (this.closing) break;
+        throw new Error('the subscription to $all ended');
+      } catch (error) {
+        if (this.closing) break;
+        this.onError(error);
+        this.health?.stalled(RUN_FOLLOWER, error);
+        if (error instanceof StoreClosedError) break; // closed by its owner: nothing to come back to
+        await pause(backoffMs(attempt++), this.stop.signal);
+      }
+    }
+  }
+
+  /** One event followed: the index, the read-your-writes waiters, and a wake-up for the engine. */
+  private apply(event: RecordedEvent): void {
+    const runId = this.track(event);
+    for (const w of this.waiters) {
+      if (this.store.comparePositions(event.position, w.target) >= 0) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
+    }
+    if (!runId || END_TYPES.has(event.type)) return;
+    const known = this.engine.knownRevision(runId);
+    if (known === undefined || known < event.revision) this.engine.kick(runId, event.revision);
   }
 
   /** Updates the index with one event; returns its run id. */
@@ -128,10 +186,20 @@ export class RunFollower {
     this.cursor = event.position;
     this.dirty = true;
     const runId = event.streamId.slice(RUN_PREFIX.length);
-    if (START_TYPES.has(event.type)) this.active.add(runId);
-    else if (END_TYPES.has(event.type)) {
+    if (START_TYPES.has(event.type)) {
+      this.started.add(runId);
+      this.ended.delete(runId);
+      this.active.set(runId, event.revision);
+      this.unconfirmed.add(runId);
+    } else if (END_TYPES.has(event.type)) {
+      // Started and ended between two saves: the index never needs to hear of it.
+      if (!this.started.delete(runId)) this.ended.add(runId);
       this.active.delete(runId);
+      this.unconfirmed.delete(runId);
       for (const [id, g] of this.openGates) if (g.runId === runId) this.openGates.delete(id);
+    } else if (this.active.has(runId)) {
+      this.active.set(runId, event.revision);
+      this.unconfirmed.add(runId);
     }
     this.trackGate(event, runId);
     return runId;
@@ -161,6 +229,9 @@ export class RunFollower {
   private async save(): Promise<void> {
     if (!this.dirty) return;
     this.dirty = false;
-    await this.index.save({ cursor: this.cursor, active: [...this.active] });
+    const change = { cursor: this.cursor, started: [...this.started], ended: [...this.ended] };
+    this.started.clear();
+    this.ended.clear();
+    await this.index.save(change);
   }
 }

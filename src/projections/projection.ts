@@ -57,8 +57,6 @@ export class ProjectionFold<S extends ReadModelState = ReadModelState> {
   state: S;
   applied: Position | undefined;
   private readonly handles: ReadonlySet<string>;
-  /** After one event passed the guard, the feed's own order (the store's) keeps the rest in order. */
-  private ordered = false;
 
   constructor(
     readonly projection: Projection<S>,
@@ -71,16 +69,12 @@ export class ProjectionFold<S extends ReadModelState = ReadModelState> {
     this.handles = new Set(projection.eventTypes);
   }
 
-  /** Starts a new feed: the next event is compared with the applied cursor again. */
-  resetFeed(): void {
-    this.ordered = false;
-  }
-
-  /** Applies the event if it is after the applied cursor; returns whether it did. */
+  /**
+   * Applies the event if it is after the applied cursor; returns whether it did. Every event is
+   * checked, not only a feed's first: a resubscription or a redelivery may repeat any of them.
+   */
   apply(event: ProjectedEvent): boolean {
-    if (!this.ordered) {
-      if (this.applied !== undefined && this.compare(event.position, this.applied) <= 0) return false;
-    }
+    if (this.applied !== undefined && this.compare(event.position, this.applied) <= 0) return false;
     if (this.handles.has(event.type)) this.state = this.projection.evolve(this.state, event);
     this.applied = event.position;
     return true;
@@ -88,14 +82,7 @@ export class ProjectionFold<S extends ReadModelState = ReadModelState> {
 
   /** Applies events from an ordered feed (the store's `$all` order). */
   applyFeed(events: Iterable<ProjectedEvent>): void {
-    this.resetFeed();
-    for (const event of events) if (this.apply(event)) this.ordered = true;
-    this.ordered = false;
-  }
-
-  /** Marks the feed as ordered after a first accepted event (used by the runner's loop). */
-  markOrdered(): void {
-    this.ordered = true;
+    for (const event of events) this.apply(event);
   }
 }
 

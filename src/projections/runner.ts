@@ -1,4 +1,5 @@
-import type { EventStore, Position, RecordedEvent, Subscription } from '../domain/ports/event-store.js';
+import { type EventStore, type Position, type RecordedEvent, StoreClosedError, type Subscription } from '../domain/ports/event-store.js';
+import { backoffMs, type FollowerHealth } from '../following/health.js';
 import { type Collection, type ReadModelState, takeStateChanges } from './documents.js';
 import { asProjected, type Projection, ProjectionError, ProjectionFold } from './projection.js';
 import type { ProjectionCommit, ReadModelStore } from './read-model-store.js';
@@ -45,7 +46,14 @@ export interface ProjectionRunnerOptions {
   readonly onError?: (error: ProjectionError) => void;
   /** The wall clock, for `secondsBehind` only. */
   readonly now?: () => number;
+  /** Where the runner says whether it follows the log live or is stalled (for /healthz). */
+  readonly health?: FollowerHealth;
+  /** The log or the read-model store failed: reported here, then the runner follows again after a backoff. */
+  readonly onFollowError?: (error: unknown) => void;
 }
+
+/** The name the runner reports its health under. */
+export const PROJECTIONS_FOLLOWER = 'projections';
 
 interface Handle {
   readonly projection: Projection<ReadModelState>;
@@ -103,7 +111,10 @@ export class ProjectionRunner {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private rebuilding: RebuildRun | undefined;
-  private loopError: Error | undefined;
+  private readonly health: FollowerHealth | undefined;
+  private readonly onFollowError: (error: unknown) => void;
+  private failures = 0;
+  private retry: NodeJS.Timeout | undefined;
   private started = false;
 
   constructor(options: ProjectionRunnerOptions) {
@@ -114,6 +125,8 @@ export class ProjectionRunner {
     this.saveIntervalMs = options.saveIntervalMs ?? 50;
     this.onError = options.onError ?? (() => {});
     this.now = options.now ?? Date.now;
+    this.health = options.health;
+    this.onFollowError = options.onFollowError ?? (() => {});
     for (const projection of options.projections) {
       if (this.handles.has(projection.name)) throw new Error(`two projections named ${projection.name}`);
       this.handles.set(projection.name, {
@@ -290,7 +303,6 @@ export class ProjectionRunner {
     if (this.running.length === 0) return;
     let from: Position | undefined;
     for (const h of this.running) {
-      h.fold.resetFeed();
       const applied = h.fold.applied;
       if (applied === undefined) {
         from = undefined;
@@ -299,16 +311,25 @@ export class ProjectionRunner {
       if (from === undefined || this.store.comparePositions(applied, from) < 0) from = applied;
     }
     this.stopping = false;
-    this.loopError = undefined;
     this.loop = this.follow(from).catch((error: unknown) => {
-      // The log or the read-model store failed (not a projection): every projection stops.
-      this.loopError = error instanceof Error ? error : new Error(String(error));
-      for (const w of [...this.waiters]) w.reject(this.loopError);
+      if (this.stopping) return;
+      // The log or the read-model store failed (not a projection): stalled until it follows again
+      // from the applied cursors, after a capped backoff. Waiters keep waiting (their timeouts bound them).
+      this.health?.stalled(PROJECTIONS_FOLLOWER, error);
+      this.onFollowError(error);
+      if (error instanceof StoreClosedError) return; // closed by its owner: nothing to come back to
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        if (!this.stopping && this.started) this.startLoop();
+      }, backoffMs(this.failures++));
+      this.retry.unref(); // a retry alone does not keep a process alive
     });
   }
 
   private async stopLoop(): Promise<void> {
     this.stopping = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
     const subscription = this.subscription;
     this.subscription = undefined;
     if (subscription) await subscription.close();
@@ -351,7 +372,11 @@ export class ProjectionRunner {
         await subscription.close();
         return;
       }
+      // Caught up by reads (which also proves the store answers): live again.
+      this.health?.live(PROJECTIONS_FOLLOWER);
+      this.failures = 0;
       await this.followLive(subscription);
+      if (!this.stopping) throw new Error('the subscription to $all ended');
     } finally {
       this.save();
     }
@@ -384,7 +409,7 @@ export class ProjectionRunner {
     for (const h of this.running) {
       if (h.status !== 'running') continue;
       try {
-        if (h.fold.apply(event)) h.fold.markOrdered();
+        h.fold.apply(event);
       } catch (error) {
         this.fail(h, event, error);
       }
@@ -483,7 +508,6 @@ export class ProjectionRunner {
   }
 
   private failedAmong(names: readonly string[]): Error | undefined {
-    if (this.loopError) return this.loopError;
     for (const name of names) {
       const h = this.handle(name);
       if (h.status === 'failed') return h.error;

@@ -4,6 +4,7 @@ import { createEsdbEventStore } from '../adapters/eventstore/esdb/esdb-event-sto
 import { createSqliteEventStore } from '../adapters/eventstore/sqlite/sqlite-event-store.js';
 import { createSqliteReadModelStore } from '../adapters/readmodels/sqlite-read-model-store.js';
 import { createSqliteRunIndex } from '../adapters/runindex/sqlite-run-index.js';
+import { errorCode } from '../domain/errors.js';
 import type { EventStore } from '../domain/ports/event-store.js';
 import type { TokenEntry } from '../graphql/auth/tokens.js';
 import { TokenDirectory } from '../graphql/auth/tokens.js';
@@ -26,6 +27,7 @@ import type { Approver } from '../domain/ports/approver.js';
 import { type GatehouseConfig, loadConfig } from '../orchestrator/config.js';
 import { demoPlaybooks, demoTools } from './demo-tools.js';
 import { type ServerEnv, sqliteStorePath } from './env.js';
+import { FollowerHealth } from '../following/health.js';
 import { createMetrics } from './metrics.js';
 
 export interface GatehouseAppOptions {
@@ -86,20 +88,38 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
     baseDelayMs: config.notifications.baseDelayMs,
     onFailure: (url, n, error) => log.warn({ url, approvalId: n.approvalId, event: n.event, error }, 'approval notification not delivered'),
   });
+  // Every follower of the log (run follower, projections, metrics) says here whether it is live.
+  const health = new FollowerHealth();
+  const followError = (follower: string) => (error: unknown) => {
+    log.warn({ err: error, follower }, 'follower lost its subscription; resubscribing');
+    metrics.error('follow', errorCode(error));
+  };
   const engine = new RunEngine({
+    followerHealth: health,
     store, tools, runIndex, profiles, workers,
     approvalPolicy: config.approvals,
     approvers: approversFrom(config, createEnvSecrets()),
     notifier,
     signer,
     sensitiveKeys: config.sensitiveKeys,
-    onError: (error, ctx) => log.error({ err: error, ...ctx }, 'engine error'),
+    // Every error the engine cannot return to a caller is logged and counted, never dropped.
+    onError: (error, ctx) => {
+      log.error({ err: error, ...ctx }, 'engine error');
+      metrics.error(ctx.what, ctx.code ?? errorCode(error));
+    },
   });
   const orchestrator = new Orchestrator({ engine, tools, playbooks });
   const projections = new ProjectionRunner({
     store, readModels, projections: allProjections,
-    onError: (error) => log.error({ err: error, projection: error.projection }, 'projection stopped'),
+    health,
+    onFollowError: followError('projections'),
+    onError: (error) => {
+      log.error({ err: error, projection: error.projection }, 'projection stopped');
+      metrics.error('projection', errorCode(error.cause));
+    },
   });
+  // Before anything starts, so the first error is counted.
+  const metrics = createMetrics(store, projections, health, followError('metrics'));
 
   const entries: TokenEntry[] = [...config.auth.tokens, ...(options.tokens ?? [])];
   // Without a configured admin, one is generated so the server can always be administered.
@@ -110,7 +130,6 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   await projections.start();
   const recovered = await engine.start();
   if (recovered.length > 0) log.info({ runs: recovered.length }, 'recovered unfinished runs');
-  const metrics = createMetrics(store, projections);
   const services: GatehouseServices = {
     orchestrator, store, projections, tools, workers: [...workers], profiles, playbooks, now: () => engine.now(),
     auditPublicKey: signer.publicKeyPem,
@@ -121,8 +140,9 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
       metrics: () => metrics.render(),
       health: async () => {
         const status = projections.status();
-        const ok = status.every((p) => p.status === 'running');
-        return { ok, store: env.eventStore && !sharedSqlite ? 'eventstoredb' : 'sqlite', projections: status.map((p) => ({ name: p.name, status: p.status })) };
+        const followers = health.statuses();
+        const ok = status.every((p) => p.status === 'running') && followers.every((f) => f.state === 'live');
+        return { ok, store: env.eventStore && !sharedSqlite ? 'eventstoredb' : 'sqlite', projections: status.map((p) => ({ name: p.name, status: p.status })), followers };
       },
       onOperation: (info) => metrics.operation(info.kind, info.errorCodes.length === 0),
       http: { keepAliveTimeoutMs: env.keepAliveTimeoutMs, headersTimeoutMs: env.headersTimeoutMs },

@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunEventData } from '../domain/events/index.js';
-import type { EventStore, Subscription } from '../domain/ports/event-store.js';
+import { type EventStore, type Position, type RecordedEvent, StoreClosedError, type Subscription } from '../domain/ports/event-store.js';
+import { backoffMs, FollowerHealth, pause } from '../following/health.js';
 import type { ProjectionRunner } from '../projections/index.js';
 
 const FOLLOWED = [
@@ -13,11 +14,25 @@ export interface ServerMetrics {
   readonly registry: Registry;
   /** Counts a GraphQL operation (from the HTTP layer). */
   operation(kind: string, ok: boolean): void;
+  /** Counts an error that had no caller to return to (engine, followers, projections). */
+  error(what: string, code: string): void;
   render(): Promise<{ contentType: string; body: string }>;
   close(): Promise<void>;
 }
 
-export function createMetrics(store: EventStore, projections: ProjectionRunner): ServerMetrics {
+/** The name the metrics follower reports its health under. */
+export const METRICS_FOLLOWER = 'metrics';
+
+/**
+ * The registry and its follower of the log. `health` is where every follower's state is kept
+ * (shown as gatehouse_follower_stalled_seconds); `onFollowError` hears of each failed subscription.
+ */
+export function createMetrics(
+  store: EventStore,
+  projections: ProjectionRunner,
+  health: FollowerHealth = new FollowerHealth(),
+  onFollowError: (error: unknown) => void = () => {},
+): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_process_' });
   const approvals = new Counter({ name: 'gatehouse_approval_requests_total', help: 'Approval requests by risk level', labelNames: ['risk'], registers: [registry] });
@@ -30,66 +45,119 @@ export function createMetrics(store: EventStore, projections: ProjectionRunner):
     buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry],
   });
   const runs = new Counter({ name: 'gatehouse_runs_total', help: 'Finished runs by outcome', labelNames: ['outcome'], registers: [registry] });
+  const errors = new Counter({ name: 'gatehouse_engine_errors_total', help: 'Errors with no caller to return to, by what failed and error code', labelNames: ['what', 'code'], registers: [registry] });
   const operations = new Counter({ name: 'gatehouse_graphql_operations_total', help: 'GraphQL operations over HTTP', labelNames: ['kind', 'outcome'], registers: [registry] });
   new Gauge({
     name: 'gatehouse_projection_lag_events', help: 'Events in the log a read model has not applied yet', labelNames: ['projection'], registers: [registry],
     async collect() {
-      for (const lag of await projections.lag()) this.set({ projection: lag.name }, lag.eventsBehind);
+      // A log that cannot be read must not take /metrics down with it: the gauge keeps its last value.
+      const lags = await projections.lag().catch(() => []);
+      for (const lag of lags) this.set({ projection: lag.name }, lag.eventsBehind);
+    },
+  });
+
+  new Gauge({
+    name: 'gatehouse_follower_stalled_seconds', help: 'How long a follower of the log has been stalled (its subscription failed and it has not caught up yet); 0 while live', labelNames: ['follower'], registers: [registry],
+    collect() {
+      for (const f of health.statuses()) this.set({ follower: f.name }, health.stalledSeconds(f.name));
     },
   });
 
   const requestedAt = new Map<string, number>();
   const calls = new Map<string, string>();
-  const subscription: Subscription = store.subscribeToAll({ after: 'end', filter: { streamPrefix: ['run-'], eventTypes: FOLLOWED } });
+  const observe = (e: RecordedEvent): void => {
+    const at = e.recordedAt.getTime();
+    const run = e.metadata.correlationId;
+    switch (e.type) {
+      case 'ApprovalRequested': {
+        const d = e.data as RunEventData<'ApprovalRequested'>;
+        approvals.inc({ risk: d.risk.level });
+        requestedAt.set(d.approvalId, at);
+        break;
+      }
+      case 'ApprovalGranted': case 'ApprovalDenied': case 'ApprovalExpired': case 'ApprovalCancelled': case 'ApprovalAutoApproved': {
+        const id = (e.data as { approvalId: string }).approvalId;
+        const since = requestedAt.get(id);
+        requestedAt.delete(id);
+        if (since !== undefined) approvalWait.observe({ outcome: e.type.replace('Approval', '').toLowerCase() }, Math.max(0, at - since) / 1000);
+        break;
+      }
+      case 'ToolCallStarted': {
+        const d = e.data as RunEventData<'ToolCallStarted'>;
+        calls.set(`${run}/${d.stepId}`, d.tool);
+        break;
+      }
+      case 'ToolCallSucceeded': case 'ToolCallFailed': {
+        const d = e.data as { stepId: string; durationMs: number };
+        const tool = calls.get(`${run}/${d.stepId}`) ?? 'unknown';
+        calls.delete(`${run}/${d.stepId}`);
+        toolCalls.observe({ tool, outcome: e.type === 'ToolCallSucceeded' ? 'succeeded' : 'failed' }, d.durationMs / 1000);
+        break;
+      }
+      case 'RunCompleted':
+        runs.inc({ outcome: (e.data as RunEventData<'RunCompleted'>).status.toLowerCase() });
+        break;
+      case 'RunFailed':
+        runs.inc({ outcome: 'failed' });
+        break;
+      case 'RunCancelled':
+        runs.inc({ outcome: 'cancelled' });
+        break;
+    }
+  };
+
+  // Counts what happens from now on; after a failed subscription it catches up from the last event
+  // it saw (reads), then subscribes again, so an outage loses no count.
+  const filter = { streamPrefix: ['run-'], eventTypes: FOLLOWED };
+  const stop = new AbortController();
+  let subscription: Subscription | undefined;
   const loop = (async () => {
-    for await (const e of subscription) {
-      const at = e.recordedAt.getTime();
-      const run = e.metadata.correlationId;
-      switch (e.type) {
-        case 'ApprovalRequested': {
-          const d = e.data as RunEventData<'ApprovalRequested'>;
-          approvals.inc({ risk: d.risk.level });
-          requestedAt.set(d.approvalId, at);
+    let cursor: Position | undefined;
+    let fromEnd = true;
+    for (let attempt = 0; !stop.signal.aborted; ) {
+      try {
+        if (fromEnd) {
+          cursor = await store.headPosition();
+          fromEnd = false;
+        } else if (attempt > 0) {
+          for (;;) {
+            const page = await store.readAll({ after: cursor, maxCount: 1_000, filter });
+            for (const e of page) observe(e);
+            cursor = page.at(-1)?.position ?? cursor;
+            if (page.length < 1_000) break;
+          }
+        }
+        subscription = store.subscribeToAll({ after: cursor, filter });
+        if (stop.signal.aborted) {
+          await subscription.close();
           break;
         }
-        case 'ApprovalGranted': case 'ApprovalDenied': case 'ApprovalExpired': case 'ApprovalCancelled': case 'ApprovalAutoApproved': {
-          const id = (e.data as { approvalId: string }).approvalId;
-          const since = requestedAt.get(id);
-          requestedAt.delete(id);
-          if (since !== undefined) approvalWait.observe({ outcome: e.type.replace('Approval', '').toLowerCase() }, Math.max(0, at - since) / 1000);
-          break;
+        health.live(METRICS_FOLLOWER);
+        attempt = 0;
+        for await (const e of subscription) {
+          observe(e);
+          cursor = e.position;
         }
-        case 'ToolCallStarted': {
-          const d = e.data as RunEventData<'ToolCallStarted'>;
-          calls.set(`${run}/${d.stepId}`, d.tool);
-          break;
-        }
-        case 'ToolCallSucceeded': case 'ToolCallFailed': {
-          const d = e.data as { stepId: string; durationMs: number };
-          const tool = calls.get(`${run}/${d.stepId}`) ?? 'unknown';
-          calls.delete(`${run}/${d.stepId}`);
-          toolCalls.observe({ tool, outcome: e.type === 'ToolCallSucceeded' ? 'succeeded' : 'failed' }, d.durationMs / 1000);
-          break;
-        }
-        case 'RunCompleted':
-          runs.inc({ outcome: (e.data as RunEventData<'RunCompleted'>).status.toLowerCase() });
-          break;
-        case 'RunFailed':
-          runs.inc({ outcome: 'failed' });
-          break;
-        case 'RunCancelled':
-          runs.inc({ outcome: 'cancelled' });
-          break;
+        if (stop.signal.aborted) break;
+        throw new Error('the subscription to $all ended');
+      } catch (error) {
+        if (stop.signal.aborted) break;
+        onFollowError(error);
+        health.stalled(METRICS_FOLLOWER, error);
+        if (error instanceof StoreClosedError) break; // closed by its owner: nothing to come back to
+        await pause(backoffMs(attempt++), stop.signal);
       }
     }
-  })().catch(() => undefined); // the store closed under us: metrics stop, the server goes on
+  })();
 
   return {
     registry,
     operation: (kind, ok) => operations.inc({ kind, outcome: ok ? 'ok' : 'error' }),
+    error: (what, code) => errors.inc({ what, code }),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     close: async () => {
-      await subscription.close();
+      stop.abort();
+      await subscription?.close();
       await loop;
     },
   };

@@ -38,10 +38,10 @@ export interface ServerHarness {
 const silent = { info: () => {}, warn: () => {}, error: (o: object, m?: string) => console.error(m, o) };
 
 /** Gatehouse started in this process on a free port, a temporary data folder and the fixture tokens. */
-export async function startServer(options: { tools?: ToolDefinition[]; limits?: Partial<Limits>; demoDelayMs?: number } = {}): Promise<ServerHarness> {
+export async function startServer(options: { tools?: ToolDefinition[]; limits?: Partial<Limits>; demoDelayMs?: number; eventStore?: string } = {}): Promise<ServerHarness> {
   const tmp = tempDir('gatehouse-server-');
   const app = await startGatehouse({
-    env: { port: 0, host: '127.0.0.1', dataDir: join(tmp.dir, 'data'), configPath: join(repoRoot, 'test/fixtures/gatehouse.yaml'), logLevel: 'silent', shutdownGraceMs: 1_000 },
+    env: { port: 0, host: '127.0.0.1', dataDir: join(tmp.dir, 'data'), configPath: join(repoRoot, 'test/fixtures/gatehouse.yaml'), logLevel: 'silent', shutdownGraceMs: 1_000, ...(options.eventStore ? { eventStore: options.eventStore } : {}) },
     log: silent,
     tools: options.tools,
     demoDelayMs: options.demoDelayMs ?? 20,

@@ -2,11 +2,14 @@ import type { RunIndexSnapshot, RunIndexStore } from '../../domain/ports/run-ind
 
 /** An index that lives as long as the process: recovery then replays `$all` from the start. */
 export function createMemoryRunIndex(): RunIndexStore {
-  let saved: RunIndexSnapshot = { active: [] };
+  let cursor: RunIndexSnapshot['cursor'];
+  const active = new Set<string>();
   return {
-    load: async () => saved,
-    save: async (snapshot) => {
-      saved = { cursor: snapshot.cursor, active: [...snapshot.active] };
+    load: async () => ({ cursor, active: [...active] }),
+    save: async (change) => {
+      for (const id of change.started) active.add(id);
+      for (const id of change.ended) active.delete(id);
+      cursor = change.cursor;
     },
     close: async () => {},
   };

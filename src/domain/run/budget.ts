@@ -1,9 +1,35 @@
 import type { BudgetScope } from '../events/common.js';
 import type { RunEvent } from '../events/index.js';
-import { scopeKey } from './evolve.js';
 import type { RunState, StepState } from './state.js';
 
 export const BUDGET_WARNING_SHARE = 0.8;
+
+/** The key a budget scope is tracked under: `total`, `domain:<d>`, `tool:<t>`. */
+export function scopeKey(scope: { kind: string; key?: string | undefined }): string {
+  return scope.kind === 'total' ? 'total' : `${scope.kind}:${scope.key ?? ''}`;
+}
+
+/** Calls counted against a budget: in total, per budget domain, per tool. */
+export interface CallCounts {
+  readonly total: number;
+  readonly perDomain: Readonly<Record<string, number>>;
+  readonly perTool: Readonly<Record<string, number>>;
+}
+
+/**
+ * Counts a started call (a ToolCallStarted) against the budget of the step's domain. A recovered
+ * re-claim of the same attempt is not another call: it returns `usage` itself. The one rule the
+ * decider and every read model count by.
+ */
+export function countCall<U extends CallCounts>(usage: U, call: { readonly tool: string; readonly recovered?: boolean }, domain: string): U {
+  if (call.recovered) return usage;
+  return {
+    ...usage,
+    total: usage.total + 1,
+    perDomain: { ...usage.perDomain, [domain]: (usage.perDomain[domain] ?? 0) + 1 },
+    perTool: { ...usage.perTool, [call.tool]: (usage.perTool[call.tool] ?? 0) + 1 },
+  };
+}
 
 /** What one more call of `step` does to the run's budget: warnings and a possible excess. */
 export function budgetCheck(state: RunState, step: StepState): { events: RunEvent[]; blocked: boolean } {

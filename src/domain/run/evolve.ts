@@ -1,6 +1,7 @@
 import { assertNever } from '../errors.js';
 import { tallyVote } from '../approvals/votes.js';
 import type { RunEvent } from '../events/index.js';
+import { countCall, scopeKey } from './budget.js';
 import type { GateState, RunState, StepState } from './state.js';
 
 /** Applies one event to a run's state. Pure; never throws for an event the decider produced. */
@@ -85,14 +86,7 @@ function apply(state: RunState, event: RunEvent): RunState {
         // The same attempt, claimed again after an interruption: not another call for the budget.
         return updateStep(state, d.stepId, (s) => ({ ...s, status: 'RUNNING', startedAt: d.startedAt, timeoutMs: d.timeoutMs }));
       }
-      const step = state.steps.find((s) => s.id === d.stepId);
-      const domain = step?.domain ?? '';
-      const usage = {
-        ...state.usage,
-        total: state.usage.total + 1,
-        perDomain: { ...state.usage.perDomain, [domain]: (state.usage.perDomain[domain] ?? 0) + 1 },
-        perTool: { ...state.usage.perTool, [d.tool]: (state.usage.perTool[d.tool] ?? 0) + 1 },
-      };
+      const usage = countCall(state.usage, d, state.steps.find((s) => s.id === d.stepId)?.domain ?? '');
       return updateStep({ ...state, usage }, d.stepId, (s) => ({
         ...s,
         status: 'RUNNING',
@@ -182,7 +176,4 @@ function failGate(state: RunState, stepId: string, status: GateState['status'], 
 /** The role an automated approver acts in. */
 export const AUTOMATED_ROLE = 'automated';
 
-/** The key a budget scope is tracked under: `total`, `domain:<d>`, `tool:<t>`. */
-export function scopeKey(scope: { kind: string; key?: string | undefined }): string {
-  return scope.kind === 'total' ? 'total' : `${scope.kind}:${scope.key ?? ''}`;
-}
+export { scopeKey } from './budget.js';

@@ -1,4 +1,5 @@
-import type { BudgetLimits, BudgetScope } from '../../domain/events/common.js';
+import type { BudgetLimits } from '../../domain/events/common.js';
+import { countCall, scopeKey } from '../../domain/run/budget.js';
 import { Collection } from '../documents.js';
 import { isoAt, type Projection } from '../projection.js';
 
@@ -49,7 +50,8 @@ export type BudgetsState = { readonly runs: Collection<RunBudget>; readonly prof
 /** Budget utilization per run and per profile, per domain and per tool. */
 export const budgetsProjection: Projection<BudgetsState> = {
   name: 'budgets',
-  version: 1,
+  // 2: recovered re-claims are no longer counted as calls (the decider's countCall).
+  version: 2,
   eventTypes: ['RunStarted', 'PlanCreated', 'ToolCallStarted', 'BudgetWarning', 'BudgetExceeded', 'RunCompleted', 'RunFailed', 'RunCancelled', 'RunResumed'],
   initialState: () => ({ runs: new Collection<RunBudget>(), profiles: new Collection<ProfileBudget>() }),
   evolve(state, event) {
@@ -82,9 +84,9 @@ export const budgetsProjection: Projection<BudgetsState> = {
       case 'ToolCallStarted': {
         const domain = run.domains[event.data.stepId] ?? '';
         const tool = event.data.tool;
-        run.used.total++;
-        run.used.perDomain[domain] = (run.used.perDomain[domain] ?? 0) + 1;
-        run.used.perTool[tool] = (run.used.perTool[tool] ?? 0) + 1;
+        const used = countCall(run.used, event.data, domain);
+        if (used === run.used) return state; // a re-claim of the same attempt: no new call
+        run.used = used;
         for (const key of ['total', `domain:${domain}`, `tool:${tool}`]) {
           const c = counter(profile, key);
           c.calls++;
@@ -168,10 +170,6 @@ function splitKey(key: string): [string, string] {
   return [key.slice(0, i), key.slice(i + 1)];
 }
 
-/** `total`, `domain:<d>`, `tool:<t>`: the same keys the run decider uses. */
-function scopeKey(scope: BudgetScope): string {
-  return scope.kind === 'total' ? 'total' : `${scope.kind}:${scope.key ?? ''}`;
-}
 
 /** One line of a budget report. */
 export interface BudgetLine {

@@ -17,6 +17,10 @@ export interface EsdbDoubleOptions {
   readonly seedSystemEvents?: boolean;
   /** Write a `$>` link into `$ce-<category>` after each user event. Default true. */
   readonly categoryLinks?: boolean;
+  /** Serve an existing log (a restart: what a real server keeps on disk). Seeding then does not apply. */
+  readonly log?: EventLog;
+  /** Listen on this port (a restart on the address clients already use). Default: a free one. */
+  readonly port?: number;
 }
 
 export interface EsdbDouble {
@@ -29,9 +33,11 @@ export interface EsdbDouble {
 }
 
 export async function startEsdbDouble(options: EsdbDoubleOptions = {}): Promise<EsdbDouble> {
-  const log = new EventLog();
-  if (options.seedSystemEvents ?? true) seedSystemEvents(log);
-  if (options.categoryLinks ?? true) emitCategoryLinks(log);
+  const log = options.log ?? new EventLog();
+  if (!options.log) {
+    if (options.seedSystemEvents ?? true) seedSystemEvents(log);
+    if (options.categoryLinks ?? true) emitCategoryLinks(log);
+  }
   const server = new grpc.Server();
   server.addService(streamsGrpc.StreamsService, {
     read: readHandler(log),
@@ -41,7 +47,7 @@ export async function startEsdbDouble(options: EsdbDoubleOptions = {}): Promise<
   });
   server.addService(serverFeaturesGrpc.ServerFeaturesService, { getSupportedMethods: supportedMethodsHandler() });
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
   });
   return {
     connectionString: `esdb://127.0.0.1:${port}?tls=false`,
