@@ -194,8 +194,9 @@ export class RunEngine {
 
   /**
    * Graceful shutdown: takes no new work, lets calls in flight finish for up to `graceMs`, aborts
-   * the rest and records them as interrupted (idempotent tools may be retried, others are not),
-   * then closes. The store stays open: its owner closes it.
+   * the rest (a non-idempotent one is recorded INTERRUPTED, never repeated; an idempotent one is
+   * left claimed for the next engine to re-claim with the same key), then closes. The store stays
+   * open: its owner closes it.
    */
   async shutdown(graceMs: number): Promise<void> {
     this.draining = true;
@@ -499,9 +500,13 @@ export class RunEngine {
       this.load.set(call.worker, (this.load.get(call.worker) ?? 1) - 1);
       this.wakeWorkerWaiters();
       if (this.closed) return;
+      // An idempotent call stopped by a graceful shutdown is left claimed in the log, exactly as a
+      // kill leaves it: the next engine's recovery re-claims it with the same key, whatever the
+      // error strategy (a recorded failure would let FAIL_FAST fail a run a kill would continue).
+      if (controller.signal.reason instanceof ShutdownAbort && tool?.idempotent) return;
       const outcome =
         controller.signal.reason instanceof ShutdownAbort
-          ? { ok: false as const, error: { message: controller.signal.reason.message, code: 'INTERRUPTED' }, failureMode: 'SYSTEM' as const, durationMs: result.durationMs, retryable: tool?.idempotent ?? false }
+          ? { ok: false as const, error: { message: controller.signal.reason.message, code: 'INTERRUPTED' }, failureMode: 'SYSTEM' as const, durationMs: result.durationMs, retryable: false }
           : result;
       await this.execute(runId, [
         { type: 'RecordToolResult', stepId: call.stepId, attempt: call.attempt, outcome, retry: this.retryPolicy(tool), now: this.clock.now().toISOString(), random: this.random() },
