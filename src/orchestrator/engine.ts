@@ -345,6 +345,7 @@ export class RunEngine {
         throw error;
       }
       if (plan.events.length === 0) {
+        this.stopIfEnded(handle); // the run may have ended elsewhere (a foreign RunCancelled, say)
         this.schedule(runId, handle, plan.wakeAt);
         for (const approvalId of plan.consults) this.consult(runId, handle, approvalId);
         return handle.state;
@@ -364,9 +365,7 @@ export class RunEngine {
         }
         throw error;
       }
-      if (TERMINAL_RUN.has(handle.state.status)) {
-        for (const c of handle.calls.values()) c.abort(new Error(`run ${handle.state.status.toLowerCase()}`));
-      }
+      this.stopIfEnded(handle);
       for (const call of plan.calls) this.launch(runId, handle, call);
       for (const approvalId of plan.consults) this.consult(runId, handle, approvalId);
       this.schedule(runId, handle, plan.wakeAt);
@@ -421,6 +420,15 @@ export class RunEngine {
     }
     const live = driving && state.status === 'RUNNING';
     return { state, events, actors, calls: driving ? calls : [], wakeAt: live ? wakeAt : undefined, consults: live ? consults : [] };
+  }
+
+  /**
+   * A finished run's calls are aborted through their AbortSignal; their answers are still awaited
+   * and recorded (the truth of what the tools did), then the handle is forgotten.
+   */
+  private stopIfEnded(handle: RunHandle): void {
+    if (!TERMINAL_RUN.has(handle.state.status)) return;
+    for (const c of handle.calls.values()) if (!c.signal.aborted) c.abort(new Error(`run ${handle.state.status.toLowerCase()}`));
   }
 
   private commandFor(runId: string, action: RunAction, state: RunState, now: string, reserved: Map<string, number>): RunCommand | undefined {

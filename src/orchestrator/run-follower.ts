@@ -114,7 +114,8 @@ export class RunFollower {
             w.resolve();
           }
         }
-        if (!runId || END_TYPES.has(event.type)) continue;
+        // Terminal events wake the engine too: one written elsewhere must stop the calls it runs here.
+        if (!runId) continue;
         const known = this.engine.knownRevision(runId);
         if (known === undefined || known < event.revision) this.engine.kick(runId, event.revision);
       }
