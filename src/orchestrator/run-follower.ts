@@ -114,9 +114,11 @@ export class RunFollower {
             w.resolve();
           }
         }
-        // Terminal events wake the engine too: one written elsewhere must stop the calls it runs here.
         if (!runId) continue;
         const known = this.engine.knownRevision(runId);
+        // A terminal event written elsewhere must stop the calls this engine runs for that run;
+        // for a run this engine does not hold there is nothing to stop, so it is not read.
+        if (END_TYPES.has(event.type) && known === undefined) continue;
         if (known === undefined || known < event.revision) this.engine.kick(runId, event.revision);
       }
     } catch (error) {
