@@ -64,4 +64,17 @@ describe('a terminal event written by another process stops the work here', () =
     expect(state.steps[0]).toMatchObject({ status: 'FAILED', error: { code: 'ABORTED' } });
     expect((await apiOnly.api.getRun('far')).status).toBe(ended.status);
   });
+
+  it('a run waiting at a gate here, cancelled elsewhere: this engine lets its copy go, so its readers show CANCELLED', async () => {
+    const gated = defineTool({ name: 'gated', description: 'x', input: Any, domain: 'ops', action: { category: 'write', operation: 'write' }, idempotent: true, timeoutMs: 500, approval: { eligibleRoles: ['tech_lead'] }, handler: () => 'ran' });
+    h = await engineHarness([gated], { reconcileEveryMs: 0 });
+    await h.engine.start();
+    await h.api.startRun({ runId: 'gate', goal: 'x', profile: 'technical', steps: [{ id: 'g', tool: 'gated', input: {}, domain: 'ops' }] }, alice);
+    expect(h.engine.knownRevision('gate')).toBeDefined();
+    const apiOnly = restartedEngine(h, [gated], { drive: false });
+    cleanups.push(apiOnly.close);
+    await apiOnly.api.cancelRun('gate', alice, 'not needed');
+    await until(() => h.engine.knownRevision('gate') === undefined);
+    expect((await h.api.getRun('gate')).status).toBe('CANCELLED');
+  });
 });
