@@ -519,7 +519,7 @@ export class RunEngine {
       await this.execute(runId, [
         { type: 'RecordToolResult', stepId: call.stepId, attempt: call.attempt, outcome, retry: this.retryPolicy(tool), now: this.clock.now().toISOString(), random: this.random() },
       ]).catch((error: unknown) => {
-        // A result the log no longer wants (run resumed elsewhere, attempt superseded) is dropped.
+        // Every started attempt's answer is recorded; only a second answer for one attempt is refused.
         if (!(error instanceof DomainError)) this.onError(error, { runId, what: `recording ${call.stepId}#${call.attempt}` });
       });
     });
