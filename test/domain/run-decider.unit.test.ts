@@ -372,6 +372,11 @@ describe('resume never repeats a side effect', () => {
     expect(foldRun(events, state).steps[1]?.status).toBe('SUCCEEDED');
   });
 
+  it('a RUNNING step kept by a resume whose engine is gone is recovered once overdue, with its own attempt', () => {
+    const state = given(...inFlight, resumed).state;
+    expect(nextActions(state, '2026-01-01T00:00:03.000Z')).toContainEqual({ kind: 'recover', stepId: 'b', attempt: 1 });
+  });
+
   it('a RUNNING step of a failed run still records its current attempt, without a retry', () => {
     const state = given(...inFlight).state;
     expect(decide(result('b', 1, true), state).map((e) => e.type)).toEqual(['ToolCallSucceeded']);
