@@ -228,8 +228,9 @@ export class RunEngine {
 
   /**
    * Graceful shutdown: takes no new work, lets calls in flight finish for up to `graceMs`, aborts
-   * the rest and records them as interrupted (idempotent tools may be retried, others are not),
-   * then closes. The store stays open: its owner closes it.
+   * the rest (a non-idempotent one is recorded INTERRUPTED, never repeated; an idempotent one is
+   * left claimed for the next engine to re-claim with the same key), then closes. The store stays
+   * open: its owner closes it.
    */
   async shutdown(graceMs: number): Promise<void> {
     this.draining = true;
@@ -380,6 +381,7 @@ export class RunEngine {
         throw error;
       }
       if (plan.events.length === 0) {
+        this.stopIfEnded(handle); // the run may have ended elsewhere (a foreign RunCancelled, say)
         this.schedule(runId, handle, plan.wakeAt);
         for (const approvalId of plan.consults) this.consult(runId, handle, approvalId);
         return handle.state;
@@ -411,9 +413,7 @@ export class RunEngine {
         }
         throw error;
       }
-      if (TERMINAL_RUN.has(handle.state.status)) {
-        for (const c of handle.calls.values()) c.abort(new Error(`run ${handle.state.status.toLowerCase()}`));
-      }
+      this.stopIfEnded(handle);
       this.limits?.afterAppend(before, plan.events);
       for (const call of plan.calls) this.launch(runId, handle, call);
       for (const approvalId of plan.consults) this.consult(runId, handle, approvalId);
@@ -469,6 +469,15 @@ export class RunEngine {
     }
     const live = driving && state.status === 'RUNNING';
     return { state, events, actors, calls: driving ? calls : [], wakeAt: live ? wakeAt : undefined, consults: live ? consults : [] };
+  }
+
+  /**
+   * A finished run's calls are aborted through their AbortSignal; their answers are still awaited
+   * and recorded (the truth of what the tools did), then the handle is forgotten.
+   */
+  private stopIfEnded(handle: RunHandle): void {
+    if (!TERMINAL_RUN.has(handle.state.status)) return;
+    for (const c of handle.calls.values()) if (!c.signal.aborted) c.abort(new Error(`run ${handle.state.status.toLowerCase()}`));
   }
 
   private commandFor(runId: string, action: RunAction, state: RunState, now: string, reserved: Map<string, number>, denied?: ReadonlyMap<string, string>): RunCommand | undefined {
@@ -552,15 +561,19 @@ export class RunEngine {
       this.load.set(call.worker, (this.load.get(call.worker) ?? 1) - 1);
       this.wakeWorkerWaiters();
       if (this.closed) return;
+      // An idempotent call stopped by a graceful shutdown is left claimed in the log, exactly as a
+      // kill leaves it: the next engine's recovery re-claims it with the same key, whatever the
+      // error strategy (a recorded failure would let FAIL_FAST fail a run a kill would continue).
+      if (controller.signal.reason instanceof ShutdownAbort && tool?.idempotent) return;
       const outcome =
         controller.signal.reason instanceof ShutdownAbort
-          ? { ok: false as const, error: { message: controller.signal.reason.message, code: 'INTERRUPTED' }, failureMode: 'SYSTEM' as const, durationMs: result.durationMs, retryable: tool?.idempotent ?? false }
+          ? { ok: false as const, error: { message: controller.signal.reason.message, code: 'INTERRUPTED' }, failureMode: 'SYSTEM' as const, durationMs: result.durationMs, retryable: false }
           : result;
       await this.execute(runId, [
         { type: 'RecordToolResult', stepId: call.stepId, attempt: call.attempt, outcome, retry: this.retryPolicy(tool), now: this.clock.now().toISOString(), random: this.random() },
       ]).catch((error: unknown) => {
-        // A result the log no longer wants (run finished elsewhere, attempt superseded) is not
-        // recorded: never silently, since it is what the tool did.
+        // Every started attempt's answer is recorded; only a second answer for one attempt is
+        // refused, and that is reported too: never silently, since it is what the tool did.
         this.report(error, { runId, what: 'record-result', stepId: call.stepId, attempt: call.attempt });
       });
     });

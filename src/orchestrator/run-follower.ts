@@ -176,8 +176,11 @@ export class RunFollower {
         w.resolve();
       }
     }
-    if (!runId || END_TYPES.has(event.type)) return;
+    if (!runId) return;
     const known = this.engine.knownRevision(runId);
+    // A terminal event written elsewhere must stop the calls this engine runs for that run;
+    // for a run this engine does not hold there is nothing to stop, so it is not read.
+    if (END_TYPES.has(event.type) && known === undefined) return;
     if (known === undefined || known < event.revision) this.engine.kick(runId, event.revision);
   }
 

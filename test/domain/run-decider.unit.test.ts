@@ -353,3 +353,102 @@ describe('EscalateApproval and RecordAutomatedDecision', () => {
     expect(nextActions(after, T0).map((a) => a.kind)).toEqual(['wait_until']);
   });
 });
+
+describe('resume never repeats a side effect', () => {
+  const runFailed = (failedStep: string): RunEvent => ({ type: 'RunFailed', data: { stage: 'EXECUTE', error: { message: 'boom' }, partialResult: { completedSteps: [], failedStep, remainingSteps: [] } } });
+  const resumed: RunEvent = { type: 'RunResumed', data: { by: bob } };
+  const interrupted = (stepId: string, attempt = 1): RunEvent => ({
+    type: 'ToolCallFailed',
+    data: { stepId, attempt, error: { message: 'interrupted', code: 'INTERRUPTED' }, failureMode: 'SYSTEM', retryable: false, durationMs: 3000 },
+  });
+  // FAIL_FAST, two parallel steps: a fails, the run fails while b's call is still in flight.
+  const inFlight = [started({ errorStrategy: 'FAIL_FAST' }), plan(['a'], ['b']), routed('a'), routed('b'), callStarted('a'), callStarted('b'), failed('a'), runFailed('a')];
+
+  it('a resume leaves a step whose call is in flight RUNNING: it is not routed or started again', () => {
+    const state = given(...inFlight, resumed).state;
+    expect(state.steps[1]).toMatchObject({ id: 'b', status: 'RUNNING', attempts: 1 });
+    expect(nextActions(state, T0).filter((a) => 'stepId' in a && a.stepId === 'b')).toEqual([]);
+    // b's answer is its current attempt's: recorded, and it counts.
+    const events = decide(result('b', 1, true), state);
+    expect(events.map((e) => e.type)).toEqual(['ToolCallSucceeded']);
+    expect(foldRun(events, state).steps[1]?.status).toBe('SUCCEEDED');
+  });
+
+  it('a RUNNING step kept by a resume whose engine is gone is recovered once overdue, with its own attempt', () => {
+    const state = given(...inFlight, resumed).state;
+    expect(nextActions(state, '2026-01-01T00:00:03.000Z')).toContainEqual({ kind: 'recover', stepId: 'b', attempt: 1 });
+  });
+
+  it('a RUNNING step of a failed run still records its current attempt, without a retry', () => {
+    const state = given(...inFlight).state;
+    expect(decide(result('b', 1, true), state).map((e) => e.type)).toEqual(['ToolCallSucceeded']);
+    expect(decide(result('b', 1, false), state)[0]?.data).not.toHaveProperty('retryAt');
+    expect(foldRun(decide(result('b', 1, true), state), state)).toMatchObject({ status: 'FAILED', steps: [{ status: 'FAILED' }, { status: 'SUCCEEDED' }] });
+  });
+
+  it('a late success of an interrupted attempt makes the step SUCCEEDED, so resume does not route it again', () => {
+    const history = [started({ errorStrategy: 'FAIL_FAST' }), plan(['a']), routed('a'), callStarted('a'), interrupted('a'), runFailed('a')];
+    const state = given(...history).state;
+    const events = decide(result('a', 1, true), state);
+    expect(events).toEqual([{ type: 'ToolCallSucceeded', data: { stepId: 'a', attempt: 1, output: { done: true }, durationMs: 3 } }]);
+    const after = foldRun(events, state);
+    expect(after.steps[0]).toMatchObject({ status: 'SUCCEEDED', output: { done: true }, attempts: 1 });
+    expect(after.status).toBe('FAILED');
+    const again = foldRun([resumed], after);
+    expect(nextActions(again, T0)).toEqual([{ kind: 'complete' }]);
+    // The same attempt cannot answer twice.
+    given(...history, ...events).when(result('a', 1, true)).thenError('ILLEGAL_STATE');
+  });
+
+  it('a late failure of an interrupted attempt is recorded and changes nothing', () => {
+    const state = given(started(), plan(['a']), routed('a'), callStarted('a'), interrupted('a'), runFailed('a')).state;
+    const events = decide(result('a', 1, false), state);
+    expect(events).toMatchObject([{ type: 'ToolCallFailed', data: { stepId: 'a', attempt: 1, error: { message: 'nope' } } }]);
+    expect(events[0]?.data).not.toHaveProperty('retryAt');
+    expect(foldRun(events, state).steps[0]).toMatchObject({ status: 'FAILED', error: { code: 'INTERRUPTED' } });
+  });
+
+  it('the answer of a superseded attempt is recorded, never refused; a second answer is', () => {
+    // a#1 was interrupted, an operator resumed, a#2 runs; then a#1 answers after all.
+    const history = [started(), plan(['a']), routed('a'), callStarted('a'), interrupted('a'), runFailed('a'), resumed, routed('a'), callStarted('a', 2)];
+    const state = given(...history).state;
+    for (const ok of [true, false]) {
+      const events = decide(result('a', 1, ok), state);
+      expect(events).toMatchObject([{ type: ok ? 'ToolCallSucceeded' : 'ToolCallFailed', data: { stepId: 'a', attempt: 1 } }]);
+      expect(events[0]?.data).not.toHaveProperty('retryAt');
+      expect(foldRun(events, state).steps[0]).toMatchObject({ status: 'RUNNING', attempts: 2 });
+      given(...history, ...events).when(result('a', 1, true)).thenError('ILLEGAL_STATE', /already has a result/);
+    }
+    given(...history).when(result('a', 3, true)).thenError('ILLEGAL_STATE', /never started/);
+  });
+});
+
+describe('a denial stands across a resume', () => {
+  const denied = (approver = carol): RunEvent => ({ type: 'ApprovalDenied', data: { approvalId: 'r/a/1', stepId: 'a', approver, justification: 'no' } });
+  const runFailed: RunEvent = { type: 'RunFailed', data: { stage: 'EXECUTE', error: { message: 'denied' }, partialResult: { completedSteps: [], failedStep: 'a', remainingSteps: [] } } };
+  const history = (strategy: 'FAIL_FAST' | 'CONTINUE') => [started({ errorStrategy: strategy }), plan(['a'], ['b']), routed('a'), gate('a'), routed('b'), callStarted('b'), failed('b'), denied(), runFailed];
+
+  it('the requester may not re-open a denied step by resuming: refused, nothing to append', () => {
+    given(...history('FAIL_FAST')).when({ type: 'ResumeRun', by: alice }).thenError('UNAUTHORIZED', /denied/);
+    // An admin is not an approver of the gate either.
+    given(...history('FAIL_FAST')).when({ type: 'ResumeRun', by: { id: 'root', role: 'admin' }, isAdmin: true }).thenError('UNAUTHORIZED', /denied/);
+  });
+
+  it('under CONTINUE a resume by someone else leaves the denied step FAILED and retries the rest', () => {
+    const state = given(...history('CONTINUE')).state;
+    const events = decide({ type: 'ResumeRun', by: alice }, state);
+    expect(events).toEqual([{ type: 'RunResumed', data: { by: alice, reason: undefined } }]);
+    const after = foldRun(events, state);
+    expect(after.steps.map((s) => [s.id, s.status, s.gate?.status])).toEqual([['a', 'FAILED', 'DENIED'], ['b', 'PENDING', undefined]]);
+    expect(nextActions(after, T0)).toEqual([{ kind: 'route', stepId: 'b' }]);
+  });
+
+  it('an eligible approver other than the requester re-opens it by resuming; the event records who and which gate', () => {
+    const state = given(...history('FAIL_FAST')).state;
+    const events = decide({ type: 'ResumeRun', by: bob, reason: 'reviewed again' }, state);
+    expect(events).toEqual([{ type: 'RunResumed', data: { by: bob, reason: 'reviewed again', reopened: [{ stepId: 'a', approvalId: 'r/a/1' }] } }]);
+    const after = foldRun(events, state);
+    expect(after.steps[0]).toMatchObject({ status: 'PENDING', gate: undefined });
+    expect(nextActions(after, T0)).toContainEqual({ kind: 'route', stepId: 'a' });
+  });
+});

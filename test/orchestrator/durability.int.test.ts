@@ -230,31 +230,48 @@ describe('secrets never reach the log', () => {
 });
 
 describe('graceful shutdown', () => {
-  it('lets a call finish within the grace period, records the rest as interrupted, and they are retried later', async () => {
+  it('lets a call finish within the grace period; an idempotent call it stops stays claimed in the log and is re-claimed with the same key after restart, even under FAIL_FAST', async () => {
     let quickDone = false;
     const quick = defineTool({
       name: 'quick', description: 'x', input: Any, domain: 'ops', action: { category: 'read', operation: 'read' }, idempotent: true, timeoutMs: 5_000,
       handler: () => new Promise((r) => setTimeout(() => { quickDone = true; r('ok'); }, 50)),
     });
     const stuck = hanging('stuck', true);
-    const stuckTool = defineTool({ ...stuck.tool, timeoutMs: 60_000 });
+    const stuckTool = defineTool({ ...stuck.tool, timeoutMs: 1_000 });
     h = await engineHarness([quick, stuckTool]);
-    await h.api.startRun({ runId: 'sd', goal: 'x', profile: 'technical', errorStrategy: 'RETRY', steps: [step('q', 'quick'), step('s', 'stuck')] }, alice);
+    await h.api.startRun({ runId: 'sd', goal: 'x', profile: 'technical', errorStrategy: 'FAIL_FAST', steps: [step('q', 'quick'), step('s', 'stuck')] }, alice);
     await h.engine.waitFor('sd', (s) => s.steps.every((x) => x.status === 'RUNNING'));
     await h.engine.shutdown(300);
     expect(quickDone).toBe(true);
-    const events = await h.store.readStream('run-sd');
-    expect(events.filter((e) => e.type === 'ToolCallSucceeded').map((e) => (e.data as { stepId: string }).stepId)).toEqual(['q']);
-    const interrupted = events.find((e) => e.type === 'ToolCallFailed')?.data;
-    expect(interrupted).toMatchObject({ stepId: 's', failureMode: 'SYSTEM', retryable: true, error: { code: 'INTERRUPTED' } });
-    expect(interrupted).toHaveProperty('retryAt');
-    expect(events.at(-1)?.type).toBe('ToolCallFailed'); // nothing new was started while draining
+    // Nothing is recorded for the stopped idempotent call: the log says what a kill would leave.
+    expect(await h.trace('sd')).toEqual(['RunStarted', 'PlanCreated', 'StepRouted(q)', 'StepRouted(s)', 'ToolCallStarted(q)', 'ToolCallStarted(s)', 'ToolCallSucceeded(q)']);
 
-    const fixed = defineTool({ ...stuckTool, handler: () => 'finally' });
-    const next = restartedEngine(h, [quick, fixed]);
+    const keys: string[] = [];
+    const fixed = defineTool({ ...stuckTool, handler: (_i, ctx) => { keys.push(ctx.idempotencyKey); return 'finally'; } });
+    const next = restartedEngine(h, [quick, fixed], { interruptGraceMs: 20 });
     cleanups.push(next.close);
     await next.engine.start();
     expect((await next.engine.waitFor('sd', terminal)).status).toBe('SUCCEEDED');
+    expect(keys).toEqual(['sd:s:1']);
+    const starts = (await next.store.readStream('run-sd')).filter((e) => e.type === 'ToolCallStarted' && (e.data as { stepId: string }).stepId === 's');
+    expect(starts.map((e) => e.data)).toMatchObject([{ attempt: 1, idempotencyKey: 'sd:s:1' }, { attempt: 1, idempotencyKey: 'sd:s:1', recovered: true }]);
+  });
+
+  it('a non-idempotent call it stops is recorded INTERRUPTED and never repeated, even under RETRY', async () => {
+    const pay = hanging('charge', false);
+    h = await engineHarness([defineTool({ ...pay.tool, timeoutMs: 60_000 })]);
+    await h.api.startRun({ runId: 'sdp', goal: 'x', profile: 'technical', errorStrategy: 'RETRY', steps: [step('c', 'charge')] }, alice);
+    await h.engine.waitFor('sdp', (s) => s.steps[0]?.status === 'RUNNING');
+    await h.engine.shutdown(50);
+    const interrupted = (await h.store.readStream('run-sdp')).find((e) => e.type === 'ToolCallFailed')?.data;
+    expect(interrupted).toMatchObject({ stepId: 'c', failureMode: 'SYSTEM', retryable: false, error: { code: 'INTERRUPTED' } });
+    expect(interrupted).not.toHaveProperty('retryAt');
+
+    const next = restartedEngine(h, [pay.tool], { interruptGraceMs: 20 });
+    cleanups.push(next.close);
+    await next.engine.start();
+    expect((await next.engine.waitFor('sdp', terminal)).status).toBe('FAILED');
+    expect(pay.keys).toEqual(['sdp:c:1']);
   });
 });
 

@@ -248,4 +248,25 @@ describe('runs', () => {
     ]);
     expect(runQueries.run(state, 'r1')?.steps[0]).toMatchObject({ status: 'RUNNING', attempts: 2 });
   });
+
+  it('shows what the run fold holds across a resume: a RUNNING call stays, a denial stands unless re-opened, a late success of an interrupted call counts', async () => {
+    const failedRun: SpecEvent = { runId: 'r1', type: 'RunFailed', data: { stage: 'EXECUTE', error: { message: 'x' }, partialResult: { completedSteps: [], remainingSteps: [] } } };
+    const interrupted: SpecEvent = { runId: 'r1', type: 'ToolCallFailed', data: { stepId: 's3', attempt: 1, error: { message: 'interrupted', code: 'INTERRUPTED' }, failureMode: 'SYSTEM', retryable: false, durationMs: 1 } };
+    const resumed = (reopened?: Array<{ stepId: string; approvalId: string }>): SpecEvent => ({ runId: 'r1', type: 'RunResumed', data: { by: carol, ...(reopened ? { reopened } : {}) } });
+    const history = [
+      ev.started('r1'),
+      ev.plan('r1', [{ id: 's1' }, { id: 's2' }, { id: 's3' }]),
+      ev.requested('r1', 's1'),
+      ev.denied('r1', 's1'),
+      ev.callStarted('r1', 's2'),
+      ev.callStarted('r1', 's3'),
+      interrupted,
+      failedRun,
+      ev.succeeded('r1', 's3', 1),
+    ];
+    const kept = runQueries.run(await given(runsProjection, [...history, resumed()]), 'r1');
+    expect(kept?.steps.map((s) => [s.id, s.status])).toEqual([['s1', 'FAILED'], ['s2', 'RUNNING'], ['s3', 'SUCCEEDED']]);
+    const reopened = runQueries.run(await given(runsProjection, [...history, resumed([{ stepId: 's1', approvalId: 'r1/s1/1' }])]), 'r1');
+    expect(reopened?.steps.map((s) => [s.id, s.status])).toEqual([['s1', 'PENDING'], ['s2', 'RUNNING'], ['s3', 'SUCCEEDED']]);
+  });
 });

@@ -236,4 +236,6 @@ export const RunCancelled = z.object({
 export const RunResumed = z.object({
   by: Principal,
   reason: z.string().max(5_000).optional(),
+  /** Denied gates re-opened by this resume (its `by` is an eligible approver of each); others stand. */
+  reopened: z.array(z.object({ stepId: z.string(), approvalId: z.string() })).max(1_000).optional(),
 });

@@ -9,6 +9,7 @@ import type {
   ExpireApproval,
   GrantApproval,
   RecordToolResult,
+  ResumeRun,
   RouteStep,
   RunCommand,
   StartRun,
@@ -193,14 +194,32 @@ export function decide(command: RunCommand, state: RunState): RunEvent[] {
       assertRunning(state);
       return [{ type: 'RunCancelled', data: { by: command.by, reason: command.reason } }];
     case 'ResumeRun':
-      assertMayOperate(state, command.by, command.isAdmin);
-      if (state.status !== 'FAILED') {
-        throw new IllegalStateError(`run ${state.runId || '(none)'} is ${state.status}: only a FAILED run can be resumed`);
-      }
-      return [{ type: 'RunResumed', data: { by: command.by, reason: command.reason } }];
+      return resumeRun(command, state);
     default:
       return assertNever(command, 'run command');
   }
+}
+
+function resumeRun(command: ResumeRun, state: RunState): RunEvent[] {
+  assertMayOperate(state, command.by, command.isAdmin);
+  if (state.status !== 'FAILED') {
+    throw new IllegalStateError(`run ${state.runId || '(none)'} is ${state.status}: only a FAILED run can be resumed`);
+  }
+  // A denial stands for the step's input: resuming must not shop for another approver. Only
+  // someone who could have decided the gate (an eligible role, not its requester) re-opens it.
+  const denied = state.steps.filter((s) => s.status === 'FAILED' && s.gate?.status === 'DENIED');
+  const mayReopen = (gate: GateState) => gate.request.requester.id !== command.by.id && gate.eligibleRoles.includes(command.by.role);
+  const reopened = denied.filter((s) => s.gate && mayReopen(s.gate));
+  const standing = denied.filter((s) => !reopened.includes(s));
+  // Under FAIL_FAST or RETRY a denied step left FAILED fails the run again at once: refuse instead.
+  if (standing.length > 0 && state.errorStrategy !== 'CONTINUE') {
+    throw new UnauthorizedError(
+      `step ${standing.map((s) => s.id).join(', ')} was denied; only an eligible approver other than the requester may re-open it by resuming`,
+      { runId: state.runId },
+    );
+  }
+  const reopen = reopened.map((s) => ({ stepId: s.id, approvalId: (s.gate as GateState).approvalId }));
+  return [{ type: 'RunResumed', data: { by: command.by, reason: command.reason, ...(reopen.length > 0 ? { reopened: reopen } : {}) } }];
 }
 
 function startRun(command: StartRun, state: RunState): RunEvent[] {
@@ -247,18 +266,16 @@ function routeStep(command: RouteStep, state: RunState): RunEvent[] {
 function recordToolResult(command: RecordToolResult, state: RunState): RunEvent[] {
   const step = state.steps.find((s) => s.id === command.stepId);
   if (!step) throw new NotFoundError(`run ${state.runId} has no step ${command.stepId}`);
-  // The answer of an attempt already given up on as interrupted (its engine stalled, it was not
-  // dead) is still the truth of what the tool did: record it; the step stays as decided.
-  const late = step.status === 'FAILED' && step.error?.code === 'INTERRUPTED' && step.attempts === command.attempt;
-  if (late && command.outcome.ok) {
-    return [{ type: 'ToolCallSucceeded', data: { stepId: step.id, attempt: command.attempt, output: command.outcome.output, durationMs: command.outcome.durationMs } }];
-  }
-  if (step.status !== 'RUNNING' || step.attempts !== command.attempt) {
+  // Every started attempt's answer is the truth of what the tool did and is recorded once, even
+  // when it comes late (the attempt was given up on as interrupted, superseded by a resume, or
+  // the run has ended); evolve decides what it changes. Only the running attempt may retry.
+  if (!(step.unanswered ?? []).includes(command.attempt)) {
     throw new IllegalStateError(`step ${step.id} attempt ${command.attempt} was never started or already has a result`, {
       stepId: step.id,
       attempt: command.attempt,
     });
   }
+  const current = step.status === 'RUNNING' && step.attempts === command.attempt;
   const { outcome } = command;
   if (outcome.ok) {
     return [{ type: 'ToolCallSucceeded', data: { stepId: step.id, attempt: command.attempt, output: outcome.output, durationMs: outcome.durationMs } }];
@@ -266,7 +283,7 @@ function recordToolResult(command: RecordToolResult, state: RunState): RunEvent[
   const retryable = outcome.retryable ?? RETRYABLE.has(outcome.failureMode);
   // Only a live run retries: FAIL_FAST never does; RETRY and CONTINUE do until attempts run out.
   const willRetry =
-    retryable && state.status === 'RUNNING' && state.errorStrategy !== 'FAIL_FAST' && command.attempt < command.retry.maxAttempts;
+    current && retryable && state.status === 'RUNNING' && state.errorStrategy !== 'FAIL_FAST' && command.attempt < command.retry.maxAttempts;
   const retryAt = willRetry
     ? new Date(Date.parse(command.now) + backoffDelayMs(command.retry, command.attempt, command.random)).toISOString()
     : undefined;

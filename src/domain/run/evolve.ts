@@ -84,7 +84,7 @@ function apply(state: RunState, event: RunEvent): RunState {
       const d = event.data;
       if (d.recovered) {
         // The same attempt, claimed again after an interruption: not another call for the budget.
-        return updateStep(state, d.stepId, (s) => ({ ...s, status: 'RUNNING', startedAt: d.startedAt, timeoutMs: d.timeoutMs }));
+        return updateStep(state, d.stepId, (s) => ({ ...s, status: 'RUNNING', startedAt: d.startedAt, timeoutMs: d.timeoutMs, unanswered: awaiting(s, d.attempt) }));
       }
       const usage = countCall(state.usage, d, state.steps.find((s) => s.id === d.stepId)?.domain ?? '');
       return updateStep({ ...state, usage }, d.stepId, (s) => ({
@@ -95,22 +95,29 @@ function apply(state: RunState, event: RunEvent): RunState {
         retryAt: undefined,
         startedAt: d.startedAt,
         timeoutMs: d.timeoutMs,
+        unanswered: awaiting(s, d.attempt),
       }));
     }
-    case 'ToolCallSucceeded':
-      return updateStep(state, event.data.stepId, (s) =>
-        s.attempts === event.data.attempt && s.status === 'RUNNING'
-          ? { ...s, status: 'SUCCEEDED', output: event.data.output, error: undefined, failureMode: undefined }
-          : s,
-      );
+    case 'ToolCallSucceeded': {
+      const d = event.data;
+      return updateStep(state, d.stepId, (s) => {
+        const answered = { ...s, unanswered: (s.unanswered ?? []).filter((a) => a !== d.attempt) };
+        // The latest attempt's success counts even after the engine gave up on it as interrupted:
+        // its effect happened, so the step is done and a resume must not run it again.
+        const latest = s.attempts === d.attempt && (s.status === 'RUNNING' || (s.status === 'FAILED' && s.error?.code === INTERRUPTED));
+        return latest ? { ...answered, status: 'SUCCEEDED', output: d.output, error: undefined, failureMode: undefined } : answered;
+      });
+    }
     case 'ToolCallFailed': {
       const d = event.data;
       return updateStep(state, d.stepId, (s) => {
+        // An INTERRUPTED failure is the engine giving up on the call, not the tool's answer.
+        const answered = d.error.code === INTERRUPTED ? s : { ...s, unanswered: (s.unanswered ?? []).filter((a) => a !== d.attempt) };
         // The running attempt's result, or a refusal (policy, budget, routing) before attempt n+1
         // started. Anything else is a late result for an attempt already given up on.
         const current = s.status === 'RUNNING' ? s.attempts === d.attempt : d.attempt === s.attempts + 1;
-        if (!current) return s;
-        return { ...s, status: d.retryAt ? 'RETRY_WAIT' : 'FAILED', retryAt: d.retryAt, error: d.error, failureMode: d.failureMode };
+        if (!current) return answered;
+        return { ...answered, status: d.retryAt ? 'RETRY_WAIT' : 'FAILED', retryAt: d.retryAt, error: d.error, failureMode: d.failureMode };
       });
     }
     case 'StepSkipped':
@@ -127,19 +134,23 @@ function apply(state: RunState, event: RunEvent): RunState {
       };
     case 'RunCancelled':
       return { ...state, status: 'CANCELLED' };
-    case 'RunResumed':
+    case 'RunResumed': {
+      const reopened = new Set((event.data.reopened ?? []).map((r) => r.stepId));
       return {
         ...state,
         status: 'RUNNING',
         failure: undefined,
         aggregated: false,
-        // Failed steps get another go; what is skipped because of them is reconsidered too.
+        // Failed steps get another go; what is skipped because of them is reconsidered too. A
+        // RUNNING step keeps its call: its answer, its timeout or recovery settles it, never a
+        // second attempt. A denial stands unless this resume re-opened it.
         steps: state.steps.map((s) =>
-          s.status === 'FAILED' || s.status === 'SKIPPED' || s.status === 'RETRY_WAIT' || s.status === 'RUNNING'
+          (s.status === 'FAILED' && !(s.gate?.status === 'DENIED' && !reopened.has(s.id))) || s.status === 'SKIPPED' || s.status === 'RETRY_WAIT'
             ? { ...s, status: s.gate?.status === 'GRANTED' ? 'ROUTED' : 'PENDING', retryAt: undefined, error: undefined, failureMode: undefined, gate: s.gate?.status === 'GRANTED' ? s.gate : undefined }
             : s,
         ),
       };
+    }
     default:
       return assertNever(event, 'run event');
   }
@@ -171,6 +182,15 @@ function failGate(state: RunState, stepId: string, status: GateState['status'], 
     error: { message, code: status === 'CANCELLED' ? 'APPROVAL_CANCELLED' : 'APPROVAL_DENIED' },
     failureMode: 'POLICY',
   }));
+}
+
+/** The error code of a call the engine gave up on (its engine stopped before the tool answered). */
+export const INTERRUPTED = 'INTERRUPTED';
+
+/** A step's unanswered attempts with `attempt` added once (a recovered claim is the same attempt). */
+function awaiting(s: StepState, attempt: number): readonly number[] {
+  const open = s.unanswered ?? [];
+  return open.includes(attempt) ? open : [...open, attempt];
 }
 
 /** The role an automated approver acts in. */

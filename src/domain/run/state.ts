@@ -41,6 +41,11 @@ export interface StepState {
   readonly worker?: string;
   /** Attempts started so far. */
   readonly attempts: number;
+  /**
+   * Attempts started whose tool has not answered yet (an INTERRUPTED failure is the engine giving
+   * up, not the tool's answer): their answer is still recorded when it comes, exactly once.
+   */
+  readonly unanswered?: readonly number[];
   readonly retryAt?: string;
   readonly output?: unknown;
   readonly error?: RecordedError;

@@ -277,8 +277,10 @@ function apply(run: RunView, event: ProjectedEvent, at: string): void {
     case 'ToolCallSucceeded': {
       const d = event.data;
       const s = step(d.stepId);
-      // Only the running attempt's result counts; a late one for an abandoned attempt does not.
-      if (!s || s.status !== 'RUNNING' || s.attempts !== d.attempt) return;
+      // The running attempt's result counts, and so does the latest attempt's success after the
+      // engine gave up on it as INTERRUPTED (as the run's fold says); a superseded attempt's does not.
+      const latest = s && s.attempts === d.attempt && (s.status === 'RUNNING' || (s.status === 'FAILED' && s.error?.code === 'INTERRUPTED'));
+      if (!s || !latest) return;
       s.status = 'SUCCEEDED';
       s.output = d.output;
       s.error = undefined;
@@ -321,13 +323,16 @@ function apply(run: RunView, event: ProjectedEvent, at: string): void {
       run.cancelledBy = event.data.by;
       end(run, 'CANCELLED', at);
       return;
-    case 'RunResumed':
-      run.status = 'RUNNING';
+    case 'RunResumed': {
+      // As the run's fold: a RUNNING step keeps its call, and a denial stands unless re-opened.
+      const reopened = new Set((event.data.reopened ?? []).map((r) => r.stepId));
       run.failure = undefined;
       run.endedAt = undefined;
       run.durationMs = undefined;
+      run.status = 'RUNNING';
       for (const s of run.steps) {
-        if (s.status === 'FAILED' || s.status === 'SKIPPED' || s.status === 'RETRY_WAIT' || s.status === 'RUNNING') {
+        const denied = s.status === 'FAILED' && s.approvalStatus === 'DENIED' && !reopened.has(s.id);
+        if ((s.status === 'FAILED' && !denied) || s.status === 'SKIPPED' || s.status === 'RETRY_WAIT') {
           s.status = s.approvalStatus === 'GRANTED' ? 'ROUTED' : 'PENDING';
           s.retryAt = undefined;
           s.error = undefined;
@@ -343,6 +348,7 @@ function apply(run: RunView, event: ProjectedEvent, at: string): void {
         }
       }
       return;
+    }
     default: {
       const never: never = event;
       throw new Error(`unexpected event ${JSON.stringify(never)}`);
