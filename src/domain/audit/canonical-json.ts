@@ -33,16 +33,18 @@ function sorted(value: unknown): unknown {
     }
   }
   const source = value as Record<string, unknown>;
+  // Copies have no prototype: on a plain object `out.__proto__ = v` sets the prototype instead of a
+  // member, so a parsed "__proto__" member would vanish from the hash and ride along unsigned.
   let out: Record<string, unknown> | undefined;
   if (!inOrder) {
-    out = {};
+    out = Object.create(null) as Record<string, unknown>;
     for (const k of keys.sort()) out[k] = source[k];
   }
   for (const k of keys) {
     const v = source[k];
     const s = sorted(v);
     if (s !== v) {
-      out ??= { ...source };
+      out ??= Object.assign(Object.create(null) as Record<string, unknown>, source);
       out[k] = s;
     }
   }
