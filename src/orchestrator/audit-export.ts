@@ -69,8 +69,9 @@ export interface ExportTrust {
  */
 export function verifyExport(text: string, trust: ExportTrust = {}): VerifyReport & { runId: string; declaredEvents: number } {
   const { header, events } = parseExport(text);
-  const fingerprints = new Set((trust.fingerprints ?? []).map((f) => f.toLowerCase().replace(/^sha256:/, '')));
-  const headerKey = header.publicKey && fingerprints.has(safeKeyId(header.publicKey)) ? [header.publicKey] : [];
+  const fingerprints = new Set((trust.fingerprints ?? []).map((f) => f.trim().toLowerCase().replace(/^sha256:/, '')).filter((f) => f.length > 0));
+  const headerKeyId = header.publicKey ? safeKeyId(header.publicKey) : undefined;
+  const headerKey = header.publicKey && headerKeyId !== undefined && fingerprints.has(headerKeyId) ? [header.publicKey] : [];
   // The header is not trusted either: the run it names must be the one the events (and signatures) are of.
   const report = verifyStream(events, { publicKeys: [...(trust.publicKeys ?? []), ...headerKey], allowUnsealed: trust.allowUnsealed, runId: header.runId });
   if (report.ok && header.streamId !== runStreamId(header.runId)) {
@@ -82,10 +83,11 @@ export function verifyExport(text: string, trust: ExportTrust = {}): VerifyRepor
   return { ...report, runId: header.runId, declaredEvents: header.events };
 }
 
-function safeKeyId(pem: string): string {
+/** The header key's id, or undefined when it is not a key (an unreadable header key matches no pin). */
+function safeKeyId(pem: string): string | undefined {
   try {
     return keyIdOf(pem);
   } catch {
-    return '';
+    return undefined;
   }
 }

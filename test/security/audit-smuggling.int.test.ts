@@ -174,6 +174,24 @@ describe('an unsealed stream accepted with allowUnsealed says what is not proven
     expect(verifyStream(events, { publicKeyPem })).toMatchObject({ ok: true, sealed: true, unsignedTail: 0 });
   });
 
+  it('a finished run must end in a seal even when unsealed streams are allowed: a stripped seal or an event after it is refused', async () => {
+    const { events, publicKeyPem } = await sealedRun();
+    const last = events[events.length - 1] as ChainEvent;
+    const { seal: _seal, ...unsealedMeta } = last.metadata;
+    const stripped = rechain([...events.slice(0, -1), { ...last, metadata: unsealedMeta }]);
+    expect(verifyStream(stripped, { publicKeyPem, allowUnsealed: true }).finding).toMatchObject({ kind: 'unsealed', reason: expect.stringContaining('SUCCEEDED') });
+    const warning = { revision: events.length, type: 'BudgetWarning', data: { scope: { kind: 'total' }, used: 1, limit: 2, percent: 50 }, metadata: { correlationId: 'r', actor: 'system:engine', schemaVersion: 1 } };
+    const appended = rechain([...events, warning]);
+    expect(verifyStream(appended, { publicKeyPem, allowUnsealed: true }).finding).toMatchObject({ kind: 'unsealed' });
+  });
+
+  it('an empty fingerprint pins nothing, even when the header key cannot be read', async () => {
+    const { text } = await sealedRun();
+    const [header, ...rest] = text.trim().split('\n');
+    const garbled = [JSON.stringify({ ...(JSON.parse(header as string) as object), publicKey: 'not a key' }), ...rest].join('\n');
+    expect(verifyExport(garbled, { fingerprints: [''] })).toMatchObject({ signaturesVerified: false });
+  });
+
   it('refused before: a fingerprint pin is matched whole, never by prefix', async () => {
     const { text, keyId } = await sealedRun();
     expect(verifyExport(text, { fingerprints: [keyId.slice(0, 16)] })).toMatchObject({ signaturesVerified: false });

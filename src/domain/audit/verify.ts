@@ -1,6 +1,6 @@
 import type { RunEvent } from '../events/index.js';
 import { evolve } from '../run/evolve.js';
-import { initialRunState, inputToRun, type RunState } from '../run/state.js';
+import { initialRunState, inputToRun, type RunState, TERMINAL_RUN } from '../run/state.js';
 import { canonicalJson } from './canonical-json.js';
 import { contentHash, eventContentHash, eventHash, GENESIS_HASH, keyIdOf, SIGNED_TYPES, signedDecision, verifyPayloadSignature } from './chain.js';
 
@@ -125,6 +125,10 @@ export function verifyStream(events: readonly ChainEvent[], options: VerifyOptio
       }
     }
     previous = own;
+  }
+  if (!sealed && TERMINAL_RUN.has(state.status)) {
+    // The server seals every append that leaves a run finished, so allowUnsealed (meant for runs still going) does not cover this.
+    return fail({ revision: events.length, kind: 'unsealed', reason: `the run is ${state.status}, yet its last event carries no seal: the seal was removed, or events were added after it` });
   }
   if (!sealed && !options.allowUnsealed) {
     const lastSeal = events.findLastIndex((e) => e.metadata.seal !== undefined);
