@@ -85,9 +85,10 @@ export function verifyStream(events: readonly ChainEvent[], options: VerifyOptio
     }
     const own = e.metadata.hash;
     if (!own) return fail({ revision: i, kind: 'unchained', reason: `${e.type} at revision ${i} carries no hash` });
-    const unwritable = nonJsonNumber(e.data, 'data') ?? nonJsonNumber(e.metadata, 'metadata');
     // JSON writes Infinity and NaN as null, so the hash cannot tell them from a null: none was ever written.
-    if (unwritable) return fail({ revision: i, kind: 'changed', reason: `${e.type} at revision ${i} holds ${unwritable}, which JSON cannot write: it differs from what was written` });
+    if (holdsNonJsonNumber(e.data) || holdsNonJsonNumber(e.metadata)) {
+      return fail({ revision: i, kind: 'changed', reason: `${e.type} at revision ${i} holds Infinity or NaN, which JSON cannot write: it differs from what was written` });
+    }
     if (eventHash(previous, e.type, e.data, e.metadata) !== own) return fail(diagnose(events, i, previous, indexOfHash));
     if (i === 0 && options.runId !== undefined && (e.type !== 'RunStarted' || (e.data as { runId?: unknown } | null)?.runId !== options.runId)) {
       const named = (e.data as { runId?: unknown } | null)?.runId;
@@ -161,15 +162,13 @@ function grantFinding(state: RunState, e: ChainEvent, i: number): Finding | unde
   return undefined;
 }
 
-/** The path of a number JSON cannot write (Infinity, NaN), if `value` holds one. */
-function nonJsonNumber(value: unknown, path: string): string | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${value} at ${path}`;
-  if (value === null || typeof value !== 'object') return undefined;
-  for (const [k, v] of Object.entries(value)) {
-    const found = nonJsonNumber(v, `${path}.${k}`);
-    if (found) return found;
-  }
-  return undefined;
+/** Whether `value` holds a number JSON cannot write (Infinity, NaN). Runs on every event: no allocation. */
+function holdsNonJsonNumber(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(holdsNonJsonNumber);
+  for (const k in value) if (Object.hasOwn(value, k) && holdsNonJsonNumber((value as Record<string, unknown>)[k])) return true;
+  return false;
 }
 
 /** Explains a hash that does not follow from its predecessor. */
