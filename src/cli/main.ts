@@ -121,9 +121,10 @@ audit.command('verify').argument('<fileOrRunId>', 'an export file, or a run id i
       // The store is no more trusted than a file: only pinned keys count (not the data folder's key file).
       const events = await withStore(storeEnv(), (s) => s.readStream(`run-${target}`));
       if (events.length === 0) throw new CliError(`${target} is neither a readable file nor a run in the store`, 2);
-      report = verifyStream(events.map((e) => ({ revision: e.revision, type: e.type, data: e.data, metadata: e.metadata as unknown as Record<string, unknown> })), trust);
+      report = verifyStream(events.map((e) => ({ revision: e.revision, type: e.type, data: e.data, metadata: e.metadata as unknown as Record<string, unknown> })), { ...trust, runId: target });
     }
-    const seal = report.sealed ? 'sealed' : 'NOT sealed (completeness not proven)';
+    // Unsealed (--allow-unsealed): say how much of the stream no signature vouches for, not only that it is unsealed.
+    const seal = report.sealed ? 'sealed' : `NOT sealed (completeness not proven; no signature covers the last ${report.unsignedTail} event(s))`;
     if (!report.ok) {
       out(`BROKEN at revision ${report.finding?.revision}: ${report.finding?.kind}: ${report.finding?.reason}`, report);
       process.exitCode = 1;

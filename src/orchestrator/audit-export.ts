@@ -69,19 +69,25 @@ export interface ExportTrust {
  */
 export function verifyExport(text: string, trust: ExportTrust = {}): VerifyReport & { runId: string; declaredEvents: number } {
   const { header, events } = parseExport(text);
-  const fingerprints = new Set((trust.fingerprints ?? []).map((f) => f.toLowerCase().replace(/^sha256:/, '')));
-  const headerKey = header.publicKey && fingerprints.has(safeKeyId(header.publicKey)) ? [header.publicKey] : [];
-  const report = verifyStream(events, { publicKeys: [...(trust.publicKeys ?? []), ...headerKey], allowUnsealed: trust.allowUnsealed });
+  const fingerprints = new Set((trust.fingerprints ?? []).map((f) => f.trim().toLowerCase().replace(/^sha256:/, '')).filter((f) => f.length > 0));
+  const headerKeyId = header.publicKey ? safeKeyId(header.publicKey) : undefined;
+  const headerKey = header.publicKey && headerKeyId !== undefined && fingerprints.has(headerKeyId) ? [header.publicKey] : [];
+  // The header is not trusted either: the run it names must be the one the events (and signatures) are of.
+  const report = verifyStream(events, { publicKeys: [...(trust.publicKeys ?? []), ...headerKey], allowUnsealed: trust.allowUnsealed, runId: header.runId });
+  if (report.ok && header.streamId !== runStreamId(header.runId)) {
+    return { ...report, ok: false, runId: header.runId, declaredEvents: header.events, finding: { revision: 0, kind: 'misplaced', reason: `the header names stream ${header.streamId} for run ${header.runId}` } };
+  }
   if (report.ok && header.events !== events.length) {
     return { ...report, ok: false, runId: header.runId, declaredEvents: header.events, finding: { revision: events.length, kind: 'removed', reason: `the header declares ${header.events} events, the file has ${events.length}` } };
   }
   return { ...report, runId: header.runId, declaredEvents: header.events };
 }
 
-function safeKeyId(pem: string): string {
+/** The header key's id, or undefined when it is not a key (an unreadable header key matches no pin). */
+function safeKeyId(pem: string): string | undefined {
   try {
     return keyIdOf(pem);
   } catch {
-    return '';
+    return undefined;
   }
 }

@@ -47,10 +47,12 @@ export class ToolInvoker {
       values.set(name, value);
     }
     const known = [...values.values()];
-    const clean = <T>(v: T): T => redact(v, this.sensitive, known) as T;
+    const clean = <T>(v: T): T => redact(v, this.sensitive, known, { freeText: true }) as T;
+    // Scrubbed before fail() cuts the message: a secret across the cut would otherwise leave its first half.
+    const failed = (message: string, code: string | undefined, mode: FailureMode, ms: number) => clean(fail(clean(message), code, mode, ms));
     const input = tool.input.safeParse(names.length === 0 ? call.input : resolveSecretRefs(call.input, (n) => values.get(n) as string));
     if (!input.success) {
-      return clean(fail(`input does not fit ${tool.name}: ${input.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'BAD_INPUT', 'USER', 0));
+      return failed(`input does not fit ${tool.name}: ${input.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'BAD_INPUT', 'USER', 0);
     }
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
@@ -71,7 +73,7 @@ export class ToolInvoker {
       let output: unknown = raw === undefined ? null : raw;
       if (tool.output) {
         const parsed = tool.output.safeParse(raw);
-        if (!parsed.success) return clean(fail(`output does not fit ${tool.name}: ${parsed.error.issues[0]?.message ?? ''}`, 'BAD_OUTPUT', 'AGENT', elapsed()));
+        if (!parsed.success) return failed(`output does not fit ${tool.name}: ${parsed.error.issues[0]?.message ?? ''}`, 'BAD_OUTPUT', 'AGENT', elapsed());
         output = parsed.data;
       }
       return { ok: true, output: clean(output), durationMs: elapsed() };
@@ -79,10 +81,10 @@ export class ToolInvoker {
       if (error instanceof TimeoutError) return fail(error.message, 'TIMEOUT', 'RESOURCE', elapsed());
       if (controller.signal.aborted) {
         const reason = controller.signal.reason as unknown;
-        return clean(fail(`aborted: ${reason instanceof Error ? reason.message : String(reason)}`, 'ABORTED', 'SYSTEM', elapsed()));
+        return failed(`aborted: ${reason instanceof Error ? reason.message : String(reason)}`, 'ABORTED', 'SYSTEM', elapsed());
       }
-      if (error instanceof ToolError) return clean(fail(error.message, error.code, error.failureMode, elapsed()));
-      return clean(fail(error instanceof Error ? error.message : String(error), undefined, 'AGENT', elapsed()));
+      if (error instanceof ToolError) return failed(error.message, error.code, error.failureMode, elapsed());
+      return failed(error instanceof Error ? error.message : String(error), undefined, 'AGENT', elapsed());
     } finally {
       clearTimeout(timer);
       if (onAbort) controller.signal.removeEventListener('abort', onAbort);

@@ -70,7 +70,7 @@ describe('the hash chain on every store adapter', () => {
     const events = await asChain(store);
     expect(events.every((e) => typeof e.metadata.hash === 'string')).toBe(true);
     const report = verifyStream(events, { publicKeyPem: signer.publicKeyPem });
-    expect(report).toEqual({ ok: true, events: events.length, signaturesChecked: 3, signaturesVerified: true, sealed: true });
+    expect(report).toEqual({ ok: true, events: events.length, signaturesChecked: 3, signaturesVerified: true, sealed: true, unsignedTail: 0 });
     expect(events.filter((e) => e.metadata.signature).map((e) => e.type)).toEqual(['ApprovalAutoApproved', 'ApprovalGranted']);
     expect(events.filter((e) => e.metadata.seal).map((e) => e.type)).toEqual(['RunCompleted']);
     expect(events.filter((e) => e.metadata.keyId).every((e) => e.metadata.keyId === signer.keyId)).toBe(true);

@@ -14,4 +14,9 @@ describe('canonical JSON', () => {
     expect(canonicalJson(undefined)).toBe('null');
     expect(canonicalJson('é"\n')).toBe(JSON.stringify('é"\n'));
   });
+  it('keeps a parsed "__proto__" member, in order or not, nested or not: it is data like any other key', () => {
+    const parsed = JSON.parse('{"z":1,"__proto__":{"b":2,"a":1},"in":{"y":1,"__proto__":"x"}}') as object;
+    expect(canonicalJson(parsed)).toBe('{"__proto__":{"a":1,"b":2},"in":{"__proto__":"x","y":1},"z":1}');
+    expect(canonicalJson(parsed)).not.toBe(canonicalJson({ z: 1, in: { y: 1 } }));
+  });
 });

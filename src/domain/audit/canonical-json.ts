@@ -36,15 +36,24 @@ function sorted(value: unknown): unknown {
   let out: Record<string, unknown> | undefined;
   if (!inOrder) {
     out = {};
-    for (const k of keys.sort()) out[k] = source[k];
+    for (const k of keys.sort()) put(out, k, source[k]);
   }
   for (const k of keys) {
     const v = source[k];
     const s = sorted(v);
     if (s !== v) {
       out ??= { ...source };
-      out[k] = s;
+      put(out, k, s);
     }
   }
   return out ?? value;
+}
+
+/**
+ * Sets a member. On a plain object `out.__proto__ = v` sets the prototype instead of a member, so a
+ * parsed "__proto__" member would vanish from the hash and ride along unsigned: define it instead.
+ */
+function put(out: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
 }

@@ -1,6 +1,7 @@
 import type { RunEvent } from '../events/index.js';
 import { evolve } from '../run/evolve.js';
-import { initialRunState, type RunState } from '../run/state.js';
+import { initialRunState, inputToRun, type RunState, TERMINAL_RUN } from '../run/state.js';
+import { canonicalJson } from './canonical-json.js';
 import { contentHash, eventContentHash, eventHash, GENESIS_HASH, keyIdOf, SIGNED_TYPES, signedDecision, verifyPayloadSignature } from './chain.js';
 
 /** An event as the verifier needs it: from a store, or from an export file. */
@@ -14,9 +15,10 @@ export interface ChainEvent {
 /**
  * `unsealed`: the stream does not end in a seal (cut short, or the run is not finished);
  * `ungranted`: a gated step's tool call started without a grant; `unknown_key`: a signature names a
- * key that is not pinned; `malformed`: an event the run's fold cannot apply.
+ * key that is not pinned; `malformed`: an event the run's fold cannot apply; `misplaced`: the stream
+ * is another run's than the one asked about.
  */
-export type FindingKind = 'changed' | 'removed' | 'inserted' | 'reordered' | 'unchained' | 'bad_signature' | 'unsigned' | 'unknown_key' | 'unsealed' | 'ungranted' | 'malformed';
+export type FindingKind = 'changed' | 'removed' | 'inserted' | 'reordered' | 'unchained' | 'bad_signature' | 'unsigned' | 'unknown_key' | 'unsealed' | 'ungranted' | 'malformed' | 'misplaced';
 
 /** The first broken link: which revision, what kind of break, and why. */
 export interface Finding {
@@ -35,6 +37,8 @@ export interface VerifyReport {
   readonly signaturesVerified: boolean;
   /** The stream ends in a seal (checked against a pinned key when there is one). */
   readonly sealed: boolean;
+  /** Events after the last signature or seal: no signature vouches for them (0 when sealed). */
+  readonly unsignedTail: number;
   readonly finding?: Finding;
 }
 
@@ -46,6 +50,8 @@ export interface VerifyOptions {
   readonly publicKeyPem?: string;
   /** Accept a stream that does not end in a seal (an unfinished run): its completeness is then not proven. */
   readonly allowUnsealed?: boolean;
+  /** The run the stream must be: its RunStarted names it (a stream copied over another run's is refused). */
+  readonly runId?: string;
 }
 
 /**
@@ -61,7 +67,9 @@ export function verifyStream(events: readonly ChainEvent[], options: VerifyOptio
   let signaturesChecked = 0;
   const last = events[events.length - 1];
   const sealed = last?.metadata.seal !== undefined;
-  const fail = (finding: Finding): VerifyReport => ({ ok: false, events: events.length, signaturesChecked, signaturesVerified, sealed, finding });
+  const lastSigned = events.findLastIndex((e) => e.metadata.signature !== undefined || e.metadata.seal !== undefined);
+  const unsignedTail = events.length - 1 - lastSigned;
+  const fail = (finding: Finding): VerifyReport => ({ ok: false, events: events.length, signaturesChecked, signaturesVerified, sealed, unsignedTail, finding });
   const stored = events.map((e) => e.metadata.hash);
   const indexOfHash = new Map<string, number>();
   stored.forEach((h, i) => h && indexOfHash.set(h, i));
@@ -77,7 +85,15 @@ export function verifyStream(events: readonly ChainEvent[], options: VerifyOptio
     }
     const own = e.metadata.hash;
     if (!own) return fail({ revision: i, kind: 'unchained', reason: `${e.type} at revision ${i} carries no hash` });
+    // JSON writes Infinity and NaN as null, so the hash cannot tell them from a null: none was ever written.
+    if (holdsNonJsonNumber(e.data) || holdsNonJsonNumber(e.metadata)) {
+      return fail({ revision: i, kind: 'changed', reason: `${e.type} at revision ${i} holds Infinity or NaN, which JSON cannot write: it differs from what was written` });
+    }
     if (eventHash(previous, e.type, e.data, e.metadata) !== own) return fail(diagnose(events, i, previous, indexOfHash));
+    if (i === 0 && options.runId !== undefined && (e.type !== 'RunStarted' || (e.data as { runId?: unknown } | null)?.runId !== options.runId)) {
+      const named = (e.data as { runId?: unknown } | null)?.runId;
+      return fail({ revision: 0, kind: 'misplaced', reason: `the stream is run ${typeof named === 'string' ? named : `(${e.type})`}, not run ${options.runId}` });
+    }
 
     const data = (e.data ?? {}) as Record<string, unknown>;
     if (e.type === 'ApprovalRequested') requests.set(String(data.approvalId), data.input);
@@ -111,6 +127,10 @@ export function verifyStream(events: readonly ChainEvent[], options: VerifyOptio
     }
     previous = own;
   }
+  if (!sealed && TERMINAL_RUN.has(state.status)) {
+    // The server seals every append that leaves a run finished, so allowUnsealed (meant for runs still going) does not cover this.
+    return fail({ revision: events.length, kind: 'unsealed', reason: `the run is ${state.status}, yet its last event carries no seal: the seal was removed, or events were added after it` });
+  }
   if (!sealed && !options.allowUnsealed) {
     const lastSeal = events.findLastIndex((e) => e.metadata.seal !== undefined);
     return fail({
@@ -119,19 +139,36 @@ export function verifyStream(events: readonly ChainEvent[], options: VerifyOptio
       reason: lastSeal < 0 ? 'the stream ends without a seal: it was cut short, or the run is not finished' : `${events.length - 1 - lastSeal} event(s) follow the last seal (revision ${lastSeal}) without a seal of their own`,
     });
   }
-  return { ok: true, events: events.length, signaturesChecked, signaturesVerified, sealed };
+  return { ok: true, events: events.length, signaturesChecked, signaturesVerified, sealed, unsignedTail };
 }
 
-/** A ToolCallStarted on a step whose gate is not granted (by the fold so far), or an auto-approval naming no rule. */
+/**
+ * A ToolCallStarted on a step whose gate is not granted (by the fold so far) or with another tool or
+ * input than the step's (as planned, or as the approver edited it), or an auto-approval naming no rule.
+ */
 function grantFinding(state: RunState, e: ChainEvent, i: number): Finding | undefined {
   const data = (e.data ?? {}) as Record<string, unknown>;
   if (e.type === 'ApprovalAutoApproved' && (typeof data.rule !== 'string' || data.rule.trim() === '')) {
     return { revision: i, kind: 'ungranted', reason: `the auto-approval at revision ${i} names no rule` };
   }
   if (e.type !== 'ToolCallStarted') return undefined;
-  const gate = state.steps.find((s) => s.id === data.stepId)?.gate;
-  if (!gate || gate.status === 'GRANTED') return undefined;
-  return { revision: i, kind: 'ungranted', reason: `step ${String(data.stepId)} started at revision ${i} while its approval ${gate.approvalId} is ${gate.status}` };
+  const step = state.steps.find((s) => s.id === data.stepId);
+  const gate = step?.gate;
+  if (gate && gate.status !== 'GRANTED') return { revision: i, kind: 'ungranted', reason: `step ${String(data.stepId)} started at revision ${i} while its approval ${gate.approvalId} is ${gate.status}` };
+  // What was granted is the input the request showed or the approver's edit: a call with another input ran ungranted.
+  if (step && (data.tool !== step.tool || canonicalJson(data.input) !== canonicalJson(inputToRun(step)))) {
+    return { revision: i, kind: 'ungranted', reason: `step ${step.id} started at revision ${i} with another tool or input than ${gate ? 'was granted' : 'was planned'}` };
+  }
+  return undefined;
+}
+
+/** Whether `value` holds a number JSON cannot write (Infinity, NaN). Runs on every event: no allocation. */
+function holdsNonJsonNumber(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(holdsNonJsonNumber);
+  for (const k in value) if (Object.hasOwn(value, k) && holdsNonJsonNumber((value as Record<string, unknown>)[k])) return true;
+  return false;
 }
 
 /** Explains a hash that does not follow from its predecessor. */

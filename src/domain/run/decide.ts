@@ -17,7 +17,7 @@ import type {
 import { validatePlan } from './plan.js';
 import { backoffDelayMs } from './retry.js';
 import { AUTOMATED_ROLE } from './evolve.js';
-import { DONE_STEP, findGate, type GateState, type RunState, type StepState, TERMINAL_RUN } from './state.js';
+import { DONE_STEP, findGate, type GateState, inputToRun, type RunState, type StepState, TERMINAL_RUN } from './state.js';
 
 const RETRYABLE = new Set(['AGENT', 'SYSTEM', 'RESOURCE']);
 
@@ -54,7 +54,7 @@ export function decide(command: RunCommand, state: RunState): RunEvent[] {
           },
         ];
       }
-      const input = step.gate?.editedInput ?? step.input;
+      const input = inputToRun(step);
       return [
         ...events,
         {
@@ -89,7 +89,7 @@ export function decide(command: RunCommand, state: RunState): RunEvent[] {
               worker: step.worker ?? 'unknown',
               attempt: step.attempts,
               idempotencyKey: `${state.runId}:${step.id}:${step.attempts}`,
-              input: step.gate?.editedInput ?? step.input,
+              input: inputToRun(step),
               timeoutMs: step.timeoutMs ?? 1,
               startedAt: command.now,
               recovered: true,

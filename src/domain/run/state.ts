@@ -56,6 +56,11 @@ export interface StepState {
   readonly timeoutMs?: number;
 }
 
+/** The input a step's tool call runs with: the approver's edit if the gate has one, else the plan's. */
+export function inputToRun(step: StepState): Record<string, unknown> {
+  return step.gate?.editedInput ?? step.input;
+}
+
 export interface BudgetUsage {
   readonly total: number;
   readonly perDomain: Readonly<Record<string, number>>;
