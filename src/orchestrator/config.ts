@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ApproverRule } from '../adapters/approvers/rules-approver.js';
 import { ApprovalPolicyConfig, defaultApprovalPolicy } from '../domain/approvals/policy-config.js';
 import { Playbook, Profile, WorkerConfig, defaultProfiles, defaultWorkers } from './profiles.js';
+import { ToolSourcesConfig } from './tool-config.js';
 
 const AutomatedApproverConfig = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('rules'), name: z.string().min(1), rules: z.array(ApproverRule) }),
@@ -37,6 +38,8 @@ export const GatehouseConfig = z.strictObject({
   playbooks: z.array(Playbook),
   /** Extra key patterns redacted before anything is stored (substrings or /regex/). */
   sensitiveKeys: z.array(z.string()),
+  /** HTTP tools (`tools:`) and MCP servers whose tools Gatehouse offers (`mcpServers:`); see tool-config.ts. */
+  ...ToolSourcesConfig,
 });
 export type GatehouseConfig = z.infer<typeof GatehouseConfig>;
 
@@ -49,6 +52,8 @@ export const defaultConfig: GatehouseConfig = {
   workers: defaultWorkers,
   playbooks: [],
   sensitiveKeys: [],
+  tools: [],
+  mcpServers: {},
 };
 
 /** A config that does not validate: the message names the file and every bad path. */

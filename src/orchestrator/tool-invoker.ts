@@ -81,7 +81,10 @@ export class ToolInvoker {
         const reason = controller.signal.reason as unknown;
         return clean(fail(`aborted: ${reason instanceof Error ? reason.message : String(reason)}`, 'ABORTED', 'SYSTEM', elapsed()));
       }
-      if (error instanceof ToolError) return clean(fail(error.message, error.code, error.failureMode, elapsed()));
+      if (error instanceof ToolError) {
+        const outcome = fail(error.message, error.code, error.failureMode, elapsed());
+        return clean(error.retryable === undefined ? outcome : { ...outcome, retryable: error.retryable });
+      }
       return clean(fail(error instanceof Error ? error.message : String(error), undefined, 'AGENT', elapsed()));
     } finally {
       clearTimeout(timer);

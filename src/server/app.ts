@@ -22,6 +22,8 @@ import { loadOrCreateAuditSigner } from '../adapters/audit/ed25519-keys.js';
 import { createWebhookNotifier } from '../adapters/notifiers/webhook-notifier.js';
 import type { Approver } from '../domain/ports/approver.js';
 import { type GatehouseConfig, loadConfig } from '../orchestrator/config.js';
+import { createEnvSecrets } from '../adapters/secrets/env-secrets.js';
+import { startConfiguredTools } from '../adapters/tools/configured-tools.js';
 import { demoPlaybooks, demoTools } from './demo-tools.js';
 import { type ServerEnv, sqliteStorePath } from './env.js';
 import { createMetrics } from './metrics.js';
@@ -74,6 +76,9 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   const runIndex = createSqliteRunIndex(localPath);
 
   const tools = new ToolRegistry([...(options.demoTools === false ? [] : demoTools(env.dataDir, options.demoDelayMs)), ...(options.tools ?? [])]);
+  const secrets = createEnvSecrets();
+  // gatehouse.yaml's HTTP tools and MCP servers: a bad entry stops the start; a server that is down does not.
+  const configured = await startConfiguredTools(config, tools, secrets, log);
   const playbooks = [...(options.demoTools === false ? [] : demoPlaybooks), ...config.playbooks, ...(options.playbooks ?? [])];
   const profiles = config.profiles;
   const workers = config.workers;
@@ -85,7 +90,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
     onFailure: (url, n, error) => log.warn({ url, approvalId: n.approvalId, event: n.event, error }, 'approval notification not delivered'),
   });
   const engine = new RunEngine({
-    store, tools, runIndex, profiles, workers,
+    store, tools, runIndex, profiles, workers, secrets,
     approvalPolicy: config.approvals,
     approvers: approversFrom(config),
     notifier,
@@ -134,6 +139,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
       await server.close();
       await metrics.close();
       await engine.shutdown(env.shutdownGraceMs);
+      await configured.close();
       await notifier.idle();
       await projections.stop();
       readModels.close();
