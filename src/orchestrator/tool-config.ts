@@ -2,8 +2,14 @@ import { z } from 'zod';
 import { FailureMode } from '../domain/events/common.js';
 import { RetryPolicy } from '../domain/run/retry.js';
 
-/** A config value that is either literal or a `{ $secret: NAME }` reference resolved when used. */
-export const SecretOrString = z.union([z.string().max(10_000), z.strictObject({ $secret: z.string().regex(/^[A-Za-z0-9_]{1,100}$/) })]);
+/**
+ * A config value that is either literal or a `{ $secret: NAME }` reference resolved when used;
+ * `prefix` goes in front of the secret (`prefix: "Bearer "` for an authorization header).
+ */
+export const SecretOrString = z.union([
+  z.string().max(10_000),
+  z.strictObject({ $secret: z.string().regex(/^[A-Za-z0-9_]{1,100}$/, 'a secret name is letters, digits and _'), prefix: z.string().max(200).optional() }),
+]);
 export type SecretOrString = z.infer<typeof SecretOrString>;
 
 /** An action fact fixed in config, or read from a field of each call's input (a dotted path). */

@@ -42,7 +42,7 @@ export function fixtureCalls(dir: string): Array<{ tool: string; args: Record<st
 }
 
 /** Polls `check` until it holds (the condition, not a fixed sleep, is what tests wait for). */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, what = 'a condition', timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

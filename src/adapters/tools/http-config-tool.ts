@@ -15,10 +15,10 @@ const OPERATION_OF_METHOD: Record<HttpToolConfig['method'], string> = { GET: 're
  */
 export function httpToolFromConfig(config: HttpToolConfig, secrets: SecretProvider): ToolDefinition {
   const plain: Record<string, string> = {};
-  const secretHeaders: Record<string, string> = {};
+  const secretHeaders: Record<string, { secret: string; prefix?: string }> = {};
   for (const [header, value] of Object.entries(config.headers)) {
     if (typeof value === 'string') plain[header] = value;
-    else secretHeaders[header] = value.$secret;
+    else secretHeaders[header] = { secret: value.$secret, ...(value.prefix ? { prefix: value.prefix } : {}) };
   }
   const policy = applyOverrides(
     {

@@ -201,7 +201,7 @@ export class McpToolSource {
       }
       const secret = await this.secrets.get(value.$secret);
       if (secret === undefined) throw new Error(`secret ${value.$secret} (${what} ${key}) is not configured`);
-      out[key] = secret;
+      out[key] = `${value.prefix ?? ''}${secret}`;
       known.push(secret);
     }
     this.knownSecrets = known;

@@ -14,8 +14,8 @@ export interface HttpToolOptions<I extends z.ZodType> extends Omit<ToolDefinitio
    */
   readonly body?: 'envelope' | 'input';
   readonly headers?: Record<string, string>;
-  /** Headers whose values are secrets, by secret name: resolved at each call, never stored, and redacted from what comes back. */
-  readonly secretHeaders?: Record<string, string>;
+  /** Headers whose values are secrets (by secret name, after an optional prefix): resolved at each call, never stored, and redacted from what comes back. */
+  readonly secretHeaders?: Record<string, { readonly secret: string; readonly prefix?: string }>;
   readonly secrets?: SecretProvider;
 }
 
@@ -32,13 +32,15 @@ export function httpTool<I extends z.ZodType>(options: HttpToolOptions<I>): Tool
     ...definition,
     handler: async (input, ctx) => {
       const resolved: Record<string, string> = {};
-      for (const [header, name] of Object.entries(secretHeaders)) {
-        const value = await secrets?.get(name);
-        if (value === undefined) throw new ToolError('USER', `secret ${name} (header ${header}) is not configured`, 'SECRET_NOT_FOUND', false);
-        resolved[header] = value;
+      const known: string[] = [];
+      for (const [header, { secret, prefix = '' }] of Object.entries(secretHeaders)) {
+        const value = await secrets?.get(secret);
+        if (value === undefined) throw new ToolError('USER', `secret ${secret} (header ${header}) is not configured`, 'SECRET_NOT_FOUND', false);
+        resolved[header] = `${prefix}${value}`;
+        known.push(value);
       }
       // A service that echoes a header must not leak its secret into the log.
-      const clean = <T>(v: T): T => (Object.keys(resolved).length === 0 ? v : (redact(v, noKeys, Object.values(resolved)) as T));
+      const clean = <T>(v: T): T => (known.length === 0 ? v : (redact(v, noKeys, known) as T));
       const target = new URL(url);
       if (method === 'GET') {
         for (const [k, v] of Object.entries((input ?? {}) as Record<string, unknown>)) target.searchParams.set(k, typeof v === 'string' ? v : JSON.stringify(v));
