@@ -84,6 +84,11 @@ export class McpToolSource {
       if (error instanceof McpError && error.code !== ErrorCode.ConnectionClosed && error.code !== ErrorCode.RequestTimeout) {
         throw new ToolError(error.code === ErrorCode.InvalidParams ? 'USER' : 'AGENT', `${this.name}.${entry.tool}: ${message}`, `MCP_${error.code}`);
       }
+      // A Streamable HTTP server that restarted has lost our session: connect afresh (stdio reports its own close).
+      if (this.config.transport === 'http') {
+        this.lost(client, message);
+        void client.close().catch(() => undefined);
+      }
       // The request may have reached the server before the connection broke: repeat only what is idempotent.
       throw new ToolError('SYSTEM', `${this.name}.${entry.tool}: transport failed: ${message}`, 'MCP_TRANSPORT', idempotent);
     }
@@ -104,7 +109,10 @@ export class McpToolSource {
     if (!entry) {
       entry = { tool, listing: undefined, override: this.config.tools[tool] };
       const definition = mcpToolDefinition(this, this.config, entry);
-      if (!definition) return entry; // a name Gatehouse cannot register (logged there)
+      if (!definition) {
+        this.log.warn({ server: this.name, tool }, 'MCP tool skipped: its name cannot be a Gatehouse tool name');
+        return entry;
+      }
       this.registry.register(definition as ToolDefinition);
       this.entries.set(tool, entry);
     }

@@ -36,7 +36,7 @@ export function annotationDefaults(server: string, config: McpServerConfig, list
 /**
  * The ToolDefinition of one MCP tool. Its fields are getters over the entry, so a re-listing
  * (`list_changed`, a reconnect) changes schema and annotations in place: the registry keeps one
- * object per name. Undefined (and logged by the caller) for a name Gatehouse cannot register.
+ * object per name. Undefined (the source logs it) for a name Gatehouse cannot register.
  */
 export function mcpToolDefinition(source: McpToolSource, config: McpServerConfig, entry: McpToolEntry): ToolDefinition | undefined {
   const name = `${source.name}.${entry.tool}`;

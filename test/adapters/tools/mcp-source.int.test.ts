@@ -5,7 +5,8 @@ import type { SecretProvider } from '../../../src/domain/ports/secrets.js';
 import { McpServerConfig } from '../../../src/orchestrator/tool-config.js';
 import { ToolRegistry } from '../../../src/orchestrator/tools/tool.js';
 import { alice, type EngineHarness, engineHarness } from '../../support/engine-harness.js';
-import { fixtureCalls, memoryLog, stdioFixtureConfig, until } from '../../support/mcp-fixtures.js';
+import { fixtureCalls, memoryLog, startHttpFixture, stdioFixtureConfig, until } from '../../support/mcp-fixtures.js';
+import { kill9 } from '../../support/processes.js';
 import { tempDir } from '../../support/temp.js';
 
 const noSecrets: SecretProvider = { get: async () => undefined };
@@ -157,5 +158,33 @@ describe('an MCP server over stdio as a tool source', () => {
     await until(() => log.lines.filter((l) => l.msg === 'MCP server unavailable' && (l.obj as { server: string }).server === 'gone').length >= 3, 'reconnect attempts');
     const delays = log.lines.filter((l) => (l.obj as { server?: string }).server === 'gone').map((l) => (l.obj as { retryInMs: number }).retryInMs);
     expect(delays.slice(0, 3)).toEqual([50, 100, 200]);
+  });
+});
+
+describe('an MCP server over Streamable HTTP as a tool source', () => {
+  it('a server that restarts (its sessions lost): the call fails SYSTEM, Gatehouse reconnects, the idempotent retry passes', async () => {
+    const dir = tempDir();
+    cleanup.push(() => dir.remove());
+    let fixture = await startHttpFixture(dir.dir);
+    cleanup.push(() => kill9(fixture.child));
+    const port = new URL(fixture.url).port;
+    const { registry, configured } = await setup({
+      web: McpServerConfig.parse({ transport: 'http', url: fixture.url, reconnect: { baseDelayMs: 50, maxDelayMs: 300 }, tools: { echo: { retry: patientRetry } } }),
+    });
+    expect(registry.get('web.echo')?.availability?.()).toEqual({ available: true });
+    const h = await withEngine(registry);
+    await h.api.startRun({ runId: 'w1', goal: 'x', profile: 'technical', steps: [step('e', 'web.echo', { text: 'one' })] }, alice);
+    expect((await h.settled('w1')).status).toBe('SUCCEEDED');
+
+    await kill9(fixture.child);
+    fixture = await startHttpFixture(dir.dir, { MCP_FIXTURE_PORT: port });
+    await h.api.startRun({ runId: 'w2', goal: 'x', profile: 'technical', errorStrategy: 'RETRY', steps: [step('e', 'web.echo', { text: 'two' })] }, alice);
+    const w2 = await h.settled('w2', 20_000);
+    expect(w2.status, JSON.stringify(w2.failure)).toBe('SUCCEEDED');
+    const failed = (await h.store.readStream('run-w2')).filter((e) => e.type === 'ToolCallFailed').map((e) => e.data as { failureMode: string });
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    expect(failed.every((f) => f.failureMode === 'SYSTEM')).toBe(true);
+    expect(fixtureCalls(dir.dir).map((c) => c.args.text)).toEqual(['one', 'two']);
+    expect(configured.sources[0]?.availability()).toEqual({ available: true });
   });
 });
