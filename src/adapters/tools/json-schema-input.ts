@@ -22,8 +22,10 @@ export function jsonSchemaType(schema: Record<string, unknown>): z.ZodType<Recor
     if (validate(value)) return;
     for (const e of validate.errors ?? []) {
       const path = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-      const missing = e.keyword === 'required' ? ` (${String((e.params as { missingProperty?: string }).missingProperty)})` : '';
-      ctx.addIssue({ code: 'custom', path, message: `${e.message ?? 'invalid'}${missing}` });
+      // Name the property Ajv's message leaves out (a missing one, an unexpected one).
+      const params = e.params as { missingProperty?: string; additionalProperty?: string };
+      const named = e.keyword === 'required' ? ` (${String(params.missingProperty)})` : e.keyword === 'additionalProperties' ? ` (${String(params.additionalProperty)})` : '';
+      ctx.addIssue({ code: 'custom', path, message: `${e.message ?? 'invalid'}${named}` });
     }
   });
   return type.meta(withoutDialect(schema)) as unknown as z.ZodType<Record<string, unknown>>;

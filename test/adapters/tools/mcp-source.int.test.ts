@@ -18,11 +18,11 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function setup(servers: Record<string, McpServerConfig>) {
+async function setup(servers: Record<string, McpServerConfig>, secrets: SecretProvider = noSecrets) {
   const tmp = tempDir();
   const registry = new ToolRegistry();
   const log = memoryLog();
-  const configured: ConfiguredTools = await startConfiguredTools({ tools: [], mcpServers: servers }, registry, noSecrets, log);
+  const configured: ConfiguredTools = await startConfiguredTools({ tools: [], mcpServers: servers }, registry, secrets, log);
   cleanup.push(() => configured.close(), () => tmp.remove());
   return { registry, log, configured, dir: tmp.dir };
 }
@@ -87,6 +87,21 @@ describe('an MCP server over stdio as a tool source', () => {
     const outcome = await bad.then(() => h.settled('bad')).then((s) => s.failure, (e: unknown) => e);
     expect(String((outcome as { message?: string; error?: { message: string } }).message ?? (outcome as { error: { message: string } }).error.message)).toMatch(/text: must be string/);
     expect(fixtureCalls(dir.dir)).toHaveLength(1);
+  });
+
+  it('a $secret in the env of a stdio server reaches the process but is scrubbed from what it answers', async () => {
+    const dir = tempDir();
+    cleanup.push(() => dir.remove());
+    const value = 'env-secret-5c1d9e7a3b';
+    const config = stdioFixtureConfig(dir.dir);
+    if (config.transport !== 'stdio') throw new Error('stdio expected');
+    const { registry } = await setup({ fx: { ...config, env: { ...config.env, FIXTURE_SECRET: { $secret: 'FX' } } } }, { get: async (n) => (n === 'FX' ? value : undefined) });
+    const h = await withEngine(registry);
+    await h.api.startRun({ runId: 'env', goal: 'x', profile: 'technical', steps: [step('w', 'fx.whoami')] }, alice);
+    expect((await h.settled('env')).status).toBe('SUCCEEDED');
+    const all = JSON.stringify(await h.store.readStream('run-env'));
+    expect(all).toContain('you sent [REDACTED]');
+    expect(all).not.toContain(value);
   });
 
   it('an isError result is an AGENT failure (or what config maps it to)', async () => {
