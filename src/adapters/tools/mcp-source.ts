@@ -193,7 +193,10 @@ export class McpToolSource {
     const c = this.config;
     if (c.transport === 'stdio') {
       const env = await this.resolve(c.env, 'env');
-      return new StdioClientTransport({ command: c.command, args: c.args, env: { ...getDefaultEnvironment(), ...env }, ...(c.cwd ? { cwd: c.cwd } : {}), stderr: 'ignore' });
+      const transport = new StdioClientTransport({ command: c.command, args: c.args, env: { ...getDefaultEnvironment(), ...env }, ...(c.cwd ? { cwd: c.cwd } : {}), stderr: 'pipe' });
+      // What a server says on stderr is the operator's only clue when it dies: keep it, scrubbed of our secrets.
+      transport.stderr?.on('data', (chunk: Buffer) => this.log.warn({ server: this.name, stderr: this.clean(chunk.toString('utf8').slice(0, 2_000)) }, 'MCP server stderr'));
+      return transport;
     }
     const headers = await this.resolve(c.headers, 'header');
     return new StreamableHTTPClientTransport(new URL(c.url), { requestInit: { headers } });

@@ -104,6 +104,27 @@ describe('an MCP server over stdio as a tool source', () => {
     expect(all).not.toContain(value);
   });
 
+  it('a call past its timeout is RESOURCE, and cancelling the run aborts the MCP request', async () => {
+    const dir = tempDir();
+    cleanup.push(() => dir.remove());
+    const { registry } = await setup({ fx: stdioFixtureConfig(dir.dir, { tools: { slow: { timeoutMs: 300 } } }) });
+    const h = await withEngine(registry);
+    await h.api.startRun({ runId: 'late', goal: 'x', profile: 'technical', errorStrategy: 'FAIL_FAST', steps: [step('s', 'fx.slow', { ms: 60_000 })] }, alice);
+    expect((await h.settled('late')).failure).toMatchObject({ failureMode: 'RESOURCE', error: { code: 'TIMEOUT' } });
+
+    const { registry: r2 } = await setup({ fx: stdioFixtureConfig(dir.dir) });
+    const h2 = await withEngine(r2);
+    await h2.api.startRun({ runId: 'stop', goal: 'x', profile: 'technical', steps: [step('s', 'fx.slow', { ms: 60_000 })] }, alice);
+    await until(() => fixtureCalls(dir.dir).length === 2, 'the second slow call to reach the server');
+    await h2.api.cancelRun('stop', alice, 'changed my mind');
+    const stopped = await h2.settled('stop');
+    expect(stopped.status).toBe('CANCELLED');
+    // The call's answer is recorded (an abort, not a hang until the 60 s the tool would take).
+    await until(async () => (await h2.store.readStream('run-stop')).some((e) => e.type === 'ToolCallFailed'), 'the aborted call to be recorded');
+    const failed = (await h2.store.readStream('run-stop')).find((e) => e.type === 'ToolCallFailed')?.data;
+    expect(failed).toMatchObject({ failureMode: 'SYSTEM', error: { code: 'ABORTED' } });
+  });
+
   it('an isError result is an AGENT failure (or what config maps it to)', async () => {
     const dir = tempDir();
     cleanup.push(() => dir.remove());
@@ -158,7 +179,7 @@ describe('an MCP server over stdio as a tool source', () => {
     const down = McpServerConfig.parse({
       transport: 'stdio',
       command: process.execPath,
-      args: ['-e', 'process.exit(1)'],
+      args: ['-e', 'console.error("cannot open the database"); process.exit(1)'],
       tools: { deploy: { approval: { eligibleRoles: ['tech_lead'] } } },
       reconnect: { baseDelayMs: 50, maxDelayMs: 200 },
     });
@@ -171,7 +192,9 @@ describe('an MCP server over stdio as a tool source', () => {
     expect((await h.settled('down')).failure).toMatchObject({ failureMode: 'SYSTEM', error: { code: 'MCP_UNAVAILABLE' } });
     // It keeps trying, with growing delays.
     await until(() => log.lines.filter((l) => l.msg === 'MCP server unavailable' && (l.obj as { server: string }).server === 'gone').length >= 3, 'reconnect attempts');
-    const delays = log.lines.filter((l) => (l.obj as { server?: string }).server === 'gone').map((l) => (l.obj as { retryInMs: number }).retryInMs);
+    const delays = log.lines.filter((l) => l.msg === 'MCP server unavailable' && (l.obj as { server?: string }).server === 'gone').map((l) => (l.obj as { retryInMs: number }).retryInMs);
+    // Its stderr is what tells an operator why.
+    expect(log.lines.some((l) => l.msg === 'MCP server stderr' && String((l.obj as { stderr?: string }).stderr).includes('cannot open the database'))).toBe(true);
     expect(delays.slice(0, 3)).toEqual([50, 100, 200]);
   });
 });
