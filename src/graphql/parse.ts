@@ -11,7 +11,8 @@ export const RunIdArg = z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/, 'ru
 
 /** Parses resolver arguments with zod; a refusal is BAD_USER_INPUT naming the field. */
 export function parseArgs<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
-  const result = schema.safeParse(withoutNulls(value));
+  // A nullable scalar argument sent as null means omitted, as a null field of an input object does.
+  const result = schema.safeParse(value === null ? undefined : withoutNulls(value));
   if (!result.success) throw new ValidationError(`${what}: ${formatIssues(result.error)}`);
   return result.data;
 }

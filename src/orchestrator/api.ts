@@ -9,6 +9,7 @@ import type { RunState } from '../domain/run/state.js';
 import { literalSecretPaths } from '../domain/secrets.js';
 import type { RunEngine } from './engine.js';
 import { expandPlaybook, type Playbook } from './profiles.js';
+import { inputIssues } from './tools/input-check.js';
 import type { ToolRegistry } from './tools/tool.js';
 
 /** What a caller sends to start a run: explicit steps, or a playbook with its parameters. */
@@ -70,6 +71,7 @@ export class Orchestrator {
       steps = expandPlaybook(playbook, input.playbook.params);
     }
     for (const step of steps ?? []) this.refuseLiteralSecrets(step.input, `step ${step.id} input`);
+    for (const step of steps ?? []) this.checkStepInput(step);
     const command: RunCommand = {
       type: 'StartRun',
       runId,
@@ -154,13 +156,28 @@ export class Orchestrator {
     }
   }
 
+  /**
+   * A step naming a tool nobody registered, or an input its tool would reject, cannot run at all:
+   * refused before anything is recorded, naming the step and the field. (A tool the profile does
+   * not allow is a policy decision and stays a recorded POLICY failure of the step.)
+   */
+  private checkStepInput(step: { id: string; tool: string; input: Record<string, unknown> }): void {
+    const tool = this.tools.get(step.tool);
+    if (!tool) throw new ValidationError(`step ${step.id}: unknown tool "${step.tool}"`, { stepId: step.id, field: 'tool' });
+    const issues = inputIssues(tool, step.input);
+    if (issues.length > 0) {
+      const where = issues.map((i) => `input.${i.path}: ${i.message}`).join('; ');
+      throw new ValidationError(`step ${step.id}: input does not fit ${tool.name}: ${where}`, { stepId: step.id, fields: issues.map((i) => i.path) });
+    }
+  }
+
   private async checkEditedInput(runId: string, approvalId: string, edited: Record<string, unknown>): Promise<void> {
     const state = await this.getRun(runId);
     const step = state.steps.find((s) => s.gate?.approvalId === approvalId);
     const tool = step && this.tools.get(step.tool);
     if (!tool) return; // the decider reports the missing gate
-    const result = tool.input.safeParse(edited);
-    if (!result.success) throw new ValidationError(`edited input does not fit ${tool.name}: ${formatIssues(result.error)}`);
+    const issues = inputIssues(tool, edited);
+    if (issues.length > 0) throw new ValidationError(`edited input does not fit ${tool.name}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   }
 
   private now(): string {

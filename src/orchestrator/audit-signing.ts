@@ -14,8 +14,8 @@ export interface AppendSigning {
 }
 
 /**
- * Signs one append of a run: every approval decision (over the decision, the input its request
- * showed, and its place in the chain), and, when the append leaves the run finished, a seal on its
+ * Signs one append of a run: every approval decision (over the decision, the input it lets run —
+ * an approver's edit, else what the request showed — and its place in the chain), and, when the append leaves the run finished, a seal on its
  * last event over the stream's head and length, so a cut or a removed event no longer matches.
  */
 export function appendSigning(signer: AuditSigner, policyVersion: string, state: RunState, events: readonly RunEvent[], now: string): AppendSigning {
@@ -33,7 +33,7 @@ export function appendSigning(signer: AuditSigner, policyVersion: string, state:
       if (SIGNED_TYPES.has(link.type)) {
         const data = link.data as Record<string, unknown>;
         const gate = state.steps.find((s) => s.gate?.approvalId === data.approvalId)?.gate;
-        signature = signer.sign(canonicalJson(signedDecision(link.type, data, contentHash(gate?.request.input ?? null), policyVersion, place)));
+        signature = signer.sign(canonicalJson(signedDecision(link.type, data, contentHash(data.editedInput ?? gate?.request.input ?? null), policyVersion, place)));
       }
       const seal: Seal | undefined = link.index === sealAt ? { kind: 'seal', ...place, count: link.revision + 1 } : undefined;
       return { ...(signature ? { signature } : {}), ...(seal ? { seal: signer.sign(canonicalJson(seal)) } : {}) };

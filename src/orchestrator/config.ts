@@ -2,13 +2,42 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ApproverRule } from '../adapters/approvers/rules-approver.js';
+import { DEFAULT_SIGNATURE_HEADER, DEFAULT_TIMESTAMP_HEADER, isAllowedApproverUrl } from '../adapters/approvers/webhook-approver.js';
+import { RiskLevel } from '../domain/events/common.js';
 import { ApprovalPolicyConfig, defaultApprovalPolicy } from '../domain/approvals/policy-config.js';
 import { Playbook, Profile, WorkerConfig, defaultProfiles, defaultWorkers } from './profiles.js';
 import { ToolSourcesConfig } from './tool-config.js';
 
+/** `{ $secret: NAME }`: a value looked up at use (GATEHOUSE_SECRET_<NAME>), never written in the file. */
+const SecretRef = z.strictObject({ $secret: z.string().min(1).max(200) });
+
+/** What any automated approver may do: approve up to `maxRisk` (never critical), never for whom it acts for. */
+const ApproverLimits = {
+  maxRisk: RiskLevel.default('medium').refine((l) => l !== 'critical', 'no automated approver may approve critical risk (high at most)'),
+  /** Principals it acts on behalf of (its owner, the team running it): it may not approve their requests. */
+  actsFor: z.array(z.string().min(1)).default([]),
+};
+
 const AutomatedApproverConfig = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('rules'), name: z.string().min(1), rules: z.array(ApproverRule) }),
-  z.strictObject({ type: z.literal('webhook'), name: z.string().min(1), url: z.url(), timeoutMs: z.number().int().positive().default(5_000) }),
+  z.strictObject({
+    type: z.literal('rules'),
+    name: z.string().min(1),
+    ...ApproverLimits,
+    // Approving because of who asked is self-approval written into the config.
+    rules: z.array(ApproverRule.refine((r) => !(r.decision === 'approve' && r.when.requester), { message: 'a rule may not approve because of who asked (use approvals.confidence.trustedRequesters to lower the review level instead)', path: ['when', 'requester'] })),
+  }),
+  z.strictObject({
+    type: z.literal('webhook'),
+    name: z.string().min(1),
+    ...ApproverLimits,
+    url: z.url().refine(isAllowedApproverUrl, 'must be https (plain http only to localhost, 127.0.0.1 or ::1)'),
+    timeoutMs: z.number().int().positive().default(5_000),
+    /** The HMAC-SHA256 key the requests are signed with. */
+    secret: SecretRef,
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/), z.union([z.string(), SecretRef])).default({}),
+    signatureHeader: z.string().regex(/^[A-Za-z0-9-]+$/).default(DEFAULT_SIGNATURE_HEADER),
+    timestampHeader: z.string().regex(/^[A-Za-z0-9-]+$/).default(DEFAULT_TIMESTAMP_HEADER),
+  }),
 ]);
 
 const Role = z.enum(['viewer', 'requester', 'developer', 'tech_lead', 'devops_engineer', 'admin']);
@@ -40,8 +69,26 @@ export const GatehouseConfig = z.strictObject({
   sensitiveKeys: z.array(z.string()),
   /** HTTP tools (`tools:`) and MCP servers whose tools Gatehouse offers (`mcpServers:`); see tool-config.ts. */
   ...ToolSourcesConfig,
-});
+}).superRefine(knownRoles);
 export type GatehouseConfig = z.infer<typeof GatehouseConfig>;
+
+/**
+ * Every role the approval policy names must be one a token can hold: a typo (`devops`) would
+ * otherwise make a gate nobody can open, or an escalation that reaches nobody.
+ */
+function knownRoles(config: { approvals: ApprovalPolicyConfig }, ctx: z.RefinementCtx): void {
+  const known: readonly string[] = Role.options;
+  const check = (role: string, path: Array<string | number>) => {
+    if (!known.includes(role)) ctx.addIssue({ code: 'custom', path, message: `unknown role "${role}" (known: ${known.join(', ')})` });
+  };
+  for (const [level, policy] of Object.entries(config.approvals.levels)) {
+    policy.eligibleRoles.forEach((r, i) => check(r, ['approvals', 'levels', level, 'eligibleRoles', i]));
+  }
+  for (const [role, policy] of Object.entries(config.approvals.roles)) {
+    check(role, ['approvals', 'roles', role]);
+    policy.escalateTo.forEach((r, i) => check(r, ['approvals', 'roles', role, 'escalateTo', i]));
+  }
+}
 
 export const defaultConfig: GatehouseConfig = {
   approvals: defaultApprovalPolicy,

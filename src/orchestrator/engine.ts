@@ -5,6 +5,7 @@ import type { RunEvent, RunEventData } from '../domain/events/index.js';
 import { type EventStore, WrongExpectedRevisionError } from '../domain/ports/event-store.js';
 import type { RunIndexStore } from '../domain/ports/run-index.js';
 import type { Approver } from '../domain/ports/approver.js';
+import type { RiskLevel } from '../domain/events/common.js';
 import type { Notifier } from '../domain/ports/notifier.js';
 import { type ApprovalPolicyConfig, maxPendingOf } from '../domain/approvals/policy-config.js';
 import { GENESIS_HASH } from '../domain/audit/chain.js';
@@ -430,7 +431,7 @@ export class RunEngine {
         }
       }
     };
-    for (const command of commands) apply(this.sanitize(command), actor);
+    for (const command of commands) apply(this.gates.withEditAssessment(this.sanitize(command), state, (name) => this.tools.get(name)), actor);
     let wakeAt: string | undefined;
     let consults: string[] = [];
     const driving = this.drive && !this.draining;
@@ -574,7 +575,7 @@ export class RunEngine {
     this.consulting.set(approvalId, controller);
     const request = { runId, request: gate.request };
     const asked = (async () => {
-      let last = { approver: this.approvers[0]?.name ?? 'none', decision: 'handover' as 'approve' | 'deny' | 'handover', reason: 'no automated approver' };
+      let last = { approver: this.approvers[0]?.name ?? 'none', decision: 'handover' as 'approve' | 'deny' | 'handover', reason: 'no automated approver', ceiling: 'medium' as RiskLevel, actsFor: [] as readonly string[] };
       for (const approver of this.approvers.filter((a) => gate.request.automatedApprovers.includes(a.name))) {
         let answer: { decision: 'approve' | 'deny' | 'handover'; reason: string };
         try {
@@ -582,11 +583,11 @@ export class RunEngine {
         } catch (error) {
           answer = { decision: 'handover', reason: `${approver.name} failed: ${(error as Error).message}` };
         }
-        last = { approver: approver.name, ...answer };
+        last = { approver: approver.name, ...answer, ceiling: approver.maxRisk ?? 'medium', actsFor: approver.actsFor ?? [] };
         if (answer.decision !== 'handover') break;
       }
       if (controller.signal.aborted) return;
-      await this.execute(runId, [{ type: 'RecordAutomatedDecision', approvalId, approver: last.approver, decision: last.decision, reason: last.reason }], `approver:${last.approver}`);
+      await this.execute(runId, [{ type: 'RecordAutomatedDecision', approvalId, approver: last.approver, decision: last.decision, reason: last.reason, ceiling: last.ceiling, actsFor: last.actsFor }], `approver:${last.approver}`);
     })();
     const done = asked
       .catch((error: unknown) => {

@@ -1,9 +1,10 @@
 import { assess } from '../domain/approvals/assess.js';
 import type { ApprovalPolicyConfig } from '../domain/approvals/policy-config.js';
 import { contentHash } from '../domain/audit/chain.js';
-import type { RouteStep } from '../domain/run/commands.js';
+import type { RouteStep, RunCommand } from '../domain/run/commands.js';
 import { findStep, type RunState } from '../domain/run/state.js';
-import type { ToolDefinition } from './tools/tool.js';
+import type { GateRequirements } from '../domain/approvals/edits.js';
+import { actionFacts, type ToolDefinition } from './tools/tool.js';
 
 type Gate = Pick<RouteStep, 'approval' | 'autoApproval'>;
 
@@ -27,35 +28,79 @@ export class Gatekeeper {
   gateFor(runId: string, state: RunState, stepId: string, tool: ToolDefinition, now: string): Gate {
     if (!this.policy) return tool.approval ? { approval: this.declaredGate(runId, state, stepId, tool, now) } : {};
     const input = findStep(state, stepId)?.input ?? {};
-    const env = tool.action.environment;
-    const facts = { category: tool.action.category, operation: tool.action.operation, environment: typeof env === 'function' ? env(input) : env };
-    const a = assess(facts, { requesterId: state.requestedBy?.id ?? '', workspace: state.workspace, input }, this.policy);
-    const declared = tool.approval;
-    if (!a.gated && !declared) return {};
-    const reviewLevel = declared && a.reviewLevel === 'AUTO' ? 'QUICK' : a.reviewLevel;
+    const { a, gated, ...gate } = this.judge(state, tool, input);
+    if (!gated) return {};
     const approvalId = `${runId}/${stepId}/${state.version}`;
     const approval = {
       approvalId,
       tool: tool.name,
       rule: a.rule,
-      automatedApprovers: reviewLevel === 'AUTO' ? [] : [...this.approverNames],
+      automatedApprovers: gate.reviewLevel === 'AUTO' ? [] : [...this.approverNames],
       risk: a.risk,
       confidence: a.confidence,
-      reviewLevel,
-      requiredApprovals: declared?.requiredApprovals ?? a.requiredApprovals,
-      eligibleRoles: [...(declared?.eligibleRoles ?? a.eligibleRoles)],
-      justificationRequired: declared?.justificationRequired ?? a.justificationRequired,
+      reviewLevel: gate.reviewLevel,
+      requiredApprovals: gate.requiredApprovals,
+      eligibleRoles: [...gate.eligibleRoles],
+      justificationRequired: gate.justificationRequired,
       requester: state.requestedBy ?? { id: 'unknown', role: 'unknown' },
-      expiresAt: new Date(Date.parse(now) + (declared?.timeoutMs ?? a.timeoutMs)).toISOString(),
-      onTimeout: declared?.onTimeout ?? a.onTimeout,
+      expiresAt: new Date(Date.parse(now) + gate.timeoutMs).toISOString(),
+      onTimeout: gate.onTimeout,
       priority: a.priority,
       input,
     };
     const autoApproval =
-      reviewLevel === 'AUTO'
+      gate.reviewLevel === 'AUTO'
         ? { approvalId, approver: 'rules', rule: a.rule, reason: `${a.risk.level} risk, confidence ${a.confidence.score} ≥ ${this.policy.confidence.autoAt}` }
         : undefined;
     return { approval, autoApproval };
+  }
+
+  /**
+   * What a gate for `input` would demand, assessed exactly as a new request for it would be (the
+   * decider compares it with the open gate when an approver edits the input).
+   */
+  requirementsFor(state: RunState, tool: ToolDefinition, input: Record<string, unknown>): GateRequirements {
+    if (!this.policy) {
+      const declared = this.declaredGate('', state, '', tool, new Date(0).toISOString());
+      return { riskLevel: declared.risk.level, reviewLevel: declared.reviewLevel, requiredApprovals: declared.requiredApprovals, eligibleRoles: declared.eligibleRoles, justificationRequired: declared.justificationRequired };
+    }
+    const { a, ...gate } = this.judge(state, tool, input);
+    return { riskLevel: a.risk.level, reviewLevel: gate.reviewLevel, requiredApprovals: gate.requiredApprovals, eligibleRoles: gate.eligibleRoles, justificationRequired: gate.justificationRequired, rule: a.rule };
+  }
+
+  /**
+   * A grant with an edited input carries the edit's assessment, made on the state it is decided
+   * on: the pure decider then refuses an edit that would need a stricter gate.
+   */
+  withEditAssessment(command: RunCommand, state: RunState, toolNamed: (name: string) => ToolDefinition | undefined): RunCommand {
+    if (command.type !== 'GrantApproval' || command.editedInput === undefined) return command;
+    const step = state.steps.find((s) => s.gate?.approvalId === command.approvalId);
+    const tool = step && toolNamed(step.tool);
+    return tool ? { ...command, editAssessment: this.requirementsFor(state, tool, command.editedInput) } : command;
+  }
+
+  /** The policy's assessment of one call, with what the tool itself declares taking precedence. */
+  private judge(state: RunState, tool: ToolDefinition, input: Record<string, unknown>) {
+    const policy = this.policy as ApprovalPolicyConfig;
+    const a = assess(actionFacts(tool, input), { requesterId: state.requestedBy?.id ?? '', workspace: state.workspace, input }, policy, { minLevel: tool.minRisk });
+    const declared = tool.approval;
+    if (!declared) return { a, gated: a.gated, reviewLevel: a.reviewLevel, requiredApprovals: a.requiredApprovals, eligibleRoles: [...a.eligibleRoles], justificationRequired: a.justificationRequired, timeoutMs: a.timeoutMs, onTimeout: a.onTimeout };
+    // What a tool declares can only make the policy's gate stricter, never open a way around it
+    // (a tool naming tech leads must not let them approve a critical call the policy keeps for devops).
+    const shared = a.eligibleRoles.filter((r) => declared.eligibleRoles.includes(r));
+    const onTimeout = declared.onTimeout === 'deny' || a.onTimeout === 'deny' ? ('deny' as const) : ('approve' as const);
+    const timeouts = [declared.timeoutMs ?? a.timeoutMs, a.timeoutMs];
+    return {
+      a,
+      gated: true,
+      reviewLevel: a.reviewLevel === 'AUTO' ? ('QUICK' as const) : a.reviewLevel,
+      requiredApprovals: Math.max(declared.requiredApprovals ?? 1, a.requiredApprovals),
+      eligibleRoles: shared.length > 0 ? shared : [...a.eligibleRoles],
+      justificationRequired: (declared.justificationRequired ?? false) || a.justificationRequired,
+      // Stricter: denied sooner, or (when expiry approves) approved later.
+      timeoutMs: onTimeout === 'deny' ? Math.min(...timeouts) : Math.max(...timeouts),
+      onTimeout,
+    };
   }
 
   /** The gate a tool declares for itself, used when no policy is configured. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FailureMode } from '../domain/events/common.js';
+import { FailureMode, RiskLevel } from '../domain/events/common.js';
 import { RetryPolicy } from '../domain/run/retry.js';
 
 /**
@@ -34,8 +34,8 @@ const ToolPolicyFields = {
   action: z
     .strictObject({
       category: z.string().min(1).max(100).optional(),
-      // Fixed for now: risk per call from the input's operation/resource comes with per-call action facts.
-      operation: z.string().min(1).max(200).optional(),
+      operation: ActionFactConfig.optional(),
+      resource: ActionFactConfig.optional(),
       environment: ActionFactConfig.optional(),
     })
     .optional(),
@@ -44,6 +44,8 @@ const ToolPolicyFields = {
   retry: RetryPolicy.partial().optional(),
   tags: z.array(z.string().min(1)).optional(),
   approval: ApprovalOverride.optional(),
+  /** The lowest risk any call is judged at, whatever the rules say. */
+  minRisk: RiskLevel.optional(),
 };
 
 /** One `tools:` entry: a tool run by an HTTP endpoint. */

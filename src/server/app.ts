@@ -18,11 +18,12 @@ import { allProjections, ProjectionRunner } from '../projections/index.js';
 import { ensureAdminToken } from './admin-token.js';
 import { createRulesApprover } from '../adapters/approvers/rules-approver.js';
 import { createWebhookApprover } from '../adapters/approvers/webhook-approver.js';
+import { createEnvSecrets } from '../adapters/secrets/env-secrets.js';
+import type { SecretProvider } from '../domain/ports/secrets.js';
 import { loadOrCreateAuditSigner } from '../adapters/audit/ed25519-keys.js';
 import { createWebhookNotifier } from '../adapters/notifiers/webhook-notifier.js';
 import type { Approver } from '../domain/ports/approver.js';
 import { type GatehouseConfig, loadConfig } from '../orchestrator/config.js';
-import { createEnvSecrets } from '../adapters/secrets/env-secrets.js';
 import { startConfiguredTools } from '../adapters/tools/configured-tools.js';
 import { demoPlaybooks, demoTools } from './demo-tools.js';
 import { type ServerEnv, sqliteStorePath } from './env.js';
@@ -92,7 +93,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   const engine = new RunEngine({
     store, tools, runIndex, profiles, workers, secrets,
     approvalPolicy: config.approvals,
-    approvers: approversFrom(config),
+    approvers: approversFrom(config, secrets),
     notifier,
     signer,
     sensitiveKeys: config.sensitiveKeys,
@@ -128,6 +129,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
         return { ok, store: env.eventStore && !sharedSqlite ? 'eventstoredb' : 'sqlite', projections: status.map((p) => ({ name: p.name, status: p.status })) };
       },
       onOperation: (info) => metrics.operation(info.kind, info.errorCodes.length === 0),
+      http: { keepAliveTimeoutMs: env.keepAliveTimeoutMs, headersTimeoutMs: env.headersTimeoutMs },
     },
     env.port,
     env.host,
@@ -150,8 +152,15 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
 }
 
 /** The automated approvers of the config, in the order they are consulted. */
-function approversFrom(config: GatehouseConfig): Approver[] {
+function approversFrom(config: GatehouseConfig, secrets: SecretProvider): Approver[] {
+  const lookup = (ref: { $secret: string }) => () => secrets.get(ref.$secret);
   return config.automatedApprovers.map((a) =>
-    a.type === 'rules' ? createRulesApprover(a.name, a.rules) : createWebhookApprover({ name: a.name, url: a.url, timeoutMs: a.timeoutMs }),
+    a.type === 'rules'
+      ? createRulesApprover(a.name, a.rules, { maxRisk: a.maxRisk, actsFor: a.actsFor })
+      : createWebhookApprover({
+          name: a.name, url: a.url, timeoutMs: a.timeoutMs, maxRisk: a.maxRisk, actsFor: a.actsFor, secret: lookup(a.secret),
+          headers: Object.fromEntries(Object.entries(a.headers).map(([k, v]) => [k, typeof v === 'string' ? v : lookup(v)])),
+          signatureHeader: a.signatureHeader, timestampHeader: a.timestampHeader,
+        }),
   );
 }

@@ -64,18 +64,31 @@ export function demoTools(dataDir: string, delayMs = 300): ToolDefinition[] {
     description: 'Simulates running a SQL statement against a database.',
     input: z.object({ database: z.string().min(1).max(100), statement: z.string().min(1).max(10_000) }),
     domain: 'databases',
-    action: { category: 'db', operation: 'statement' },
+    // Risk per call: the statement's verb decides (DELETE is critical, SELECT low).
+    action: { category: 'db', operation: (i) => sqlVerb(String(i.statement ?? '')) },
     idempotent: false,
     timeoutMs: 10_000,
     approval: { eligibleRoles: APPROVERS },
     handler: async (input, ctx) => {
       await pause(delayMs, ctx.signal);
-      const verb = input.statement.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+      const verb = sqlVerb(input.statement);
       return { database: input.database, verb, rowsAffected: verb === 'select' ? 0 : 3 };
     },
   });
 
   return [fileRead, deploy, dbStatement];
+}
+
+const VERBS_BY_RISK = ['drop', 'truncate', 'delete', 'alter', 'update', 'merge', 'insert', 'select'] as const;
+
+/**
+ * The riskiest SQL verb anywhere in a statement, as a whole word, so `SELECT 1; DELETE FROM users`
+ * is a delete; nothing recognised is `unknown` (judged by the policy's catch-all rule, never low).
+ * Errs on the strict side: a verb inside a string literal counts too.
+ */
+export function sqlVerb(statement: string): string {
+  const words = new Set(statement.toLowerCase().match(/[a-z_]+/g) ?? []);
+  return VERBS_BY_RISK.find((v) => words.has(v)) ?? 'unknown';
 }
 
 /** A playbook over the demo tools: read the release notes, then deploy (which waits for approval). */

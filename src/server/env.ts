@@ -22,6 +22,14 @@ export interface ServerEnv {
   readonly shutdownGraceMs: number;
   /** GATEHOUSE_AUDIT_KEY: the audit signing key, PKCS#8 PEM or a file path; unset means the data folder's own. */
   readonly auditKey?: string;
+  /**
+   * GATEHOUSE_HTTP_KEEPALIVE_TIMEOUT_MS, default 65,000: how long an idle keep-alive connection
+   * stays open. Above the 60 s idle timeout of common proxies, so the proxy, not Gatehouse, closes
+   * first and never sends a request down a socket the server has just closed.
+   */
+  readonly keepAliveTimeoutMs?: number;
+  /** GATEHOUSE_HTTP_HEADERS_TIMEOUT_MS, default keep-alive + 1,000: must be above the keep-alive timeout. */
+  readonly headersTimeoutMs?: number;
 }
 
 const Env = z.object({
@@ -36,6 +44,14 @@ const Env = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GATEHOUSE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   GATEHOUSE_AUDIT_KEY: z.string().min(1).optional(),
+  // Node's requestTimeout (300 s) bounds the headers timeout, so both stay below it.
+  GATEHOUSE_HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(290_000).default(65_000),
+  GATEHOUSE_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).optional(),
+}).superRefine((e, ctx) => {
+  const headers = e.GATEHOUSE_HTTP_HEADERS_TIMEOUT_MS;
+  if (headers !== undefined && headers <= e.GATEHOUSE_HTTP_KEEPALIVE_TIMEOUT_MS) {
+    ctx.addIssue({ code: 'custom', path: ['GATEHOUSE_HTTP_HEADERS_TIMEOUT_MS'], message: `must be above GATEHOUSE_HTTP_KEEPALIVE_TIMEOUT_MS (${e.GATEHOUSE_HTTP_KEEPALIVE_TIMEOUT_MS})` });
+  }
 });
 
 /** The SQLite file a `sqlite:///abs/path` GATEHOUSE_EVENTSTORE names, or undefined for any other value. */
@@ -60,5 +76,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ServerEnv {
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.GATEHOUSE_SHUTDOWN_GRACE_MS,
     ...(e.GATEHOUSE_AUDIT_KEY ? { auditKey: e.GATEHOUSE_AUDIT_KEY } : {}),
+    keepAliveTimeoutMs: e.GATEHOUSE_HTTP_KEEPALIVE_TIMEOUT_MS,
+    headersTimeoutMs: e.GATEHOUSE_HTTP_HEADERS_TIMEOUT_MS ?? e.GATEHOUSE_HTTP_KEEPALIVE_TIMEOUT_MS + 1_000,
   };
 }

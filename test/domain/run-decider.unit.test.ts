@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.js';
 import type { RunEvent } from '../../src/domain/events/index.js';
-import type { GrantApproval, RunCommand } from '../../src/domain/run/commands.js';
+import type { GrantApproval, RecordAutomatedDecision, RunCommand } from '../../src/domain/run/commands.js';
 import { decide } from '../../src/domain/run/decide.js';
 import { foldRun } from '../../src/domain/run/evolve.js';
 import { nextActions } from '../../src/domain/run/next-actions.js';
@@ -340,9 +340,11 @@ describe('EscalateApproval and RecordAutomatedDecision', () => {
     given(...waiting).when({ ...esc, by: carol }).thenError('UNAUTHORIZED', /not among/);
   });
   it('records an automated approval, denial or hand-over, naming the approver', () => {
-    const auto = (decision: 'approve' | 'deny' | 'handover'): RunCommand => ({ type: 'RecordAutomatedDecision', approvalId: 'r/a/1', approver: 'bot', decision, reason: 'because' });
+    const auto = (decision: 'approve' | 'deny' | 'handover'): RunCommand => ({ type: 'RecordAutomatedDecision', approvalId: 'r/a/1', approver: 'bot', decision, reason: 'because', ceiling: 'high' });
     expect(nextActions(given(...waiting).state, T0)).toContainEqual({ kind: 'consult', approvalId: 'r/a/1' });
     given(...waiting).when(auto('approve')).then([{ type: 'ApprovalAutoApproved', data: { approvalId: 'r/a/1', stepId: 'a', approver: 'bot', rule: 'automated approver bot', reason: 'because' } }]);
+    // Above its ceiling an approval is a hand-over, and critical is never approved by a bot.
+    expect(decide({ ...(auto('approve') as RecordAutomatedDecision), ceiling: 'medium' }, given(...waiting).state)[0]).toMatchObject({ type: 'ApprovalEscalated', data: { reason: /may approve up to medium risk and this is high/ } });
     given(...waiting).when(auto('deny')).then([{ type: 'ApprovalDenied', data: { approvalId: 'r/a/1', stepId: 'a', approver: { id: 'approver:bot', role: 'automated' }, justification: 'because' } }]);
     const handed = decide(auto('handover'), given(...waiting).state);
     expect(handed[0]).toMatchObject({ type: 'ApprovalEscalated', data: { by: { id: 'approver:bot', role: 'automated' }, toRoles: ['tech_lead'], reason: 'handed over to humans: because' } });

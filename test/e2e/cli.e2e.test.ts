@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,14 +13,25 @@ const TOKENS = { alice: 'alice-token-0000000001', bob: 'bob-token-000000000001',
 let server: Child;
 let url: string;
 
-/** Runs the built CLI as a child process; returns its exit code and output. */
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [builtFile('src/cli/main.ts'), ...args], {
-    encoding: 'utf8',
+/**
+ * Runs the built CLI as a child process; resolves with its exit code and output. Asynchronous on
+ * purpose: a spawnSync would block this process's event loop, so its fetch could not notice that the
+ * server closed an idle keep-alive socket and would send the next request down that dead socket.
+ */
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [builtFile('src/cli/main.ts'), ...args], {
     env: { ...process.env, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_URL: url, GATEHOUSE_TOKEN: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 30_000,
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 async function startRun(environment: string): Promise<string> {
@@ -34,7 +45,7 @@ async function startRun(environment: string): Promise<string> {
 
 async function waitForPending(token: string, count: number) {
   for (let i = 0; i < 100; i++) {
-    const r = cli(['--json', 'approvals', 'list'], { GATEHOUSE_TOKEN: token });
+    const r = await cli(['--json', 'approvals', 'list'], { GATEHOUSE_TOKEN: token });
     const list = JSON.parse(r.stdout || '[]') as Array<{ approvalId: string; runId: string }>;
     if (list.length >= count) return list;
     await new Promise((res) => setTimeout(res, 100));
@@ -61,46 +72,46 @@ describe('the gatehouse CLI against a running server', () => {
     const toShip = pending.find((p) => p.runId === shipped)?.approvalId as string;
     const toStop = pending.find((p) => p.runId === stopped)?.approvalId as string;
 
-    const list = cli(['approvals', 'list'], { GATEHOUSE_TOKEN: TOKENS.bob });
+    const list = await cli(['approvals', 'list'], { GATEHOUSE_TOKEN: TOKENS.bob });
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/APPROVAL\s+RISK/);
     expect(list.stdout).toContain(toShip);
 
-    const own = cli(['approvals', 'approve', toShip], { GATEHOUSE_TOKEN: TOKENS.alice });
+    const own = await cli(['approvals', 'approve', toShip], { GATEHOUSE_TOKEN: TOKENS.alice });
     expect(own.code).toBe(1);
     expect(own.stderr).toMatch(/UNAUTHORIZED/);
 
-    const ok = cli(['approvals', 'approve', toShip, '-j', 'staging is fine'], { GATEHOUSE_TOKEN: TOKENS.bob });
+    const ok = await cli(['approvals', 'approve', toShip, '-j', 'staging is fine'], { GATEHOUSE_TOKEN: TOKENS.bob });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(new RegExp(`approved ${toShip.replace(/[/]/g, '\\/')}: gate GRANTED`));
-    const no = cli(['approvals', 'deny', toStop, '-j', 'not on a Friday'], { GATEHOUSE_TOKEN: TOKENS.carol });
+    const no = await cli(['approvals', 'deny', toStop, '-j', 'not on a Friday'], { GATEHOUSE_TOKEN: TOKENS.carol });
     expect(no.code).toBe(0);
     expect(no.stdout).toMatch(/denied .*: gate DENIED/);
 
-    const runs = cli(['--json', 'runs', 'show', shipped], { GATEHOUSE_TOKEN: TOKENS.bob });
+    const runs = await cli(['--json', 'runs', 'show', shipped], { GATEHOUSE_TOKEN: TOKENS.bob });
     expect(runs.code).toBe(0);
     expect(JSON.parse(runs.stdout)).toMatchObject({ runId: shipped, steps: [{ id: 'notes' }, { id: 'deploy' }] });
-    const listed = cli(['runs', 'list', '--status', 'FAILED'], { GATEHOUSE_TOKEN: TOKENS.bob });
+    const listed = await cli(['runs', 'list', '--status', 'FAILED'], { GATEHOUSE_TOKEN: TOKENS.bob });
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain(stopped);
     expect(listed.stdout).not.toContain(shipped);
 
     // Straight from the store the server is using.
-    let replay = cli(['replay', shipped]);
+    let replay = await cli(['replay', shipped]);
     for (let i = 0; i < 50 && !replay.stdout.includes('RunCompleted'); i++) {
       await new Promise((r) => setTimeout(r, 100));
-      replay = cli(['replay', shipped]);
+      replay = await cli(['replay', shipped]);
     }
     expect(replay.code).toBe(0);
     expect(replay.stdout).toMatch(/ApprovalGranted\s+deploy: granted by bob \(tech_lead\): staging is fine/);
     expect(replay.stdout).toMatch(/COMPLETE\s+system:engine\s+RunCompleted\s+SUCCEEDED/);
     // Without a pinned key the chain is checked but that proves nothing: exit 1, said plainly.
-    const verify = cli(['audit', 'verify', shipped]);
+    const verify = await cli(['audit', 'verify', shipped]);
     expect(verify.code).toBe(1);
     expect(verify.stdout).toMatch(/^signatures not verified: .*the chain of \d+ events is intact, sealed/);
     const file = join(tmp.dir, 'export.jsonl');
-    expect(cli(['audit', 'export', stopped, '-o', file]).code).toBe(0);
-    expect(cli(['--json', 'audit', 'verify', file]).stdout).toMatch(/"signaturesVerified": false/);
+    expect((await cli(['audit', 'export', stopped, '-o', file])).code).toBe(0);
+    expect((await cli(['--json', 'audit', 'verify', file])).stdout).toMatch(/"signaturesVerified": false/);
     // The key that signs decisions is published over GraphQL; an auditor verifies with it alone.
     const keyRes = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.bob}` }, body: JSON.stringify({ query: '{ auditPublicKey }' }) });
     const pem = ((await keyRes.json()) as { data: { auditPublicKey: string } }).data.auditPublicKey;
@@ -108,23 +119,23 @@ describe('the gatehouse CLI against a running server', () => {
     const keyFile = join(tmp.dir, 'audit.pub.pem');
     writeFileSync(keyFile, pem);
     const shippedFile = join(tmp.dir, 'shipped.jsonl');
-    expect(cli(['audit', 'export', shipped, '-o', shippedFile]).code).toBe(0);
-    const signed = cli(['audit', 'verify', shippedFile, '--public-key', keyFile]);
+    expect((await cli(['audit', 'export', shipped, '-o', shippedFile])).code).toBe(0);
+    const signed = await cli(['audit', 'verify', shippedFile, '--public-key', keyFile]);
     expect(signed.code).toBe(0);
     expect(signed.stdout).toMatch(/chain intact, [1-9]\d* signatures valid/);
   });
 
-  it('says clearly what is wrong: usage (2), a bad token (1), an unreachable server (1)', () => {
-    expect(cli(['approvals', 'frobnicate']).code).toBe(2);
-    expect(cli(['audit', 'verify']).code).toBe(2);
-    expect(cli(['approvals', 'list']).code).toBe(2); // no token at all
-    const bad = cli(['approvals', 'list'], { GATEHOUSE_TOKEN: 'not-a-real-token-xxxxxx' });
+  it('says clearly what is wrong: usage (2), a bad token (1), an unreachable server (1)', async () => {
+    expect((await cli(['approvals', 'frobnicate'])).code).toBe(2);
+    expect((await cli(['audit', 'verify'])).code).toBe(2);
+    expect((await cli(['approvals', 'list'])).code).toBe(2); // no token at all
+    const bad = await cli(['approvals', 'list'], { GATEHOUSE_TOKEN: 'not-a-real-token-xxxxxx' });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/refused the token/);
-    const gone = cli(['runs', 'list'], { GATEHOUSE_TOKEN: TOKENS.bob, GATEHOUSE_URL: 'http://127.0.0.1:1/graphql' });
+    const gone = await cli(['runs', 'list'], { GATEHOUSE_TOKEN: TOKENS.bob, GATEHOUSE_URL: 'http://127.0.0.1:1/graphql' });
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/cannot reach Gatehouse at http:\/\/127\.0\.0\.1:1\/graphql/);
-    const missing = cli(['replay', 'no-such-run']);
+    const missing = await cli(['replay', 'no-such-run']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/no run no-such-run/);
   });

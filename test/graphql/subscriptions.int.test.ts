@@ -18,7 +18,8 @@ describe('subscriptions over real graphql-ws', () => {
       ] },
     });
     const runId = started.body.data!.startRun.runId;
-    const first = collect<Ev>(s.ws(TOKENS.viewer), EVENTS, { id: runId }, (items) => items.filter((i) => i.runEvents.type === 'ApprovalRequested').length === 2);
+    // A first subscription sends `after: null` (the argument is nullable): from the start.
+    const first = collect<Ev>(s.ws(TOKENS.viewer), EVENTS, { id: runId, after: null }, (items) => items.filter((i) => i.runEvents.type === 'ApprovalRequested').length === 2);
     const part1 = await first.done;
     // While nobody listens, the run moves on: approved, deploy started and finished.
     // Step a (a file read) was auto-approved by the policy; step b's deploy waits for a human.
@@ -69,7 +70,8 @@ describe('subscriptions over real graphql-ws', () => {
     const runId = r.body.data!.startRun.runId;
     const progress = collect<{ runProgress: { status: string; progress: { percent: number } } }>(s.ws(TOKENS.viewer), `subscription($id: ID!) { runProgress(runId: $id) { status progress { percent } } }`, { id: runId }, (i) => i.some((p) => p.runProgress.status === 'SUCCEEDED'));
     await new Promise((res) => setTimeout(res, 100));
-    await s.gql(TOKENS.devops_engineer, `mutation($id: ID!) { approve(input: { approvalId: $id }) { approval { status } } }`, { id: r.body.data!.startRun.steps[0]!.approvalId });
+    // An UPDATE is high risk (judged per statement): it needs a justification.
+    await s.gql(TOKENS.devops_engineer, `mutation($id: ID!) { approve(input: { approvalId: $id, justification: "checked" }) { approval { status } } }`, { id: r.body.data!.startRun.steps[0]!.approvalId });
     const changes = await forLead.done;
     expect(changes.map((c) => c.approvalsChanged.kind)).toEqual(['REQUESTED', 'CLOSED']);
     const seen = await progress.done;

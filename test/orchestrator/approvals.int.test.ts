@@ -239,7 +239,7 @@ describe('automated approvers and notifications', () => {
     ['deny', 'FAILED', 'ApprovalDenied'],
   ] as const)('a webhook approver that answers %s decides, and is named in the event', async (decision, status, type) => {
     const hook = await listen((_b, _n, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ decision, reason: `policy bot says ${decision}` })));
-    await withPolicy(defaultApprovalPolicy, { approvers: [createWebhookApprover({ name: 'policy-bot', url: hook.url, timeoutMs: 2_000 })] });
+    await withPolicy(defaultApprovalPolicy, { approvers: [createWebhookApprover({ name: 'policy-bot', url: hook.url, timeoutMs: 2_000, secret: async () => 'hook-secret' })] });
     await gated('hook', 'files.write');
     expect((await h.engine.waitFor('hook', terminal)).status).toBe(status);
     const event = (await h.store.readStream('run-hook')).find((e) => e.type === type);
@@ -250,7 +250,7 @@ describe('automated approvers and notifications', () => {
 
   it('a webhook approver that does not answer in time hands over to humans', async () => {
     const hook = await listen(() => { /* never answers */ });
-    await withPolicy(defaultApprovalPolicy, { approvers: [createWebhookApprover({ name: 'slow-bot', url: hook.url, timeoutMs: 100 })] });
+    await withPolicy(defaultApprovalPolicy, { approvers: [createWebhookApprover({ name: 'slow-bot', url: hook.url, timeoutMs: 100, secret: async () => 'hook-secret' })] });
     const gate = await gated('slowhook', 'files.write');
     await h.engine.waitFor('slowhook', (s) => s.steps[0]?.gate?.consulted === true);
     const handover = (await h.store.readStream('run-slowhook')).find((e) => e.type === 'ApprovalEscalated');

@@ -21,9 +21,11 @@ export const ApproverRule = z.strictObject({
 export type ApproverRule = z.infer<typeof ApproverRule>;
 
 /** Rules from config, first match wins; no match hands over to humans. */
-export function createRulesApprover(name: string, rules: readonly ApproverRule[]): Approver {
+export function createRulesApprover(name: string, rules: readonly ApproverRule[], limits: { maxRisk?: RiskLevel; actsFor?: readonly string[] } = {}): Approver {
   return {
     name,
+    maxRisk: limits.maxRisk,
+    actsFor: limits.actsFor,
     decide: async ({ request }): Promise<AutomatedDecision> => {
       for (const rule of rules) {
         const w = rule.when;

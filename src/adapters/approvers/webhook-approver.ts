@@ -1,29 +1,90 @@
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
+import type { RiskLevel } from '../../domain/events/common.js';
 import type { Approver, AutomatedDecision } from '../../domain/ports/approver.js';
 
 const Answer = z.object({ decision: z.enum(['approve', 'deny', 'handover']), reason: z.string().max(5_000).default('') });
 
+/** Header names of the request signature (configurable per approver). */
+export const DEFAULT_SIGNATURE_HEADER = 'x-gatehouse-signature';
+export const DEFAULT_TIMESTAMP_HEADER = 'x-gatehouse-timestamp';
+
+/** Options of a webhook approver; `secret` is looked up at each request (by `$secret` reference in config). */
+export interface WebhookApproverOptions {
+  readonly name: string;
+  readonly url: string;
+  /** The HMAC-SHA256 key, looked up when a request is sent; none: the request is not sent (hand-over). */
+  readonly secret: () => Promise<string | undefined>;
+  readonly timeoutMs?: number;
+  /** Extra headers; a value may itself be looked up (a bearer token kept as a secret). */
+  readonly headers?: Record<string, string | (() => Promise<string | undefined>)>;
+  readonly signatureHeader?: string;
+  readonly timestampHeader?: string;
+  readonly maxRisk?: RiskLevel;
+  readonly actsFor?: readonly string[];
+  /** Seconds since the epoch, for the signed timestamp. */
+  readonly now?: () => number;
+}
+
+/** `v1=<hex>`: HMAC-SHA256 over `<timestamp>.<body>`, so a captured request cannot be replayed later with another body. */
+export function webhookSignature(secret: string, timestamp: string, body: string): string {
+  return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+/** https, or plain http only to this machine: a request (and its answer) must not be readable or forgeable on the way. */
+export function isAllowedApproverUrl(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol === 'https:') return true;
+  if (parsed.protocol !== 'http:') return false;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /**
- * Asks a service: POST the request as JSON; a 2xx answer `{ decision, reason }` decides. A timeout,
- * a non-2xx status, an unreachable service or an answer of the wrong shape hands over to humans.
+ * Asks a service: POST the request as JSON, signed (HMAC-SHA256 over timestamp and body); a 2xx
+ * answer `{ decision, reason }` decides. A timeout, a non-2xx status, an unreachable service, a
+ * missing secret or an answer of the wrong shape hands over to humans.
  */
-export function createWebhookApprover(options: { name: string; url: string; timeoutMs?: number; headers?: Record<string, string> }): Approver {
+export function createWebhookApprover(options: WebhookApproverOptions): Approver {
+  if (!isAllowedApproverUrl(options.url)) throw new Error(`approver ${options.name}: ${options.url} must be https (plain http only to localhost)`);
   const timeoutMs = options.timeoutMs ?? 5_000;
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const signatureHeader = options.signatureHeader ?? DEFAULT_SIGNATURE_HEADER;
+  const timestampHeader = options.timestampHeader ?? DEFAULT_TIMESTAMP_HEADER;
   return {
     name: options.name,
+    maxRisk: options.maxRisk,
+    actsFor: options.actsFor,
     decide: async (request, signal): Promise<AutomatedDecision> => {
       const timeout = AbortSignal.timeout(timeoutMs);
       try {
+        const secret = await options.secret();
+        if (!secret) return { decision: 'handover', reason: `${options.name}: its signing secret is not configured` };
+        const extra: Record<string, string> = {};
+        for (const [k, v] of Object.entries(options.headers ?? {})) {
+          const value = typeof v === 'string' ? v : await v();
+          if (value === undefined) return { decision: 'handover', reason: `${options.name}: the secret for header ${k} is not configured` };
+          extra[k] = value;
+        }
+        const body = JSON.stringify({ runId: request.runId, ...request.request });
+        const timestamp = String(now());
         const response = await fetch(options.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...options.headers },
-          body: JSON.stringify({ runId: request.runId, ...request.request }),
+          headers: { ...extra, 'content-type': 'application/json', [timestampHeader]: timestamp, [signatureHeader]: webhookSignature(secret, timestamp, body) },
+          body,
           signal: AbortSignal.any([signal, timeout]),
+          redirect: 'error',
         });
         if (!response.ok) return { decision: 'handover', reason: `${options.name} answered ${response.status}` };
         const answer = Answer.safeParse(await response.json());
         if (!answer.success) return { decision: 'handover', reason: `${options.name} gave an answer of the wrong shape` };
-        return { decision: answer.data.decision, reason: answer.data.reason || `${options.name} decided` };
+        // An approval without a reason stays without one: a gate that needs a justification refuses it.
+        return { decision: answer.data.decision, reason: answer.data.reason || (answer.data.decision === 'approve' ? '' : `${options.name} decided`) };
       } catch (error) {
         const why = timeout.aborted ? `no answer within ${timeoutMs} ms` : (error as Error).message;
         return { decision: 'handover', reason: `${options.name}: ${why}` };

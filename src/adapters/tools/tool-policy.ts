@@ -1,22 +1,24 @@
 import type { ActionFactConfig, McpToolOverride } from '../../orchestrator/tool-config.js';
-import type { ToolAction, ToolDefinition } from '../../orchestrator/tools/tool.js';
+import type { ActionFact, ToolAction, ToolDefinition } from '../../orchestrator/tools/tool.js';
 
 /** The policy fields of a configured tool, after defaults (source's, then config's). */
-export type ToolPolicy = Pick<ToolDefinition, 'description' | 'domain' | 'action' | 'idempotent' | 'timeoutMs' | 'retry' | 'tags' | 'approval'>;
+export type ToolPolicy = Pick<ToolDefinition, 'description' | 'domain' | 'action' | 'idempotent' | 'timeoutMs' | 'retry' | 'tags' | 'approval' | 'minRisk'>;
 
 type Overrides = Omit<McpToolOverride, 'isErrorAs'>;
 
 /** Applies config overrides over defaults; an `environment` may be read from each call's input. */
 export function applyOverrides(defaults: ToolPolicy, over: Overrides | undefined): ToolPolicy {
   if (!over) return defaults;
+  const fact = (key: 'environment' | 'resource') => {
+    const configured = over.action?.[key];
+    const value = configured !== undefined ? factOf(configured) : defaults.action[key];
+    return value === undefined ? {} : { [key]: value };
+  };
   const action: ToolAction = {
     category: over.action?.category ?? defaults.action.category,
-    operation: over.action?.operation ?? defaults.action.operation,
-    ...(over.action?.environment !== undefined
-      ? { environment: environmentOf(over.action.environment) }
-      : defaults.action.environment !== undefined
-        ? { environment: defaults.action.environment }
-        : {}),
+    operation: over.action?.operation !== undefined ? (factOf(over.action.operation) as ActionFact) : defaults.action.operation,
+    ...fact('environment'),
+    ...fact('resource'),
   };
   return {
     description: over.description ?? defaults.description,
@@ -27,11 +29,12 @@ export function applyOverrides(defaults: ToolPolicy, over: Overrides | undefined
     ...(over.retry ?? defaults.retry ? { retry: over.retry ?? defaults.retry } : {}),
     ...(over.tags ?? defaults.tags ? { tags: over.tags ?? defaults.tags } : {}),
     ...(over.approval ?? defaults.approval ? { approval: over.approval ?? defaults.approval } : {}),
+    ...(over.minRisk ?? defaults.minRisk ? { minRisk: over.minRisk ?? defaults.minRisk } : {}),
   };
 }
 
-/** A fixed value, or a reader of a dotted path of the input (`target.env`). */
-function environmentOf(fact: ActionFactConfig): ToolAction['environment'] {
+/** A fixed value, or a reader of a dotted path of the input (`target.env`): risk is then judged per call. */
+function factOf(fact: ActionFactConfig): ActionFact {
   if (typeof fact === 'string') return fact;
   const path = fact.fromInput.split('.');
   return (input) => {

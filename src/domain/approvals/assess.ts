@@ -1,5 +1,5 @@
 import type { ReviewLevel, RiskLevel } from '../events/common.js';
-import { type ApprovalPolicyConfig, RISK_BASE_SCORE, type RiskRule } from './policy-config.js';
+import { type ApprovalPolicyConfig, type InputCondition, RISK_BASE_SCORE, type RiskRule } from './policy-config.js';
 
 /** What a tool says it does, with the environment already read from the input. */
 export interface ActionFacts {
@@ -7,6 +7,8 @@ export interface ActionFacts {
   readonly operation: string;
   readonly environment?: string;
   readonly resource?: string;
+  /** The call's input, for rules that look at its fields. */
+  readonly input?: Record<string, unknown>;
 }
 
 /** What the context adds: who asks, in which workspace, with which input. */
@@ -47,7 +49,33 @@ function matches(rule: RiskRule, action: ActionFacts): boolean {
     (m.category === undefined || m.category === action.category) &&
     (m.operation === undefined || m.operation === action.operation) &&
     (m.environment === undefined || m.environment === action.environment) &&
-    (m.resource === undefined || m.resource === action.resource)
+    (m.resource === undefined || m.resource === action.resource) &&
+    (m.input === undefined || Object.entries(m.input).every(([path, c]) => holds(c, fieldAt(action.input, path)))) &&
+    (m.inputHasAny === undefined || m.inputHasAny.some((path) => fieldAt(action.input, path) !== undefined))
+  );
+}
+
+/** The value at a dotted path of the input (`target.branch`), or undefined. */
+function fieldAt(input: Record<string, unknown> | undefined, path: string): unknown {
+  let here: unknown = input;
+  for (const key of path.split('.')) {
+    if (!here || typeof here !== 'object' || Array.isArray(here) || !Object.hasOwn(here, key)) return undefined;
+    here = (here as Record<string, unknown>)[key];
+  }
+  return here;
+}
+
+/** A numeric bound holds only for a number; a pattern only for a string: a missing field matches neither. */
+function holds(c: InputCondition, value: unknown): boolean {
+  const n = typeof value === 'number' ? value : undefined;
+  return (
+    (c.present === undefined || c.present === (value !== undefined)) &&
+    (c.gt === undefined || (n !== undefined && n > c.gt)) &&
+    (c.gte === undefined || (n !== undefined && n >= c.gte)) &&
+    (c.lt === undefined || (n !== undefined && n < c.lt)) &&
+    (c.lte === undefined || (n !== undefined && n <= c.lte)) &&
+    (c.equals === undefined || value === c.equals) &&
+    (c.pattern === undefined || (typeof value === 'string' && new RegExp(c.pattern).test(value)))
   );
 }
 

@@ -14,6 +14,34 @@ export const LevelPolicy = z.strictObject({
 });
 export type LevelPolicy = z.infer<typeof LevelPolicy>;
 
+/** A condition on one input field (a dotted path): every condition given must hold. */
+export const InputCondition = z
+  .strictObject({
+    gt: z.number().optional(),
+    gte: z.number().optional(),
+    lt: z.number().optional(),
+    lte: z.number().optional(),
+    equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    /** A regular expression the string value must match, e.g. `^(main|master)$`. */
+    pattern: z
+      .string()
+      .optional()
+      .refine((p) => p === undefined || compiles(p), 'is not a valid regular expression'),
+    /** true: the field must be there (any value); false: it must be absent. */
+    present: z.boolean().optional(),
+  })
+  .refine((c) => Object.values(c).some((v) => v !== undefined), 'give at least one condition');
+export type InputCondition = z.infer<typeof InputCondition>;
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Maps a tool's action to a risk level; the first rule that matches wins. */
 export const RiskRule = z.strictObject({
   name: z.string().min(1),
@@ -22,6 +50,10 @@ export const RiskRule = z.strictObject({
     operation: z.string().optional(),
     environment: z.string().optional(),
     resource: z.string().optional(),
+    /** Conditions on the call's input, by field path (`amount`, `target.branch`). */
+    input: z.record(z.string(), InputCondition).optional(),
+    /** Matches when the input has at least one of these fields (e.g. `force`, `skipChecks`). */
+    inputHasAny: z.array(z.string().min(1)).min(1).optional(),
   }),
   level: RiskLevel,
   /** 0–100; defaults to the level's base score. */
@@ -88,10 +120,14 @@ export const defaultApprovalPolicy: ApprovalPolicyConfig = ApprovalPolicyConfig.
   },
   rules: [
     { name: 'secrets', match: { category: 'secrets' }, level: 'critical', factor: 'touches secrets' },
+    { name: 'db-drop', match: { category: 'db', operation: 'drop' }, level: 'critical', factor: 'drops database objects' },
+    { name: 'db-truncate', match: { category: 'db', operation: 'truncate' }, level: 'critical', factor: 'empties database tables' },
     { name: 'db-delete', match: { category: 'db', operation: 'delete' }, level: 'critical', factor: 'deletes database rows' },
+    { name: 'db-alter', match: { category: 'db', operation: 'alter' }, level: 'high', factor: 'changes database schema' },
     { name: 'db-update', match: { category: 'db', operation: 'update' }, level: 'high', factor: 'updates database rows' },
     { name: 'db-insert', match: { category: 'db', operation: 'insert' }, level: 'medium', factor: 'inserts database rows' },
     { name: 'db-select', match: { category: 'db', operation: 'select' }, level: 'low', factor: 'reads database rows' },
+    { name: 'db-other', match: { category: 'db' }, level: 'high', factor: 'a database statement no rule classifies' },
     { name: 'deploy-production', match: { category: 'deploy', environment: 'production' }, level: 'high', factor: 'deploys to production' },
     { name: 'deploy-staging', match: { category: 'deploy', environment: 'staging' }, level: 'medium', factor: 'deploys to staging' },
     { name: 'deploy-dev', match: { category: 'deploy', environment: 'dev' }, level: 'low', factor: 'deploys to dev' },

@@ -96,7 +96,7 @@ export function verifyStream(events: readonly ChainEvent[], options: VerifyOptio
       if (!key) return fail({ revision: i, kind: 'unknown_key', reason: `${e.type} at revision ${i} is signed by key ${keyId ?? '(none named)'}, which is not pinned` });
       const place = { previousHash: previous, contentHash: eventContentHash(e.type, e.data, e.metadata), keyId: keyId as string, at: signedAt ?? '' };
       if (signature !== undefined) {
-        const decision = signedDecision(e.type, data, contentHash(requests.get(String(data.approvalId)) ?? null), policyVersion ?? '', place);
+        const decision = signedDecision(e.type, data, contentHash(data.editedInput ?? requests.get(String(data.approvalId)) ?? null), policyVersion ?? '', place);
         signaturesChecked++;
         if (!verifyPayloadSignature(decision, signature, key)) {
           return fail({ revision: i, kind: 'bad_signature', reason: `${e.type} at revision ${i}: the signature does not match the decision (${decision.decision} by ${decision.approver}) at this place in the chain` });

@@ -1,4 +1,5 @@
-import type { BudgetLimits, ErrorStrategy, FailureMode, Principal, RecordedError } from '../events/common.js';
+import type { BudgetLimits, ErrorStrategy, FailureMode, Principal, RecordedError, RiskLevel } from '../events/common.js';
+import type { GateRequirements } from '../approvals/edits.js';
 import type { RunEventInput } from '../events/index.js';
 import type { PlannedStep } from '../events/run-events.js';
 import type { RetryPolicy } from './retry.js';
@@ -104,6 +105,8 @@ export interface GrantApproval {
   readonly approver: Principal;
   readonly justification?: string;
   readonly editedInput?: Record<string, unknown>;
+  /** The edited input assessed like a new request (by the engine's Gatekeeper); required with an edit. */
+  readonly editAssessment?: GateRequirements;
   readonly now: string;
 }
 
@@ -148,6 +151,10 @@ export interface RecordAutomatedDecision {
   readonly approver: string;
   readonly decision: 'approve' | 'deny' | 'handover';
   readonly reason: string;
+  /** The highest risk it may approve (its config's maxRisk); critical is refused regardless. */
+  readonly ceiling: RiskLevel;
+  /** Principals it approves on behalf of (its owner): it may not approve their requests. */
+  readonly actsFor?: readonly string[];
 }
 
 export interface SkipStep {

@@ -1,6 +1,7 @@
 import { assertNever, IllegalStateError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { RunEvent } from '../events/index.js';
 import { BudgetLimits } from '../events/common.js';
+import { automatedApprovalRefusal, editRefusal } from '../approvals/gate-rules.js';
 import { budgetCheck } from './budget.js';
 import type {
   CancelApproval,
@@ -134,13 +135,18 @@ export function decide(command: RunCommand, state: RunState): RunEvent[] {
       const { step, gate } = openGate(state, command.approvalId);
       const ref = { approvalId: gate.approvalId, stepId: step.id };
       const by = { id: `approver:${command.approver}`, role: AUTOMATED_ROLE };
+      const handover = (reason: string): RunEvent[] => [{ type: 'ApprovalEscalated', data: { ...ref, by, toRoles: [...gate.eligibleRoles], reason: `handed over to humans: ${reason}` } }];
       switch (command.decision) {
-        case 'approve':
+        case 'approve': {
+          // An approval it may not give is not an approval: the humans decide (recorded why).
+          const refusal = automatedApprovalRefusal(gate.request, command);
+          if (refusal) return handover(`${command.approver} answered approve, but ${refusal}`);
           return [{ type: 'ApprovalAutoApproved', data: { ...ref, approver: command.approver, rule: `automated approver ${command.approver}`, reason: command.reason } }];
+        }
         case 'deny':
           return [{ type: 'ApprovalDenied', data: { ...ref, approver: by, justification: command.reason } }];
         case 'handover':
-          return [{ type: 'ApprovalEscalated', data: { ...ref, by, toRoles: [...gate.eligibleRoles], reason: `handed over to humans: ${command.reason}` } }];
+          return handover(command.reason);
       }
       return assertNever(command.decision, 'automated decision');
     }
@@ -313,6 +319,10 @@ function grantApproval(command: GrantApproval, state: RunState): RunEvent[] {
   checkVoter(state, gate, command.approver);
   if (gate.request.justificationRequired && !command.justification?.trim()) {
     throw new ValidationError(`approval ${gate.approvalId} needs a justification`);
+  }
+  if (command.editedInput !== undefined) {
+    const stricter = editRefusal(gate.request, command.editAssessment);
+    if (stricter) throw new ValidationError(`approval ${gate.approvalId}: ${stricter}`, { approvalId: gate.approvalId });
   }
   return [
     {

@@ -1,4 +1,5 @@
 import { assertNever } from '../errors.js';
+import { tallyVote } from '../approvals/votes.js';
 import type { RunEvent } from '../events/index.js';
 import type { GateState, RunState, StepState } from './state.js';
 
@@ -49,19 +50,11 @@ function apply(state: RunState, event: RunEvent): RunState {
     }
     case 'ApprovalGranted': {
       const d = event.data;
-      return updateGate(state, d.stepId, (g) => {
-        const approvers = [...g.approvers, d.approver.id];
-        const passed = approvers.length >= g.request.requiredApprovals;
-        return {
-          ...g,
-          approvers,
-          status: passed ? 'GRANTED' : 'OPEN',
-          editedInput: d.editedInput ?? g.editedInput,
-        };
-      });
+      return updateGate(state, d.stepId, (g) => vote(g, d.approver.id, d.editedInput));
     }
     case 'ApprovalAutoApproved':
-      return updateGate(state, event.data.stepId, (g) => ({ ...g, status: 'GRANTED', consulted: true }));
+      // One vote, for the input as requested: alone it never completes a quorum of two or more.
+      return updateGate(state, event.data.stepId, (g) => ({ ...vote(g, `approver:${event.data.approver}`, undefined), consulted: true }));
     case 'ApprovalDenied':
       return failGate(state, event.data.stepId, 'DENIED', `approval denied by ${event.data.approver.id}`);
     case 'ApprovalCancelled':
@@ -156,6 +149,12 @@ function apply(state: RunState, event: RunEvent): RunState {
     default:
       return assertNever(event, 'run event');
   }
+}
+
+/** A vote counts for the input it approves (tallyVote); the tool runs with the input that passed. */
+function vote(g: GateState, approver: string, editedInput: Record<string, unknown> | undefined): GateState {
+  const { tally: votes, passed } = tallyVote(g.votes, g.request.input, editedInput, g.request.requiredApprovals);
+  return { ...g, approvers: [...g.approvers, approver], votes, status: passed ? 'GRANTED' : 'OPEN', editedInput: passed ? editedInput : undefined };
 }
 
 function updateStep(state: RunState, stepId: string, change: (s: StepState) => StepState): RunState {

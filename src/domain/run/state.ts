@@ -22,7 +22,10 @@ export interface GateState {
   readonly request: RunEventData<'ApprovalRequested'>;
   readonly eligibleRoles: readonly string[];
   readonly approvers: readonly string[];
+  /** The input the quorum approved, when it is not the requested one (set once the gate is GRANTED). */
   readonly editedInput?: Record<string, unknown>;
+  /** Votes so far, by the hash of the input each approved. */
+  readonly votes?: Readonly<Record<string, number>>;
   /** An automated approver has answered (approved, denied or handed over to humans). */
   readonly consulted: boolean;
   readonly escalated: boolean;

@@ -31,7 +31,15 @@ export interface GraphqlServerOptions {
   readonly health?: () => Promise<{ ok: boolean } & Record<string, unknown>>;
   /** Called once per GraphQL request over HTTP with the operation and its outcome. */
   readonly onOperation?: (info: { operation: string; kind: string; durationMs: number; errorCodes: string[] }) => void;
+  /** Idle keep-alive and request-headers timeouts; default {@link defaultHttpTimeouts}. */
+  readonly http?: { readonly keepAliveTimeoutMs?: number; readonly headersTimeoutMs?: number };
 }
+
+/**
+ * Node's 5 s keep-alive default is below the idle timeout of common proxies (60 s): a proxy would
+ * reuse a socket the server had just closed and answer 502. Headers must outlast keep-alive.
+ */
+export const defaultHttpTimeouts = { keepAliveTimeoutMs: 65_000, headersTimeoutMs: 66_000 } as const;
 
 /** A started Gatehouse API: /graphql over HTTP and WebSocket, /healthz, /metrics, on one port. */
 export interface GraphqlServer {
@@ -52,6 +60,8 @@ export async function startGraphqlServer(options: GraphqlServerOptions, port: nu
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   const httpServer = createServer(app);
+  httpServer.keepAliveTimeout = options.http?.keepAliveTimeoutMs ?? defaultHttpTimeouts.keepAliveTimeoutMs;
+  httpServer.headersTimeout = options.http?.headersTimeoutMs ?? Math.max(defaultHttpTimeouts.headersTimeoutMs, httpServer.keepAliveTimeout + 1_000);
   const onInternalError = (error: unknown) => log.error({ err: error }, 'internal error (masked in the response)');
   const ws = attachWebSocket({ httpServer, schema, services, tokens, limits, onInternalError });
 

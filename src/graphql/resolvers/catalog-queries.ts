@@ -62,7 +62,7 @@ function toTool(t: ToolDefinition): Tool {
     description: t.description,
     domain: t.domain,
     category: t.action.category,
-    operation: t.action.operation,
+    operation: typeof t.action.operation === 'string' ? t.action.operation : 'from input',
     environment: typeof t.action.environment === 'string' ? t.action.environment : undefined,
     idempotent: t.idempotent,
     timeoutMs: t.timeoutMs,

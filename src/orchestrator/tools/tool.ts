@@ -1,13 +1,28 @@
 import type { z } from 'zod';
-import type { FailureMode } from '../../domain/events/common.js';
+import type { ActionFacts } from '../../domain/approvals/assess.js';
+import type { FailureMode, RiskLevel } from '../../domain/events/common.js';
 import type { RetryPolicy } from '../../domain/run/retry.js';
+
+/** A fact fixed by the tool, or read from each call's input (risk is judged per call). */
+export type ActionFact = string | ((input: Record<string, unknown>) => string | undefined);
 
 /** What a tool does, for risk rules: e.g. `{ category: 'deploy', operation: 'release', environment: 'production' }`. */
 export interface ToolAction {
   readonly category: string;
-  readonly operation: string;
+  /** Fixed, or derived from the input (a SQL tool's verb: `select`, `delete`, ...). */
+  readonly operation: ActionFact;
   /** A fixed environment, or one read from the input. */
-  readonly environment?: string | ((input: Record<string, unknown>) => string | undefined);
+  readonly environment?: ActionFact;
+  /** What it acts on (a table, a branch, a bucket), fixed or read from the input. */
+  readonly resource?: ActionFact;
+}
+
+/** The facts risk rules judge for one call of `tool` with `input`. */
+export function actionFacts(tool: Pick<ToolDefinition, 'action'>, input: Record<string, unknown>): ActionFacts {
+  const read = (fact: ActionFact | undefined) => (typeof fact === 'function' ? fact(input) : fact);
+  const { category } = tool.action;
+  // An operation the input does not tell is unknown, never a safe default.
+  return { category, operation: read(tool.action.operation) ?? 'unknown', environment: read(tool.action.environment), resource: read(tool.action.resource), input };
 }
 
 /** What a tool's handler receives besides its input. */
@@ -45,6 +60,8 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O = unknown> {
   /** Worker tags the tool needs. */
   readonly tags?: readonly string[];
   readonly approval?: ToolApproval;
+  /** The lowest risk level any call of this tool is judged at, whatever the rules say. */
+  readonly minRisk?: RiskLevel;
   /** Whether the tool can be called now (an MCP server that is down); absent means always. */
   readonly availability?: () => ToolAvailability;
   readonly handler: (input: z.output<I>, context: ToolContext) => Promise<O> | O;

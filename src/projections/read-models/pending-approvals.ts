@@ -1,6 +1,7 @@
 import type { Principal, ReviewLevel, RiskLevel } from '../../domain/events/common.js';
 import type { RunEventData } from '../../domain/events/index.js';
 import { ValidationError } from '../../domain/errors.js';
+import { tallyVote, type VoteTally } from '../../domain/approvals/votes.js';
 import { Collection } from '../documents.js';
 import { isoAt, type Projection } from '../projection.js';
 
@@ -24,6 +25,8 @@ export interface PendingApproval {
   expiresAt: string;
   priority: 'normal' | 'urgent';
   input: Record<string, unknown>;
+  /** Votes by the hash of the input each approved (the domain's tally). */
+  votes?: VoteTally;
 }
 
 /** The tools of a live run's steps, to name the tool of a request. */
@@ -40,7 +43,7 @@ export type PendingApprovalsState = {
 /** Open approval requests; a request leaves when it is decided, expires, is cancelled or its run ends. */
 export const pendingApprovalsProjection: Projection<PendingApprovalsState> = {
   name: 'pending-approvals',
-  version: 2,
+  version: 3,
   eventTypes: [
     'PlanCreated', 'ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied', 'ApprovalEscalated', 'ApprovalExpired',
     'ApprovalCancelled', 'ApprovalAutoApproved', 'RunCompleted', 'RunFailed', 'RunCancelled',
@@ -85,11 +88,7 @@ export const pendingApprovalsProjection: Projection<PendingApprovalsState> = {
       case 'ApprovalGranted': {
         const open = state.approvals.get(event.data.approvalId);
         if (!open) return state;
-        open.receivedApprovals++;
-        open.approvers.push(event.data.approver.id);
-        if (open.receivedApprovals >= open.requiredApprovals) close(state, runId, open.approvalId);
-        else state.approvals.touch(open.approvalId);
-        return state;
+        return vote(state, runId, open, event.data.approver.id, event.data.editedInput);
       }
       case 'ApprovalEscalated': {
         const open = state.approvals.get(event.data.approvalId);
@@ -99,10 +98,14 @@ export const pendingApprovalsProjection: Projection<PendingApprovalsState> = {
         state.approvals.touch(open.approvalId);
         return state;
       }
+      case 'ApprovalAutoApproved': {
+        // An automated approver's approval is one vote (a rule's AUTO approval passes a one-vote gate).
+        const open = state.approvals.get(event.data.approvalId);
+        return open ? vote(state, runId, open, `approver:${event.data.approver}`, undefined) : state;
+      }
       case 'ApprovalDenied':
       case 'ApprovalExpired':
       case 'ApprovalCancelled':
-      case 'ApprovalAutoApproved':
         close(state, runId, event.data.approvalId);
         return state;
       case 'RunCompleted':
@@ -124,6 +127,16 @@ export const pendingApprovalsProjection: Projection<PendingApprovalsState> = {
     }
   },
 };
+
+function vote(state: PendingApprovalsState, runId: string, open: PendingApproval, approver: string, edited: Record<string, unknown> | undefined): PendingApprovalsState {
+  const { tally, passed } = tallyVote(open.votes, open.input, edited, open.requiredApprovals);
+  open.votes = tally;
+  open.receivedApprovals++;
+  open.approvers.push(approver);
+  if (passed) close(state, runId, open.approvalId);
+  else state.approvals.touch(open.approvalId);
+  return state;
+}
 
 function close(state: PendingApprovalsState, runId: string, approvalId: string): void {
   state.approvals.delete(approvalId);

@@ -70,7 +70,7 @@ describe('an MCP server over stdio as a tool source', () => {
     expect({ action: del.action, idempotent: del.idempotent, approval: del.approval }).toEqual({ action: { category: 'inventory', operation: 'archive' }, idempotent: true, approval: { eligibleRoles: ['tech_lead'] } });
   });
 
-  it('a call through a run reaches the server with the idempotency key in _meta; bad arguments fail with the Ajv schema error and never reach the server', async () => {
+  it('a call through a run reaches the server with the idempotency key in _meta; bad arguments are refused at startRun with the Ajv schema error, nothing appended', async () => {
     const dir = tempDir();
     cleanup.push(() => dir.remove());
     const { registry } = await setup({ fx: stdioFixtureConfig(dir.dir) });
@@ -82,10 +82,11 @@ describe('an MCP server over stdio as a tool source', () => {
     expect(events.find((e) => e.type === 'ToolCallSucceeded')?.data).toMatchObject({ output: { structuredContent: { text: 'hello' }, content: [{ type: 'text', text: 'hello' }] } });
     expect(fixtureCalls(dir.dir)).toMatchObject([{ tool: 'echo', args: { text: 'hello' }, idempotencyKey: 'ok:e:1' }]);
 
-    // Checked by Ajv against the server's inputSchema, at the call (and at startRun where it checks inputs).
-    const bad = h.api.startRun({ runId: 'bad', goal: 'x', profile: 'technical', steps: [step('e', 'fx.echo', { text: 42 })] }, alice);
-    const outcome = await bad.then(() => h.settled('bad')).then((s) => s.failure, (e: unknown) => e);
-    expect(String((outcome as { message?: string; error?: { message: string } }).message ?? (outcome as { error: { message: string } }).error.message)).toMatch(/text: must be string/);
+    // Checked by Ajv against the server's inputSchema at startRun: refused, nothing appended, nothing sent.
+    await expect(h.api.startRun({ runId: 'bad', goal: 'x', profile: 'technical', steps: [step('e', 'fx.echo', { text: 42 })] }, alice)).rejects.toThrow(
+      /step e: input does not fit fx\.echo: input\.text: must be string/,
+    );
+    expect(await h.store.readStream('run-bad')).toEqual([]);
     expect(fixtureCalls(dir.dir)).toHaveLength(1);
   });
 

@@ -4,6 +4,7 @@ import { jsonSchemaType, JsonSchemaError } from '../../../src/adapters/tools/jso
 import { annotationDefaults } from '../../../src/adapters/tools/mcp-tool.js';
 import { applyOverrides } from '../../../src/adapters/tools/tool-policy.js';
 import { McpServerConfig } from '../../../src/orchestrator/tool-config.js';
+import { actionFacts } from '../../../src/orchestrator/tools/tool.js';
 
 describe('JSON Schema input types (Ajv behind a zod type)', () => {
   const type = jsonSchemaType({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { n: { type: 'integer', minimum: 1 }, tag: { type: 'string' } }, required: ['n'], additionalProperties: false });
@@ -36,12 +37,16 @@ describe('risk defaults and overrides', () => {
     expect(annotationDefaults('s', server, listing(undefined))).toMatchObject({ action: { operation: 'delete' }, idempotent: false });
   });
 
-  it('config overrides win, and an environment can be read from each input', () => {
+  it('config overrides win; environment, operation and resource can be read from each input', () => {
     const base = annotationDefaults('s', server, listing({ readOnlyHint: true }));
-    const p = applyOverrides(base, { action: { category: 'deploy', environment: { fromInput: 'target.env' } }, idempotent: false });
-    expect(p).toMatchObject({ action: { category: 'deploy', operation: 'read' }, idempotent: false });
+    const p = applyOverrides(base, { action: { category: 'deploy', environment: { fromInput: 'target.env' } }, idempotent: false, minRisk: 'medium' });
+    expect(p).toMatchObject({ action: { category: 'deploy', operation: 'read' }, idempotent: false, minRisk: 'medium' });
     const env = p.action.environment as (i: Record<string, unknown>) => string | undefined;
     expect(env({ target: { env: 'production' } })).toBe('production');
     expect(env({})).toBeUndefined();
+    // Risk per call: the operation and resource read from the input, judged by actionFacts.
+    const sql = { action: applyOverrides(base, { action: { category: 'db', operation: { fromInput: 'verb' }, resource: { fromInput: 'table' } } }).action };
+    expect(actionFacts(sql, { verb: 'delete', table: 'users' })).toMatchObject({ category: 'db', operation: 'delete', resource: 'users' });
+    expect(actionFacts(sql, {})).toMatchObject({ operation: 'unknown' });
   });
 });
