@@ -113,6 +113,11 @@ export class McpToolSource {
         this.log.warn({ server: this.name, tool }, 'MCP tool skipped: its name cannot be a Gatehouse tool name');
         return entry;
       }
+      if (this.registry.get(definition.name)) {
+        // Another source got the name first: skip this one tool rather than the whole server.
+        this.log.warn({ server: this.name, tool, name: definition.name }, 'MCP tool skipped: its name is already taken by another tool');
+        return entry;
+      }
       this.registry.register(definition as ToolDefinition);
       this.entries.set(tool, entry);
     }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startConfiguredTools, type ConfiguredTools } from '../../../src/adapters/tools/configured-tools.js';
 import type { SecretProvider } from '../../../src/domain/ports/secrets.js';
-import { McpServerConfig } from '../../../src/orchestrator/tool-config.js';
+import { HttpToolConfig, McpServerConfig } from '../../../src/orchestrator/tool-config.js';
 import { ToolRegistry } from '../../../src/orchestrator/tools/tool.js';
 import { alice, type EngineHarness, engineHarness } from '../../support/engine-harness.js';
 import { fixtureCalls, memoryLog, startHttpFixture, stdioFixtureConfig, until } from '../../support/mcp-fixtures.js';
@@ -52,6 +52,20 @@ describe('an MCP server over stdio as a tool source', () => {
     expect((await h.settled('late')).status).toBe('SUCCEEDED');
     await until(() => registry.get('fx.late_tool') !== undefined, 'late_tool to be registered after list_changed');
     expect(configured.sources[0]?.availability()).toEqual({ available: true });
+  });
+
+  it('a listed tool whose name is already taken is skipped with a warning; the server and its other tools still work', async () => {
+    const dir = tempDir();
+    cleanup.push(() => dir.remove());
+    const registry = new ToolRegistry();
+    const log = memoryLog();
+    const taken = HttpToolConfig.parse({ name: 'fx.echo', description: 'an HTTP tool that got there first', url: 'http://127.0.0.1:9/echo' });
+    const configured = await startConfiguredTools({ tools: [taken], mcpServers: { fx: stdioFixtureConfig(dir.dir) } }, registry, noSecrets, log);
+    cleanup.push(() => configured.close());
+    expect(configured.sources[0]?.availability()).toEqual({ available: true });
+    expect(registry.get('fx.echo')?.description).toBe('an HTTP tool that got there first');
+    expect(registry.get('fx.add')).toBeDefined();
+    expect(log.lines.some((l) => l.msg.startsWith('MCP tool skipped') && (l.obj as { tool?: string }).tool === 'echo')).toBe(true);
   });
 
   it('MCP annotations set risk defaults (read-only -> read, destructive -> delete, idempotent) and config overrides them', async () => {
