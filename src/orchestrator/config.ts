@@ -6,6 +6,7 @@ import { DEFAULT_SIGNATURE_HEADER, DEFAULT_TIMESTAMP_HEADER, isAllowedApproverUr
 import { RiskLevel } from '../domain/events/common.js';
 import { ApprovalPolicyConfig, defaultApprovalPolicy } from '../domain/approvals/policy-config.js';
 import { Playbook, Profile, WorkerConfig, defaultProfiles, defaultWorkers } from './profiles.js';
+import { ToolSourcesConfig } from './tool-config.js';
 
 /** `{ $secret: NAME }`: a value looked up at use (GATEHOUSE_SECRET_<NAME>), never written in the file. */
 const SecretRef = z.strictObject({ $secret: z.string().min(1).max(200) });
@@ -66,6 +67,8 @@ export const GatehouseConfig = z.strictObject({
   playbooks: z.array(Playbook),
   /** Extra key patterns redacted before anything is stored (substrings or /regex/). */
   sensitiveKeys: z.array(z.string()),
+  /** HTTP tools (`tools:`) and MCP servers whose tools Gatehouse offers (`mcpServers:`); see tool-config.ts. */
+  ...ToolSourcesConfig,
 }).superRefine(knownRoles);
 export type GatehouseConfig = z.infer<typeof GatehouseConfig>;
 
@@ -96,6 +99,8 @@ export const defaultConfig: GatehouseConfig = {
   workers: defaultWorkers,
   playbooks: [],
   sensitiveKeys: [],
+  tools: [],
+  mcpServers: {},
 };
 
 /** A config that does not validate: the message names the file and every bad path. */

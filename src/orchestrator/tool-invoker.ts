@@ -83,7 +83,10 @@ export class ToolInvoker {
         const reason = controller.signal.reason as unknown;
         return failed(`aborted: ${reason instanceof Error ? reason.message : String(reason)}`, 'ABORTED', 'SYSTEM', elapsed());
       }
-      if (error instanceof ToolError) return failed(error.message, error.code, error.failureMode, elapsed());
+      if (error instanceof ToolError) {
+        const outcome = fail(clean(error.message), error.code, error.failureMode, elapsed());
+        return clean(error.retryable === undefined ? outcome : { ...outcome, retryable: error.retryable });
+      }
       return failed(error instanceof Error ? error.message : String(error), undefined, 'AGENT', elapsed());
     } finally {
       clearTimeout(timer);

@@ -25,6 +25,7 @@ import { loadOrCreateAuditSigner } from '../adapters/audit/ed25519-keys.js';
 import { createWebhookNotifier } from '../adapters/notifiers/webhook-notifier.js';
 import type { Approver } from '../domain/ports/approver.js';
 import { type GatehouseConfig, loadConfig } from '../orchestrator/config.js';
+import { startConfiguredTools } from '../adapters/tools/configured-tools.js';
 import { demoPlaybooks, demoTools } from './demo-tools.js';
 import { type ServerEnv, sqliteStorePath } from './env.js';
 import { FollowerHealth } from '../following/health.js';
@@ -78,6 +79,9 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   const runIndex = createSqliteRunIndex(localPath);
 
   const tools = new ToolRegistry([...(options.demoTools === false ? [] : demoTools(env.dataDir, options.demoDelayMs)), ...(options.tools ?? [])]);
+  const secrets = createEnvSecrets();
+  // gatehouse.yaml's HTTP tools and MCP servers: a bad entry stops the start; a server that is down does not.
+  const configured = await startConfiguredTools(config, tools, secrets, log);
   const playbooks = [...(options.demoTools === false ? [] : demoPlaybooks), ...config.playbooks, ...(options.playbooks ?? [])];
   const profiles = config.profiles;
   const workers = config.workers;
@@ -96,9 +100,9 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   };
   const engine = new RunEngine({
     followerHealth: health,
-    store, tools, runIndex, profiles, workers,
+    store, tools, runIndex, profiles, workers, secrets,
     approvalPolicy: config.approvals,
-    approvers: approversFrom(config, createEnvSecrets()),
+    approvers: approversFrom(config, secrets),
     notifier,
     signer,
     sensitiveKeys: config.sensitiveKeys,
@@ -157,6 +161,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
       await server.close();
       await metrics.close();
       await engine.shutdown(env.shutdownGraceMs);
+      await configured.close();
       await notifier.idle();
       await projections.stop();
       readModels.close();

@@ -56,6 +56,7 @@ export class CatalogQueries {
 }
 
 function toTool(t: ToolDefinition): Tool {
+  const availability = t.availability?.() ?? { available: true };
   return {
     name: t.name,
     description: t.description,
@@ -69,6 +70,8 @@ function toTool(t: ToolDefinition): Tool {
     requiresApproval: t.approval !== undefined,
     eligibleRoles: [...(t.approval?.eligibleRoles ?? [])],
     inputSchema: jsonSchemaOf(t),
+    available: availability.available,
+    unavailableReason: availability.reason,
   };
 }
 

@@ -16,6 +16,8 @@ export class Tool {
   @Field() requiresApproval!: boolean;
   @Field(() => [String]) eligibleRoles!: string[];
   @Field(() => JSON, { nullable: true, description: 'The input as JSON Schema, where it converts.' }) inputSchema?: unknown;
+  @Field({ description: 'False while the tool cannot be called (its MCP server is down): calls fail with SYSTEM.' }) available!: boolean;
+  @Field(() => String, { nullable: true, description: 'Why the tool is unavailable.' }) unavailableReason?: string;
 }
 
 @ObjectType({ description: 'An executor of tool calls.' })

@@ -62,7 +62,15 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O = unknown> {
   readonly approval?: ToolApproval;
   /** The lowest risk level any call of this tool is judged at, whatever the rules say. */
   readonly minRisk?: RiskLevel;
+  /** Whether the tool can be called now (an MCP server that is down); absent means always. */
+  readonly availability?: () => ToolAvailability;
   readonly handler: (input: z.output<I>, context: ToolContext) => Promise<O> | O;
+}
+
+/** Whether a tool's backend is reachable, and why not. */
+export interface ToolAvailability {
+  readonly available: boolean;
+  readonly reason?: string;
 }
 
 /** Declares a tool; the definition is checked once, here, not at every call. */
@@ -80,6 +88,8 @@ export class ToolError extends Error {
     readonly failureMode: FailureMode,
     message: string,
     readonly code?: string,
+    /** Overrides whether the failure mode is retried (a call cut off mid-way is retried only if idempotent). */
+    readonly retryable?: boolean,
   ) {
     super(message);
     this.name = 'ToolError';
