@@ -22,6 +22,10 @@ export interface ServerEnv {
   readonly shutdownGraceMs: number;
   /** GATEHOUSE_AUDIT_KEY: the audit signing key, PKCS#8 PEM or a file path; unset means the data folder's own. */
   readonly auditKey?: string;
+  /** GATEHOUSE_MCP_PROFILE: the profile `/mcp` calls run under. Default technical. */
+  readonly mcpProfile?: string;
+  /** GATEHOUSE_MCP_WAIT_MS: how long an MCP `tools/call` waits before "still waiting for approval". Default 300,000. */
+  readonly mcpWaitMs?: number;
 }
 
 const Env = z.object({
@@ -36,6 +40,8 @@ const Env = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GATEHOUSE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   GATEHOUSE_AUDIT_KEY: z.string().min(1).optional(),
+  GATEHOUSE_MCP_PROFILE: z.string().min(1).max(100).optional(),
+  GATEHOUSE_MCP_WAIT_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
 });
 
 /** The SQLite file a `sqlite:///abs/path` GATEHOUSE_EVENTSTORE names, or undefined for any other value. */
@@ -60,5 +66,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ServerEnv {
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.GATEHOUSE_SHUTDOWN_GRACE_MS,
     ...(e.GATEHOUSE_AUDIT_KEY ? { auditKey: e.GATEHOUSE_AUDIT_KEY } : {}),
+    ...(e.GATEHOUSE_MCP_PROFILE ? { mcpProfile: e.GATEHOUSE_MCP_PROFILE } : {}),
+    ...(e.GATEHOUSE_MCP_WAIT_MS !== undefined ? { mcpWaitMs: e.GATEHOUSE_MCP_WAIT_MS } : {}),
   };
 }

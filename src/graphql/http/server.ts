@@ -31,6 +31,8 @@ export interface GraphqlServerOptions {
   readonly health?: () => Promise<{ ok: boolean } & Record<string, unknown>>;
   /** Called once per GraphQL request over HTTP with the operation and its outcome. */
   readonly onOperation?: (info: { operation: string; kind: string; durationMs: number; errorCodes: string[] }) => void;
+  /** Other front doors on the same port (e.g. `/mcp`); `close` runs before the HTTP drain so long requests end. */
+  readonly routes?: ReadonlyArray<{ path: string; handler: RequestHandler[]; close?: () => Promise<void> }>;
 }
 
 /** A started Gatehouse API: /graphql over HTTP and WebSocket, /healthz, /metrics, on one port. */
@@ -100,6 +102,7 @@ export async function startGraphqlServer(options: GraphqlServerOptions, port: nu
       },
     }),
   );
+  for (const route of options.routes ?? []) app.use(route.path, ...route.handler);
   app.use((_req, res) => void res.status(404).json({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] }));
   app.use(jsonErrors(log));
 
@@ -115,6 +118,7 @@ export async function startGraphqlServer(options: GraphqlServerOptions, port: nu
     close: () =>
       (closing ??= (async () => {
         await ws.close();
+        await Promise.allSettled((options.routes ?? []).map((r) => r.close?.()));
         await apollo.stop(); // drains HTTP: no new connections, requests in flight finish
       })()),
   };
