@@ -26,6 +26,11 @@ export interface McpGatewayOptions {
   readonly profile: Profile;
   /** How long a `tools/call` waits for its run before answering "still waiting". */
   readonly waitLimitMs: number;
+  /**
+   * While a call waits, its waiting message is sent again this often, so a client that resets its
+   * request timeout on progress (the SDK's `resetTimeoutOnProgress`) does not give up on a gate.
+   */
+  readonly heartbeatMs: number;
   /** Where failures that are not the caller's are reported (they are masked in the answer). */
   readonly onInternalError?: (error: unknown) => void;
 }
@@ -105,6 +110,7 @@ function waitForOutcome(options: McpGatewayOptions, principal: AuthPrincipal, st
       settled = true;
       stop();
       clearTimeout(timer);
+      clearInterval(heartbeat);
       extra.signal.removeEventListener('abort', onAbort);
       if (result instanceof Error) reject(result);
       else resolve(result);
@@ -117,12 +123,15 @@ function waitForOutcome(options: McpGatewayOptions, principal: AuthPrincipal, st
         void withDenial(services, state).then(finish, finish);
         return;
       }
-      if (progressToken !== undefined && outcome.message !== lastMessage) {
-        lastMessage = outcome.message;
-        progress += 1;
-        extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, message: outcome.message } }).catch(() => undefined);
-      }
+      if (outcome.message !== lastMessage) notify(outcome.message);
     };
+    const notify = (message: string) => {
+      lastMessage = message;
+      if (progressToken === undefined) return;
+      progress += 1;
+      extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, message } }).catch(() => undefined);
+    };
+    const heartbeat = setInterval(() => lastMessage !== undefined && notify(lastMessage), options.heartbeatMs);
     const stop = services.orchestrator.onRunChange((id, state) => {
       if (id === runId) look(state);
     });

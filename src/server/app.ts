@@ -42,8 +42,12 @@ export interface GatehouseAppOptions {
   readonly limits?: Partial<Limits>;
 }
 
-/** The MCP front's defaults: calls run under this profile and wait this long before "still waiting". */
-export const MCP_DEFAULTS = { profile: 'technical', waitMs: 300_000 } as const;
+/**
+ * The MCP front's defaults: calls run under this profile and wait this long before "still
+ * waiting" — under the 60 s request timeout MCP clients commonly keep, because a client that times
+ * out sends a cancel, and a cancel cancels the run.
+ */
+export const MCP_DEFAULTS = { profile: 'technical', waitMs: 50_000, heartbeatMs: 15_000 } as const;
 
 /** A running Gatehouse: the engine, the read models and the API on one port. */
 export interface GatehouseApp {
@@ -126,6 +130,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   const mcp = mcpHttpEndpoint({
     services, tokens, profile: mcpProfile,
     waitLimitMs: env.mcpWaitMs ?? MCP_DEFAULTS.waitMs,
+    heartbeatMs: env.mcpHeartbeatMs ?? MCP_DEFAULTS.heartbeatMs,
     maxBodyBytes: options.limits?.maxBodyBytes ?? defaultLimits.maxBodyBytes,
     onInternalError: (error) => log.error({ err: error }, 'mcp internal error (masked in the response)'),
   });

@@ -24,8 +24,10 @@ export interface ServerEnv {
   readonly auditKey?: string;
   /** GATEHOUSE_MCP_PROFILE: the profile `/mcp` calls run under. Default technical. */
   readonly mcpProfile?: string;
-  /** GATEHOUSE_MCP_WAIT_MS: how long an MCP `tools/call` waits before "still waiting for approval". Default 300,000. */
+  /** GATEHOUSE_MCP_WAIT_MS: how long an MCP `tools/call` waits before "still waiting for approval". Default 50,000. */
   readonly mcpWaitMs?: number;
+  /** GATEHOUSE_MCP_HEARTBEAT_MS: how often a waiting call repeats its progress message. Default 15,000. */
+  readonly mcpHeartbeatMs?: number;
 }
 
 const Env = z.object({
@@ -42,6 +44,7 @@ const Env = z.object({
   GATEHOUSE_AUDIT_KEY: z.string().min(1).optional(),
   GATEHOUSE_MCP_PROFILE: z.string().min(1).max(100).optional(),
   GATEHOUSE_MCP_WAIT_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
+  GATEHOUSE_MCP_HEARTBEAT_MS: z.coerce.number().int().min(10).max(3_600_000).optional(),
 });
 
 /** The SQLite file a `sqlite:///abs/path` GATEHOUSE_EVENTSTORE names, or undefined for any other value. */
@@ -68,5 +71,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ServerEnv {
     ...(e.GATEHOUSE_AUDIT_KEY ? { auditKey: e.GATEHOUSE_AUDIT_KEY } : {}),
     ...(e.GATEHOUSE_MCP_PROFILE ? { mcpProfile: e.GATEHOUSE_MCP_PROFILE } : {}),
     ...(e.GATEHOUSE_MCP_WAIT_MS !== undefined ? { mcpWaitMs: e.GATEHOUSE_MCP_WAIT_MS } : {}),
+    ...(e.GATEHOUSE_MCP_HEARTBEAT_MS !== undefined ? { mcpHeartbeatMs: e.GATEHOUSE_MCP_HEARTBEAT_MS } : {}),
   };
 }

@@ -182,3 +182,31 @@ describe('the MCP wait limit and gatehouse.run_status', () => {
     expect(JSON.parse(text(done))).toMatchObject({ released: '2.0.0' });
   });
 });
+
+describe('the MCP heartbeat', () => {
+  let beat: ServerHarness;
+  beforeAll(async () => {
+    beat = await startServer({ env: { mcpHeartbeatMs: 20 } });
+  });
+  afterAll(() => beat.close());
+
+  it('repeats the waiting message while a gate stays open, so a client resetting its timeout on progress keeps waiting', async () => {
+    const client = await connect(TOKENS.developer, beat.url.replace(/\/graphql$/, ''));
+    const messages: string[] = [];
+    let enough: () => void = () => {};
+    const three = new Promise<void>((resolve) => (enough = resolve));
+    const call = client.callTool({ name: 'deploy.release', arguments: { environment: 'production', version: '4.0.0' } }, undefined, {
+      resetTimeoutOnProgress: true,
+      onprogress: (p) => {
+        messages.push(p.message ?? '');
+        if (messages.length >= 3) enough();
+      },
+    });
+    await three;
+    expect(new Set(messages.slice(0, 3)).size).toBe(1);
+    const approvalId = /waiting for approval (\S+):/.exec(messages[0] as string)?.[1] as string;
+    const res = await beat.gql(TOKENS.tech_lead, 'mutation($input: DenyInput!) { deny(input: $input) { approval { status } } }', { input: { approvalId, justification: 'enough' } });
+    expect(res.body.errors).toBeUndefined();
+    expect(text(await call)).toMatch(/^denied by bob \(tech_lead\): enough/);
+  });
+});
