@@ -210,3 +210,20 @@ describe('the MCP heartbeat', () => {
     expect(text(await call)).toMatch(/^denied by bob \(tech_lead\): enough/);
   });
 });
+
+describe('MCP sessions belong to their principal', () => {
+  it('refuses a session id sent with another principal\'s token (403) and an unknown session id (404)', async () => {
+    const client = await connect(TOKENS.developer);
+    const sessionId = (client.transport as StreamableHTTPClientTransport).sessionId as string;
+    expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    const post = (token: string, sid: string) =>
+      fetch(`${base}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}`, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list', params: {} }),
+      });
+    expect((await post(TOKENS.developer2, sessionId)).status).toBe(403);
+    expect((await post(TOKENS.developer, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await post(TOKENS.developer, sessionId)).status).toBe(200);
+  });
+});
