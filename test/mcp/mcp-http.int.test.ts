@@ -2,7 +2,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { runIdOfApproval } from '../../src/orchestrator/api.js';
+import { defineTool, ToolError } from '../../src/orchestrator/tools/tool.js';
 import { type ServerHarness, startServer, TOKENS } from '../support/server-harness.js';
 
 let h: ServerHarness;
@@ -46,8 +48,17 @@ async function eventsOf(runId: string) {
   return h.app.store.readStream(`run-${runId}`);
 }
 
+// A tool that fails on purpose, as a USER error (not retried): what an agent sees of a failed call.
+const broken = defineTool({
+  name: 'ticket.close', description: 'Closes a ticket.', input: z.object({ id: z.string() }), domain: 'tickets',
+  action: { category: 'file', operation: 'read' }, idempotent: false, timeoutMs: 1_000,
+  handler: (input) => {
+    throw new ToolError('USER', `no ticket ${input.id}`);
+  },
+});
+
 beforeAll(async () => {
-  h = await startServer();
+  h = await startServer({ tools: [broken] });
   base = h.url.replace(/\/graphql$/, '');
 });
 afterAll(async () => {
@@ -71,7 +82,7 @@ describe('Gatehouse as an MCP server over Streamable HTTP (/mcp)', () => {
   it('lists the tools the profile allows, with their input schema and annotations, and gatehouse.run_status', async () => {
     const client = await connect(TOKENS.developer);
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(['db.execute', 'deploy.release', 'file.read', 'gatehouse.run_status']);
+    expect(tools.map((t) => t.name)).toEqual(['db.execute', 'deploy.release', 'file.read', 'ticket.close', 'gatehouse.run_status']);
     const read = tools.find((t) => t.name === 'file.read');
     expect(read?.inputSchema).toMatchObject({ type: 'object', properties: { path: { type: 'string' } }, required: ['path'] });
     expect(read?.annotations).toMatchObject({ readOnlyHint: true, idempotentHint: true });
@@ -109,6 +120,15 @@ describe('Gatehouse as an MCP server over Streamable HTTP (/mcp)', () => {
     const result = (await call.result) as CallToolResult;
     expect(result.isError).toBe(true);
     expect(text(result)).toMatch(/^denied by bob \(tech_lead\): not on a Friday \(run \S+ FAILED\)$/);
+  });
+
+  it('answers a failed tool call with an isError result naming the failure mode and the run', async () => {
+    const client = await connect(TOKENS.developer);
+    const result = (await client.callTool({ name: 'ticket.close', arguments: { id: 'T-9' } })) as CallToolResult;
+    expect(result.isError).toBe(true);
+    const runId = result._meta?.['gatehouse/runId'] as string;
+    expect(text(result)).toBe(`USER failure: no ticket T-9 (run ${runId} FAILED)`);
+    expect((await eventsOf(runId)).map((e) => e.type)).toContain('ToolCallFailed');
   });
 
   it('refuses bad arguments with the schema error and appends nothing', async () => {
