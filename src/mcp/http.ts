@@ -14,6 +14,8 @@ export interface McpHttpOptions extends McpGatewayOptions {
   readonly maxBodyBytes: number;
   /** Open sessions at most; a new `initialize` beyond it is answered 503. Default 1,000. */
   readonly maxSessions?: number;
+  /** A session with no open request (nor SSE stream) for this long is closed. Default 30 minutes. */
+  readonly sessionIdleMs?: number;
 }
 
 /** `/mcp` mounted on an express app: the handler and a close that ends every session. */
@@ -29,6 +31,9 @@ interface Session {
   readonly server: Server;
   /** The principal that opened it: another token may not ride on its id. */
   readonly principalId: string;
+  /** Requests and SSE streams open on it: a session is idle only when none is. */
+  open: number;
+  idle?: NodeJS.Timeout;
 }
 
 /**
@@ -38,6 +43,25 @@ interface Session {
 export function mcpHttpEndpoint(options: McpHttpOptions): McpHttpEndpoint {
   const sessions = new Map<string, Session>();
   const maxSessions = options.maxSessions ?? 1_000;
+  const idleMs = options.sessionIdleMs ?? 30 * 60_000;
+  // A client that vanished without DELETE would hold its slot for ever: close it once idle.
+  const expire = (id: string, session: Session) => {
+    clearTimeout(session.idle);
+    session.idle = setTimeout(() => {
+      if (session.open > 0 || sessions.get(id) !== session) return;
+      sessions.delete(id);
+      void session.server.close();
+    }, idleMs);
+    session.idle.unref();
+  };
+  const track = (id: string, session: Session, res: Response) => {
+    clearTimeout(session.idle);
+    session.open += 1;
+    res.once('close', () => {
+      session.open -= 1;
+      if (session.open === 0) expire(id, session);
+    });
+  };
   const handle: RequestHandler = async (req, res) => {
     const token = bearerToken(req.headers.authorization);
     const principal = token ? options.tokens.resolve(token) : undefined;
@@ -52,6 +76,7 @@ export function mcpHttpEndpoint(options: McpHttpOptions): McpHttpEndpoint {
       const session = sessions.get(sessionId);
       if (!session) return void jsonRpcError(res, 404, -32001, 'unknown or closed session: initialize again');
       if (session.principalId !== principal.id) return void jsonRpcError(res, 403, -32001, 'this session belongs to another principal');
+      track(sessionId, session, res);
       return session.transport.handleRequest(req, res, req.body);
     }
     if (req.method !== 'POST' || !isInitializeRequest(req.body)) return void jsonRpcError(res, 400, -32000, 'no mcp-session-id: send initialize first');
@@ -59,11 +84,17 @@ export function mcpHttpEndpoint(options: McpHttpOptions): McpHttpEndpoint {
     const server = createMcpServer(options);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => void sessions.set(id, { transport, server, principalId: principal.id }),
+      onsessioninitialized: (id) => {
+        const session: Session = { transport, server, principalId: principal.id, open: 0 };
+        sessions.set(id, session);
+        track(id, session, res);
+      },
       onsessionclosed: (id) => void sessions.delete(id),
     });
     transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
+      const id = transport.sessionId;
+      if (id) clearTimeout(sessions.get(id)?.idle);
+      if (id) sessions.delete(id);
     };
     await server.connect(transport);
     await transport.handleRequest(req, res, req.body);
@@ -74,6 +105,7 @@ export function mcpHttpEndpoint(options: McpHttpOptions): McpHttpEndpoint {
     async close() {
       const open = [...sessions.values()];
       sessions.clear();
+      for (const s of open) clearTimeout(s.idle);
       await Promise.allSettled(open.map((s) => s.server.close()));
     },
   };

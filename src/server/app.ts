@@ -131,6 +131,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
     services, tokens, profile: mcpProfile,
     waitLimitMs: env.mcpWaitMs ?? MCP_DEFAULTS.waitMs,
     heartbeatMs: env.mcpHeartbeatMs ?? MCP_DEFAULTS.heartbeatMs,
+    sessionIdleMs: env.mcpSessionIdleMs,
     maxBodyBytes: options.limits?.maxBodyBytes ?? defaultLimits.maxBodyBytes,
     onInternalError: (error) => log.error({ err: error }, 'mcp internal error (masked in the response)'),
   });

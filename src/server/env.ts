@@ -28,6 +28,8 @@ export interface ServerEnv {
   readonly mcpWaitMs?: number;
   /** GATEHOUSE_MCP_HEARTBEAT_MS: how often a waiting call repeats its progress message. Default 15,000. */
   readonly mcpHeartbeatMs?: number;
+  /** GATEHOUSE_MCP_SESSION_IDLE_MS: an MCP session with nothing open for this long is closed. Default 1,800,000. */
+  readonly mcpSessionIdleMs?: number;
 }
 
 const Env = z.object({
@@ -45,6 +47,7 @@ const Env = z.object({
   GATEHOUSE_MCP_PROFILE: z.string().min(1).max(100).optional(),
   GATEHOUSE_MCP_WAIT_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
   GATEHOUSE_MCP_HEARTBEAT_MS: z.coerce.number().int().min(10).max(3_600_000).optional(),
+  GATEHOUSE_MCP_SESSION_IDLE_MS: z.coerce.number().int().min(10).max(86_400_000).optional(),
 });
 
 /** The SQLite file a `sqlite:///abs/path` GATEHOUSE_EVENTSTORE names, or undefined for any other value. */
@@ -72,5 +75,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ServerEnv {
     ...(e.GATEHOUSE_MCP_PROFILE ? { mcpProfile: e.GATEHOUSE_MCP_PROFILE } : {}),
     ...(e.GATEHOUSE_MCP_WAIT_MS !== undefined ? { mcpWaitMs: e.GATEHOUSE_MCP_WAIT_MS } : {}),
     ...(e.GATEHOUSE_MCP_HEARTBEAT_MS !== undefined ? { mcpHeartbeatMs: e.GATEHOUSE_MCP_HEARTBEAT_MS } : {}),
+    ...(e.GATEHOUSE_MCP_SESSION_IDLE_MS !== undefined ? { mcpSessionIdleMs: e.GATEHOUSE_MCP_SESSION_IDLE_MS } : {}),
   };
 }

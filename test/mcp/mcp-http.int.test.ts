@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { runIdOfApproval } from '../../src/orchestrator/api.js';
 import { defineTool, ToolError } from '../../src/orchestrator/tools/tool.js';
-import { type ServerHarness, startServer, TOKENS } from '../support/server-harness.js';
+import { type ServerHarness, startServer, TOKENS, until } from '../support/server-harness.js';
 
 let h: ServerHarness;
 let base: string;
@@ -245,5 +245,30 @@ describe('MCP sessions belong to their principal', () => {
     expect((await post(TOKENS.developer2, sessionId)).status).toBe(403);
     expect((await post(TOKENS.developer, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await post(TOKENS.developer, sessionId)).status).toBe(200);
+  });
+});
+
+describe('idle MCP sessions', () => {
+  let idle: ServerHarness;
+  beforeAll(async () => {
+    idle = await startServer({ env: { mcpSessionIdleMs: 50 } });
+  });
+  afterAll(() => idle.close());
+
+  it('closes a session that has nothing open once it is idle, and keeps one whose client holds its stream', async () => {
+    const server = idle.url.replace(/\/graphql$/, '');
+    const connected = await connect(TOKENS.developer, server);
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${TOKENS.developer}` };
+    const init = await fetch(`${server}/mcp`, {
+      method: 'POST', headers,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'gone', version: '1' } } }),
+    });
+    const sessionId = init.headers.get('mcp-session-id') as string;
+    await init.text();
+    expect(sessionId).toBeTruthy();
+    await until(() => idle.app.mcp.sessions() === 1);
+    const again = await fetch(`${server}/mcp`, { method: 'POST', headers: { ...headers, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }) });
+    expect(again.status).toBe(404);
+    expect((await connected.listTools()).tools.length).toBeGreaterThan(0);
   });
 });
