@@ -165,13 +165,14 @@ async function withDenial(services: GatehouseServices, state: RunState): Promise
   return outcome.kind === 'done' ? outcome.result : stillWaiting(state.runId, outcome);
 }
 
-/** `gatehouse.run_status`: the caller's own run (admins and viewers see any), as its call would have answered. */
+/** `gatehouse.run_status`: the caller's own run (admins see any), as its call would have answered. */
 async function runStatus(options: McpGatewayOptions, principal: AuthPrincipal, args: Record<string, unknown>): Promise<CallToolResult> {
   const parsed = RunStatusArgs.safeParse(args);
   if (!parsed.success) return refusal(`VALIDATION: arguments do not fit ${RUN_STATUS_TOOL}: ${formatIssues(parsed.error)}`);
   const state = await options.services.orchestrator.getRun(parsed.data.runId);
-  // Someone else's run answers as a missing one: run ids are not secrets, but runs are.
-  if (!principal.isAdmin && principal.role !== 'viewer' && state.requestedBy?.id !== principal.id) {
+  // Someone else's run answers as a missing one: run ids are not secrets, but runs are. Viewers
+  // too: the answer is the tool's output, a payload GraphQL does not show them either.
+  if (!principal.isAdmin && state.requestedBy?.id !== principal.id) {
     return refusal(`NOT_FOUND: no run ${parsed.data.runId}`);
   }
   const outcome = outcomeOf(state);

@@ -190,6 +190,9 @@ describe('the MCP wait limit and gatehouse.run_status', () => {
     // Someone else's run is not theirs to read.
     const other = await connect(TOKENS.developer2, server);
     expect(text(await other.callTool({ name: 'gatehouse.run_status', arguments: { runId } }))).toBe(`NOT_FOUND: no run ${runId}`);
+    // Nor a viewer's: the answer would be the tool's output, which viewers do not see over GraphQL either.
+    const viewer = await connect(TOKENS.viewer, server);
+    expect(text(await viewer.callTool({ name: 'gatehouse.run_status', arguments: { runId } }))).toBe(`NOT_FOUND: no run ${runId}`);
 
     const res = await short.gql(TOKENS.tech_lead, 'mutation($input: ApproveInput!) { approve(input: $input) { approval { status } } }', { input: { approvalId, justification: 'ok' } });
     expect(res.body.errors).toBeUndefined();
@@ -251,24 +254,34 @@ describe('MCP sessions belong to their principal', () => {
 describe('idle MCP sessions', () => {
   let idle: ServerHarness;
   beforeAll(async () => {
-    idle = await startServer({ env: { mcpSessionIdleMs: 50 } });
+    // Long enough that opening a stream right after initialize is never "idle" even on a loaded machine.
+    idle = await startServer({ env: { mcpSessionIdleMs: 2_000 } });
   });
   afterAll(() => idle.close());
 
   it('closes a session that has nothing open once it is idle, and keeps one whose client holds its stream', async () => {
     const server = idle.url.replace(/\/graphql$/, '');
-    const connected = await connect(TOKENS.developer, server);
     const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${TOKENS.developer}` };
-    const init = await fetch(`${server}/mcp`, {
-      method: 'POST', headers,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'gone', version: '1' } } }),
-    });
-    const sessionId = init.headers.get('mcp-session-id') as string;
-    await init.text();
-    expect(sessionId).toBeTruthy();
-    await until(() => idle.app.mcp.sessions() === 1);
-    const again = await fetch(`${server}/mcp`, { method: 'POST', headers: { ...headers, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }) });
-    expect(again.status).toBe(404);
-    expect((await connected.listTools()).tools.length).toBeGreaterThan(0);
+    const open = async (name: string) => {
+      const init = await fetch(`${server}/mcp`, {
+        method: 'POST', headers,
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name, version: '1' } } }),
+      });
+      await init.text();
+      return init.headers.get('mcp-session-id') as string;
+    };
+    const session = (sid: string) => ({ ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' });
+    const held = await open('holds-a-stream');
+    const stream = new AbortController();
+    const sse = await fetch(`${server}/mcp`, { method: 'GET', headers: { ...session(held), accept: 'text/event-stream' }, signal: stream.signal });
+    expect(sse.status).toBe(200);
+    const gone = await open('gone');
+    await until(() => idle.app.mcp.sessions() === 1, 20_000);
+    const list = (sid: string) => fetch(`${server}/mcp`, { method: 'POST', headers: session(sid), body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }) });
+    expect((await list(gone)).status).toBe(404);
+    const kept = await list(held);
+    expect(kept.status).toBe(200);
+    await kept.text();
+    stream.abort();
   });
 });
