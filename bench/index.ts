@@ -10,6 +10,7 @@ const areas: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   audit: () => import('./audit.js'),
   projections: () => import('./projections.js'),
   api: () => import('./api.js'),
+  mcp: () => import('./mcp.js'),
 };
 
 const requested = process.argv.slice(2);

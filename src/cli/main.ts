@@ -12,6 +12,7 @@ import { table } from './format.js';
 import { CliError, graphql } from './graphql-client.js';
 import { loadOrCreateAuditSigner, readPinnedKeys } from '../adapters/audit/ed25519-keys.js';
 import { keyIdOf } from '../domain/audit/chain.js';
+import { relayStdioToMcp } from './mcp-proxy.js';
 import { exportRun, localPublicKey, timeline, verifyExport, verifyStream, withStore } from './offline.js';
 
 const env = readEnv();
@@ -32,6 +33,17 @@ const gql = <T>(query: string, variables?: Record<string, unknown>) => graphql<T
 program.command('serve').description('start the server (same as npm start)').action(async () => {
   await import('../server/main.js');
 });
+
+program.command('mcp')
+  .description('an MCP server on stdin/stdout for clients that launch a process: relays to a running server\'s /mcp with GATEHOUSE_TOKEN')
+  .addOption(new Option('--mcp-url <url>', 'the server\'s MCP endpoint (default: --server with /graphql replaced by /mcp)').env('GATEHOUSE_MCP_URL'))
+  .action(async (o: { mcpUrl?: string }) => {
+    const token = opts().token;
+    if (!token) throw new CliError('no token: set GATEHOUSE_TOKEN (or pass --token)', 2);
+    const url = o.mcpUrl ?? opts().server.replace(/\/graphql\/?$/, '/mcp');
+    // stdout carries JSON-RPC only: everything else goes to stderr.
+    await relayStdioToMcp(url, token, (line) => process.stderr.write(`${line}\n`));
+  });
 
 // Runs ------------------------------------------------------------------------------------------
 const runs = program.command('runs').description('runs on a server');

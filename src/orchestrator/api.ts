@@ -141,6 +141,11 @@ export class Orchestrator {
     );
   }
 
+  /** Calls `listener` with a run's new state after each change this instance's engine makes (fronts that wait on a run). */
+  onRunChange(listener: (runId: string, state: RunState) => void): () => void {
+    return this.engine.onChange(listener);
+  }
+
   async getRun(runId: string): Promise<RunState> {
     parse(RunId, runId, 'runId');
     const state = await this.engine.getState(runId);

@@ -30,6 +30,8 @@ import { demoPlaybooks, demoTools } from './demo-tools.js';
 import { type ServerEnv, sqliteStorePath } from './env.js';
 import { FollowerHealth } from '../following/health.js';
 import { createMetrics } from './metrics.js';
+import { defaultLimits } from '../graphql/http/limits.js';
+import { type McpHttpEndpoint, mcpHttpEndpoint } from '../mcp/http.js';
 
 export interface GatehouseAppOptions {
   readonly env: ServerEnv;
@@ -45,6 +47,13 @@ export interface GatehouseAppOptions {
   readonly limits?: Partial<Limits>;
 }
 
+/**
+ * The MCP front's defaults: calls run under this profile and wait this long before "still
+ * waiting" — under the 60 s request timeout MCP clients commonly keep, because a client that times
+ * out sends a cancel, and a cancel cancels the run.
+ */
+export const MCP_DEFAULTS = { profile: 'technical', waitMs: 50_000, heartbeatMs: 15_000 } as const;
+
 /** A running Gatehouse: the engine, the read models and the API on one port. */
 export interface GatehouseApp {
   readonly server: GraphqlServer;
@@ -54,6 +63,8 @@ export interface GatehouseApp {
   readonly adminToken?: { token: string; path: string; created: boolean };
   /** The public half of the audit key that signs approval decisions (PEM). */
   readonly auditPublicKey: string;
+  /** Gatehouse as an MCP server at `/mcp`. */
+  readonly mcp: McpHttpEndpoint;
   /** Graceful stop: drain HTTP, close sockets, then the engine, the read models and the store. */
   stop(): Promise<void>;
 }
@@ -84,6 +95,9 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   const configured = await startConfiguredTools(config, tools, secrets, log);
   const playbooks = [...(options.demoTools === false ? [] : demoPlaybooks), ...config.playbooks, ...(options.playbooks ?? [])];
   const profiles = config.profiles;
+  // Checked before anything opens: a bad MCP profile stops the start like a bad config value.
+  const mcpProfile = profiles[env.mcpProfile ?? MCP_DEFAULTS.profile];
+  if (!mcpProfile) throw new Error(`GATEHOUSE_MCP_PROFILE: no profile "${env.mcpProfile ?? MCP_DEFAULTS.profile}" (profiles: ${Object.keys(profiles).join(', ')})`);
   const workers = config.workers;
   const signer = loadOrCreateAuditSigner({ dataDir: env.dataDir, key: env.auditKey });
   const notifier = createWebhookNotifier({
@@ -138,6 +152,14 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
     orchestrator, store, projections, tools, workers: [...workers], profiles, playbooks, now: () => engine.now(),
     auditPublicKey: signer.publicKeyPem,
   };
+  const mcp = mcpHttpEndpoint({
+    services, tokens, profile: mcpProfile,
+    waitLimitMs: env.mcpWaitMs ?? MCP_DEFAULTS.waitMs,
+    heartbeatMs: env.mcpHeartbeatMs ?? MCP_DEFAULTS.heartbeatMs,
+    sessionIdleMs: env.mcpSessionIdleMs,
+    maxBodyBytes: options.limits?.maxBodyBytes ?? defaultLimits.maxBodyBytes,
+    onInternalError: (error) => log.error({ err: error }, 'mcp internal error (masked in the response)'),
+  });
   const server = await startGraphqlServer(
     {
       services, tokens, log, limits: options.limits,
@@ -150,6 +172,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
       },
       onOperation: (info) => metrics.operation(info.kind, info.errorCodes.length === 0),
       http: { keepAliveTimeoutMs: env.keepAliveTimeoutMs, headersTimeoutMs: env.headersTimeoutMs },
+      routes: [{ path: '/mcp', handler: mcp.handler, close: () => mcp.close() }],
     },
     env.port,
     env.host,
@@ -168,7 +191,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
       await runIndex.close();
       await store.close();
     })());
-  return { server, store, services, adminToken, auditPublicKey: signer.publicKeyPem, stop };
+  return { server, store, services, adminToken, auditPublicKey: signer.publicKeyPem, mcp, stop };
 }
 
 /** The automated approvers of the config, in the order they are consulted. */

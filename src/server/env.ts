@@ -30,6 +30,14 @@ export interface ServerEnv {
   readonly keepAliveTimeoutMs?: number;
   /** GATEHOUSE_HTTP_HEADERS_TIMEOUT_MS, default keep-alive + 1,000: must be above the keep-alive timeout. */
   readonly headersTimeoutMs?: number;
+  /** GATEHOUSE_MCP_PROFILE: the profile `/mcp` calls run under. Default technical. */
+  readonly mcpProfile?: string;
+  /** GATEHOUSE_MCP_WAIT_MS: how long an MCP `tools/call` waits before "still waiting for approval". Default 50,000. */
+  readonly mcpWaitMs?: number;
+  /** GATEHOUSE_MCP_HEARTBEAT_MS: how often a waiting call repeats its progress message. Default 15,000. */
+  readonly mcpHeartbeatMs?: number;
+  /** GATEHOUSE_MCP_SESSION_IDLE_MS: an MCP session with nothing open for this long is closed. Default 1,800,000. */
+  readonly mcpSessionIdleMs?: number;
 }
 
 const Env = z.object({
@@ -47,6 +55,10 @@ const Env = z.object({
   // Node's requestTimeout (300 s) bounds the headers timeout, so both stay below it.
   GATEHOUSE_HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(290_000).default(65_000),
   GATEHOUSE_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).optional(),
+  GATEHOUSE_MCP_PROFILE: z.string().min(1).max(100).optional(),
+  GATEHOUSE_MCP_WAIT_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
+  GATEHOUSE_MCP_HEARTBEAT_MS: z.coerce.number().int().min(10).max(3_600_000).optional(),
+  GATEHOUSE_MCP_SESSION_IDLE_MS: z.coerce.number().int().min(10).max(86_400_000).optional(),
 }).superRefine((e, ctx) => {
   const headers = e.GATEHOUSE_HTTP_HEADERS_TIMEOUT_MS;
   if (headers !== undefined && headers <= e.GATEHOUSE_HTTP_KEEPALIVE_TIMEOUT_MS) {
@@ -78,5 +90,9 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ServerEnv {
     ...(e.GATEHOUSE_AUDIT_KEY ? { auditKey: e.GATEHOUSE_AUDIT_KEY } : {}),
     keepAliveTimeoutMs: e.GATEHOUSE_HTTP_KEEPALIVE_TIMEOUT_MS,
     headersTimeoutMs: e.GATEHOUSE_HTTP_HEADERS_TIMEOUT_MS ?? e.GATEHOUSE_HTTP_KEEPALIVE_TIMEOUT_MS + 1_000,
+    ...(e.GATEHOUSE_MCP_PROFILE ? { mcpProfile: e.GATEHOUSE_MCP_PROFILE } : {}),
+    ...(e.GATEHOUSE_MCP_WAIT_MS !== undefined ? { mcpWaitMs: e.GATEHOUSE_MCP_WAIT_MS } : {}),
+    ...(e.GATEHOUSE_MCP_HEARTBEAT_MS !== undefined ? { mcpHeartbeatMs: e.GATEHOUSE_MCP_HEARTBEAT_MS } : {}),
+    ...(e.GATEHOUSE_MCP_SESSION_IDLE_MS !== undefined ? { mcpSessionIdleMs: e.GATEHOUSE_MCP_SESSION_IDLE_MS } : {}),
   };
 }

@@ -3,6 +3,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Limits } from '../../src/graphql/http/limits.js';
 import type { ToolDefinition } from '../../src/orchestrator/tools/tool.js';
+import type { ServerEnv } from '../../src/server/env.js';
 import { type GatehouseApp, startGatehouse } from '../../src/server/app.js';
 import { repoRoot } from './built.js';
 import { tempDir } from './temp.js';
@@ -38,10 +39,10 @@ export interface ServerHarness {
 const silent = { info: () => {}, warn: () => {}, error: (o: object, m?: string) => console.error(m, o) };
 
 /** Gatehouse started in this process on a free port, a temporary data folder and the fixture tokens. */
-export async function startServer(options: { tools?: ToolDefinition[]; limits?: Partial<Limits>; demoDelayMs?: number; eventStore?: string } = {}): Promise<ServerHarness> {
+export async function startServer(options: { tools?: ToolDefinition[]; limits?: Partial<Limits>; demoDelayMs?: number; eventStore?: string; env?: Partial<ServerEnv> } = {}): Promise<ServerHarness> {
   const tmp = tempDir('gatehouse-server-');
   const app = await startGatehouse({
-    env: { port: 0, host: '127.0.0.1', dataDir: join(tmp.dir, 'data'), configPath: join(repoRoot, 'test/fixtures/gatehouse.yaml'), logLevel: 'silent', shutdownGraceMs: 1_000, ...(options.eventStore ? { eventStore: options.eventStore } : {}) },
+    env: { port: 0, host: '127.0.0.1', dataDir: join(tmp.dir, 'data'), configPath: join(repoRoot, 'test/fixtures/gatehouse.yaml'), logLevel: 'silent', shutdownGraceMs: 1_000, ...(options.eventStore ? { eventStore: options.eventStore } : {}), ...options.env },
     log: silent,
     tools: options.tools,
     demoDelayMs: options.demoDelayMs ?? 20,

@@ -33,6 +33,8 @@ export interface GraphqlServerOptions {
   readonly onOperation?: (info: { operation: string; kind: string; durationMs: number; errorCodes: string[] }) => void;
   /** Idle keep-alive and request-headers timeouts; default {@link defaultHttpTimeouts}. */
   readonly http?: { readonly keepAliveTimeoutMs?: number; readonly headersTimeoutMs?: number };
+  /** Other front doors on the same port (e.g. `/mcp`); `close` runs before the HTTP drain so long requests end. */
+  readonly routes?: ReadonlyArray<{ path: string; handler: RequestHandler[]; close?: () => Promise<void> }>;
 }
 
 /**
@@ -110,6 +112,7 @@ export async function startGraphqlServer(options: GraphqlServerOptions, port: nu
       },
     }),
   );
+  for (const route of options.routes ?? []) app.use(route.path, ...route.handler);
   app.use((_req, res) => void res.status(404).json({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] }));
   app.use(jsonErrors(log));
 
@@ -125,6 +128,7 @@ export async function startGraphqlServer(options: GraphqlServerOptions, port: nu
     close: () =>
       (closing ??= (async () => {
         await ws.close();
+        await Promise.allSettled((options.routes ?? []).map((r) => r.close?.()));
         await apollo.stop(); // drains HTTP: no new connections, requests in flight finish
       })()),
   };
