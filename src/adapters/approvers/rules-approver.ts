@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { RiskLevel } from '../../domain/events/common.js';
+import { RiskLevel, riskRank } from '../../domain/events/common.js';
 import { matchesPattern } from '../../domain/routing/route.js';
 import type { Approver, AutomatedDecision } from '../../domain/ports/approver.js';
-
-const ORDER = ['low', 'medium', 'high', 'critical'] as const;
 
 /** One rule: when every condition holds, the decision applies. */
 export const ApproverRule = z.strictObject({
@@ -32,7 +30,7 @@ export function createRulesApprover(name: string, rules: readonly ApproverRule[]
         const amount = request.input.amount;
         const holds =
           (w.tool === undefined || (request.tool !== undefined && matchesPattern(w.tool, request.tool))) &&
-          (w.maxRisk === undefined || ORDER.indexOf(request.risk.level) <= ORDER.indexOf(w.maxRisk)) &&
+          (w.maxRisk === undefined || riskRank(request.risk.level) <= riskRank(w.maxRisk)) &&
           (w.minConfidence === undefined || request.confidence.score >= w.minConfidence) &&
           (w.maxAmount === undefined || (typeof amount === 'number' && amount <= w.maxAmount)) &&
           (w.requester === undefined || w.requester.includes(request.requester.id));
