@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ApproverRule } from '../adapters/approvers/rules-approver.js';
-import { DEFAULT_SIGNATURE_HEADER, DEFAULT_TIMESTAMP_HEADER, isAllowedApproverUrl } from '../adapters/approvers/webhook-approver.js';
 import { RiskLevel } from '../domain/events/common.js';
 import { ApprovalPolicyConfig, defaultApprovalPolicy } from '../domain/approvals/policy-config.js';
+import { ApproverRule, DEFAULT_SIGNATURE_HEADER, DEFAULT_TIMESTAMP_HEADER, isAllowedApproverUrl } from '../domain/approvals/automated-approvers.js';
 import { ROLES, TokenEntry } from '../domain/roles.js';
 import { Playbook, Profile, WorkerConfig, defaultProfiles, defaultWorkers } from './profiles.js';
 

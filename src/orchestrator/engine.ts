@@ -1,5 +1,3 @@
-import { createEnvSecrets } from '../adapters/secrets/env-secrets.js';
-import { createMemoryRunIndex } from '../adapters/runindex/memory-run-index.js';
 import type { EventStore } from '../domain/ports/event-store.js';
 import type { RunIndexStore } from '../domain/ports/run-index.js';
 import type { Approver } from '../domain/ports/approver.js';
@@ -19,6 +17,7 @@ import { CommandPath } from './command-path.js';
 import { type EngineErrorContext, errorReporter, type ReportError } from './engine-errors.js';
 import { Gatekeeper } from './gates.js';
 import { InFlight } from './in-flight.js';
+import { createMemoryRunIndex } from './memory-run-index.js';
 import { PendingLimits } from './pending-limits.js';
 import { ENGINE_ACTOR, Planner } from './planner.js';
 import { defaultProfiles, defaultWorkers, type Profile, type WorkerConfig } from './profiles.js';
@@ -33,6 +32,9 @@ import type { ToolRegistry } from './tools/tool.js';
 
 export type { EngineErrorContext } from './engine-errors.js';
 
+/** The default SecretProvider: knows no secret (the composition root picks a real one). */
+const NO_SECRETS: SecretProvider = { get: async () => undefined };
+
 export interface RunEngineOptions {
   readonly store: EventStore;
   readonly tools: ToolRegistry;
@@ -45,7 +47,10 @@ export interface RunEngineOptions {
   readonly maxConflictRetries?: number;
   /** Where failures that have no caller to return to are reported (refused tool results included). */
   readonly onError?: (error: unknown, context: EngineErrorContext) => void;
-  /** Where `{ "$secret": "NAME" }` references are resolved; default: `GATEHOUSE_SECRET_<NAME>` variables. */
+  /**
+   * Where `{ "$secret": "NAME" }` references are resolved. Default: none resolves (SECRET_NOT_FOUND);
+   * the server passes `GATEHOUSE_SECRET_<NAME>` variables (createEnvSecrets).
+   */
   readonly secrets?: SecretProvider;
   /** Key patterns redacted before anything is appended, besides the defaults (substrings or `/regex/`). */
   readonly sensitiveKeys?: readonly string[];
@@ -136,7 +141,7 @@ export class RunEngine {
     const planner = new Planner({ tools, gates, router, sensitive: this.sensitive, clock: this.clock, graceMs, driving: () => this.drive && !this.draining });
     const launcher = new CallLauncher({
       tools, router, clock: this.clock, random: options.random ?? Math.random, inFlight: this.inFlight, report: this.report,
-      invoker: new ToolInvoker(options.secrets ?? createEnvSecrets(), this.sensitive),
+      invoker: new ToolInvoker(options.secrets ?? NO_SECRETS, this.sensitive),
       isClosed: () => this.closed,
       execute: (runId, commands) => this.execute(runId, commands),
       kick: (runId) => this.kick(runId),

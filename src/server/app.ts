@@ -94,11 +94,13 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
     log.warn({ err: error, follower }, 'follower lost its subscription; resubscribing');
     metrics.error('follow', errorCode(error));
   };
+  const secrets = createEnvSecrets();
   const engine = new RunEngine({
     followerHealth: health,
     store, tools, runIndex, profiles, workers,
     approvalPolicy: config.approvals,
-    approvers: approversFrom(config, createEnvSecrets()),
+    approvers: approversFrom(config, secrets),
+    secrets,
     notifier,
     signer,
     sensitiveKeys: config.sensitiveKeys,
