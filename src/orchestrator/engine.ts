@@ -35,6 +35,7 @@ export type { EngineErrorContext } from './engine-errors.js';
 /** The default SecretProvider: knows no secret (the composition root picks a real one). */
 const NO_SECRETS: SecretProvider = { get: async () => undefined };
 
+/** What a RunEngine is built from: the store and tools, and the adapters the composition root picks. */
 export interface RunEngineOptions {
   readonly store: EventStore;
   readonly tools: ToolRegistry;
