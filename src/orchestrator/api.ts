@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { runIdOfApprovalId } from '../domain/approvals/approval-id.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { BudgetLimits, ErrorStrategy, Instant, type Principal, RunId } from '../domain/events/common.js';
 import { formatIssues } from '../domain/events/index.js';
@@ -192,8 +193,8 @@ export class Orchestrator {
 
 /** Approval ids are `<runId>/<stepId>/<n>`: the run they belong to is part of the id. */
 export function runIdOfApproval(approvalId: string): string {
-  const runId = typeof approvalId === 'string' ? approvalId.split('/')[0] : undefined;
-  if (!runId || !RunId.safeParse(runId).success || approvalId.split('/').length !== 3) {
+  const runId = runIdOfApprovalId(approvalId);
+  if (!runId) {
     throw new ValidationError(`"${String(approvalId)}" is not an approval id`);
   }
   return runId;

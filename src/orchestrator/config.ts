@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ApproverRule } from '../adapters/approvers/rules-approver.js';
-import { DEFAULT_SIGNATURE_HEADER, DEFAULT_TIMESTAMP_HEADER, isAllowedApproverUrl } from '../adapters/approvers/webhook-approver.js';
 import { RiskLevel } from '../domain/events/common.js';
 import { ApprovalPolicyConfig, defaultApprovalPolicy } from '../domain/approvals/policy-config.js';
+import { ApproverRule, DEFAULT_SIGNATURE_HEADER, DEFAULT_TIMESTAMP_HEADER, isAllowedApproverUrl } from '../domain/approvals/automated-approvers.js';
+import { ROLES, TokenEntry } from '../domain/roles.js';
 import { Playbook, Profile, WorkerConfig, defaultProfiles, defaultWorkers } from './profiles.js';
 import { ToolSourcesConfig } from './tool-config.js';
 
@@ -40,14 +40,12 @@ const AutomatedApproverConfig = z.discriminatedUnion('type', [
   }),
 ]);
 
-const Role = z.enum(['viewer', 'requester', 'developer', 'tech_lead', 'devops_engineer', 'admin']);
-
 /** Everything `gatehouse.yaml` can say. Every field has a default: an empty file is a valid config. */
 export const GatehouseConfig = z.strictObject({
   approvals: ApprovalPolicyConfig,
   automatedApprovers: z.array(AutomatedApproverConfig),
   notifications: z.strictObject({
-    targets: z.array(z.strictObject({ url: z.url(), levels: z.array(z.enum(['low', 'medium', 'high', 'critical'])).default([]) })),
+    targets: z.array(z.strictObject({ url: z.url(), levels: z.array(RiskLevel).default([]) })),
     attempts: z.number().int().positive(),
     baseDelayMs: z.number().int().nonnegative(),
   }),
@@ -56,11 +54,7 @@ export const GatehouseConfig = z.strictObject({
      * Bearer tokens (or their SHA-256) and who they stand for. Without an admin among them, the
      * server makes an admin token at first start.
      */
-    tokens: z.array(
-      z
-        .strictObject({ token: z.string().min(16).max(512).optional(), sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(), id: z.string().min(1).max(200), role: Role })
-        .refine((t) => (t.token ? 1 : 0) + (t.sha256 ? 1 : 0) === 1, 'give either token or sha256'),
-    ),
+    tokens: z.array(TokenEntry),
   }),
   profiles: z.record(z.string(), Profile),
   workers: z.array(WorkerConfig).min(1),
@@ -77,7 +71,7 @@ export type GatehouseConfig = z.infer<typeof GatehouseConfig>;
  * otherwise make a gate nobody can open, or an escalation that reaches nobody.
  */
 function knownRoles(config: { approvals: ApprovalPolicyConfig }, ctx: z.RefinementCtx): void {
-  const known: readonly string[] = Role.options;
+  const known: readonly string[] = ROLES;
   const check = (role: string, path: Array<string | number>) => {
     if (!known.includes(role)) ctx.addIssue({ code: 'custom', path, message: `unknown role "${role}" (known: ${known.join(', ')})` });
   };

@@ -1,3 +1,4 @@
+import { approvalIdOf } from '../domain/approvals/approval-id.js';
 import { assess } from '../domain/approvals/assess.js';
 import type { ApprovalPolicyConfig } from '../domain/approvals/policy-config.js';
 import { contentHash } from '../domain/audit/chain.js';
@@ -30,7 +31,7 @@ export class Gatekeeper {
     const input = findStep(state, stepId)?.input ?? {};
     const { a, gated, ...gate } = this.judge(state, tool, input);
     if (!gated) return {};
-    const approvalId = `${runId}/${stepId}/${state.version}`;
+    const approvalId = approvalIdOf(runId, stepId, state.version);
     const approval = {
       approvalId,
       tool: tool.name,
@@ -108,7 +109,7 @@ export class Gatekeeper {
     const gate = tool.approval as NonNullable<ToolDefinition['approval']>;
     const required = gate.requiredApprovals ?? 1;
     return {
-      approvalId: `${runId}/${stepId}/${state.version}`,
+      approvalId: approvalIdOf(runId, stepId, state.version),
       tool: tool.name,
       automatedApprovers: [...this.approverNames],
       risk: { level: 'medium', score: 50, factors: [`tool ${tool.name} requires approval`] },

@@ -6,7 +6,7 @@ import { createSqliteReadModelStore } from '../adapters/readmodels/sqlite-read-m
 import { createSqliteRunIndex } from '../adapters/runindex/sqlite-run-index.js';
 import { errorCode } from '../domain/errors.js';
 import type { EventStore } from '../domain/ports/event-store.js';
-import type { TokenEntry } from '../graphql/auth/tokens.js';
+import type { TokenEntry } from '../domain/roles.js';
 import { TokenDirectory } from '../graphql/auth/tokens.js';
 import type { GatehouseServices } from '../graphql/context.js';
 import type { Limits } from '../graphql/http/limits.js';

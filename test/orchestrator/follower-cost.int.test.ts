@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createMemoryRunIndex } from '../../src/adapters/runindex/memory-run-index.js';
+import { createMemoryRunIndex } from '../../src/orchestrator/memory-run-index.js';
 import type { EventStore } from '../../src/domain/ports/event-store.js';
 import type { RunIndexStore } from '../../src/domain/ports/run-index.js';
 import { Orchestrator } from '../../src/orchestrator/api.js';

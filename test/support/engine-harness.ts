@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { createEnvSecrets } from '../../src/adapters/secrets/env-secrets.js';
 import { createSqliteEventStore, type SqliteEventStore } from '../../src/adapters/eventstore/sqlite/sqlite-event-store.js';
 import type { RunState } from '../../src/domain/run/state.js';
 import { Orchestrator } from '../../src/orchestrator/api.js';
@@ -18,7 +19,7 @@ export const carol = { id: 'carol', role: 'devops_engineer' };
 export function restartedEngine(h: EngineHarness, tools: ToolDefinition[], options: Partial<Omit<RunEngineOptions, 'store' | 'tools'>> = {}) {
   const store = createSqliteEventStore({ path: h.store.settings().path });
   const registry = new ToolRegistry(tools);
-  const engine = new RunEngine({ store, tools: registry, random: () => 0.5, onError: (e) => h.errors.push(e), ...options });
+  const engine = new RunEngine({ store, tools: registry, secrets: createEnvSecrets(), random: () => 0.5, onError: (e) => h.errors.push(e), ...options });
   const api = new Orchestrator({ engine, tools: registry });
   return { store, engine, api, close: async () => { await engine.close(); await store.close(); } };
 }
@@ -32,7 +33,7 @@ export async function engineHarness(
   const store: SqliteEventStore = createSqliteEventStore({ path: join(tmp.dir, 'events.sqlite') });
   const registry = new ToolRegistry(tools);
   const errors: unknown[] = [];
-  const engine = new RunEngine({ store, tools: registry, random: () => 0.5, onError: (e) => errors.push(e), ...options });
+  const engine = new RunEngine({ store, tools: registry, secrets: createEnvSecrets(), random: () => 0.5, onError: (e) => errors.push(e), ...options });
   const api = new Orchestrator({ engine, tools: registry, playbooks: options.playbooks });
   return {
     store,

@@ -1,24 +1,7 @@
-import { z } from 'zod';
-import { RiskLevel } from '../../domain/events/common.js';
+import type { ApproverRule } from '../../domain/approvals/automated-approvers.js';
+import { type RiskLevel, riskRank } from '../../domain/events/common.js';
 import { matchesPattern } from '../../domain/routing/route.js';
 import type { Approver, AutomatedDecision } from '../../domain/ports/approver.js';
-
-const ORDER = ['low', 'medium', 'high', 'critical'] as const;
-
-/** One rule: when every condition holds, the decision applies. */
-export const ApproverRule = z.strictObject({
-  name: z.string().min(1),
-  when: z.strictObject({
-    tool: z.string().optional(),
-    maxRisk: RiskLevel.optional(),
-    minConfidence: z.number().optional(),
-    maxAmount: z.number().optional(),
-    requester: z.array(z.string()).optional(),
-  }),
-  decision: z.enum(['approve', 'deny', 'handover']),
-  reason: z.string().optional(),
-});
-export type ApproverRule = z.infer<typeof ApproverRule>;
 
 /** Rules from config, first match wins; no match hands over to humans. */
 export function createRulesApprover(name: string, rules: readonly ApproverRule[], limits: { maxRisk?: RiskLevel; actsFor?: readonly string[] } = {}): Approver {
@@ -32,7 +15,7 @@ export function createRulesApprover(name: string, rules: readonly ApproverRule[]
         const amount = request.input.amount;
         const holds =
           (w.tool === undefined || (request.tool !== undefined && matchesPattern(w.tool, request.tool))) &&
-          (w.maxRisk === undefined || ORDER.indexOf(request.risk.level) <= ORDER.indexOf(w.maxRisk)) &&
+          (w.maxRisk === undefined || riskRank(request.risk.level) <= riskRank(w.maxRisk)) &&
           (w.minConfidence === undefined || request.confidence.score >= w.minConfidence) &&
           (w.maxAmount === undefined || (typeof amount === 'number' && amount <= w.maxAmount)) &&
           (w.requester === undefined || w.requester.includes(request.requester.id));

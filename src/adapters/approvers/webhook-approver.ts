@@ -1,13 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { RiskLevel } from '../../domain/events/common.js';
+import { DEFAULT_SIGNATURE_HEADER, DEFAULT_TIMESTAMP_HEADER, isAllowedApproverUrl } from '../../domain/approvals/automated-approvers.js';
 import type { Approver, AutomatedDecision } from '../../domain/ports/approver.js';
 
 const Answer = z.object({ decision: z.enum(['approve', 'deny', 'handover']), reason: z.string().max(5_000).default('') });
-
-/** Header names of the request signature (configurable per approver). */
-export const DEFAULT_SIGNATURE_HEADER = 'x-gatehouse-signature';
-export const DEFAULT_TIMESTAMP_HEADER = 'x-gatehouse-timestamp';
 
 /** Options of a webhook approver; `secret` is looked up at each request (by `$secret` reference in config). */
 export interface WebhookApproverOptions {
@@ -29,20 +26,6 @@ export interface WebhookApproverOptions {
 /** `v1=<hex>`: HMAC-SHA256 over `<timestamp>.<body>`, so a captured request cannot be replayed later with another body. */
 export function webhookSignature(secret: string, timestamp: string, body: string): string {
   return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
-
-/** https, or plain http only to this machine: a request (and its answer) must not be readable or forgeable on the way. */
-export function isAllowedApproverUrl(url: string): boolean {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return false;
-  }
-  if (parsed.protocol === 'https:') return true;
-  if (parsed.protocol !== 'http:') return false;
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /**

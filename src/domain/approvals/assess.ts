@@ -1,4 +1,4 @@
-import type { ReviewLevel, RiskLevel } from '../events/common.js';
+import { type ReviewLevel, type RiskLevel, riskRank } from '../events/common.js';
 import { type ApprovalPolicyConfig, type InputCondition, RISK_BASE_SCORE, type RiskRule } from './policy-config.js';
 
 /** What a tool says it does, with the environment already read from the input. */
@@ -31,8 +31,6 @@ export interface Assessment {
   readonly onTimeout: 'approve' | 'deny';
   readonly priority: 'normal' | 'urgent';
 }
-
-const ORDER: readonly RiskLevel[] = ['low', 'medium', 'high', 'critical'];
 
 /** The risk of an action by the first matching rule. Pure. */
 export function assessRisk(action: ActionFacts, policy: ApprovalPolicyConfig): { level: RiskLevel; score: number; factors: string[]; rule: string } {
@@ -103,7 +101,7 @@ export function assessConfidence(level: RiskLevel, context: RequestContext, poli
 export function assess(action: ActionFacts, context: RequestContext, policy: ApprovalPolicyConfig, declared?: { minLevel?: RiskLevel }): Assessment {
   const risk = assessRisk(action, policy);
   let level = risk.level;
-  if (declared?.minLevel && ORDER.indexOf(declared.minLevel) > ORDER.indexOf(level)) {
+  if (declared?.minLevel && riskRank(declared.minLevel) > riskRank(level)) {
     level = declared.minLevel;
     risk.factors.push(`tool declares at least ${declared.minLevel}`);
   }
@@ -117,7 +115,7 @@ export function assess(action: ActionFacts, context: RequestContext, policy: App
     rule: risk.rule,
     confidence,
     reviewLevel,
-    gated: ORDER.indexOf(level) >= ORDER.indexOf(policy.gateFrom) || declared?.minLevel !== undefined,
+    gated: riskRank(level) >= riskRank(policy.gateFrom) || declared?.minLevel !== undefined,
     requiredApprovals: reviewLevel === 'FULL' ? levelPolicy.approvals : 1,
     eligibleRoles: [...levelPolicy.eligibleRoles],
     justificationRequired: levelPolicy.justification,

@@ -1,4 +1,4 @@
-import type { ReviewLevel, RiskLevel } from '../events/common.js';
+import { type ReviewLevel, type RiskLevel, riskRank } from '../events/common.js';
 
 /** What a gate demands of its approvers: the parts of a request an edit must not make stricter. */
 export interface GateRequirements {
@@ -11,7 +11,6 @@ export interface GateRequirements {
   readonly rule?: string;
 }
 
-const RISK: readonly RiskLevel[] = ['low', 'medium', 'high', 'critical'];
 const REVIEW: readonly ReviewLevel[] = ['AUTO', 'QUICK', 'FULL'];
 
 /**
@@ -21,7 +20,7 @@ const REVIEW: readonly ReviewLevel[] = ['AUTO', 'QUICK', 'FULL'];
  */
 export function stricterRequirements(requested: GateRequirements, edited: GateRequirements): string[] {
   const out: string[] = [];
-  if (RISK.indexOf(edited.riskLevel) > RISK.indexOf(requested.riskLevel)) {
+  if (riskRank(edited.riskLevel) > riskRank(requested.riskLevel)) {
     out.push(`risk ${edited.riskLevel}${edited.rule ? ` (rule ${edited.rule})` : ''} instead of ${requested.riskLevel}`);
   }
   if (REVIEW.indexOf(edited.reviewLevel) > REVIEW.indexOf(requested.reviewLevel)) out.push(`review ${edited.reviewLevel} instead of ${requested.reviewLevel}`);

@@ -1,8 +1,8 @@
+import { riskRank } from '../events/common.js';
 import type { RunEventData } from '../events/index.js';
 import { type GateRequirements, stricterRequirements } from './edits.js';
 
 type Request = RunEventData<'ApprovalRequested'>;
-const RISK_ORDER = ['low', 'medium', 'high', 'critical'] as const;
 
 /**
  * Why an approver's edit cannot be approved at this gate, if it cannot: an edit is a new action,
@@ -26,7 +26,7 @@ export function editRefusal(request: Request, edited: GateRequirements | undefin
 export function automatedApprovalRefusal(request: Request, by: { approver: string; reason: string; ceiling: Request['risk']['level']; actsFor?: readonly string[] }): string | undefined {
   const level = request.risk.level;
   if (level === 'critical') return 'no automated approver may approve critical risk';
-  if (RISK_ORDER.indexOf(level) > RISK_ORDER.indexOf(by.ceiling)) return `it may approve up to ${by.ceiling} risk and this is ${level}`;
+  if (riskRank(level) > riskRank(by.ceiling)) return `it may approve up to ${by.ceiling} risk and this is ${level}`;
   const requester = request.requester.id;
   if (requester === by.approver || requester === `approver:${by.approver}` || by.actsFor?.includes(requester)) {
     return `it acts for the requester ${requester}, who may not approve their own request`;

@@ -42,8 +42,14 @@ export const RecordedError = z.object({
 });
 export type RecordedError = z.infer<typeof RecordedError>;
 
+/** Risk levels, lowest first: the one order every comparison of risk uses (see riskRank). */
 export const RiskLevel = z.enum(['low', 'medium', 'high', 'critical']);
 export type RiskLevel = z.infer<typeof RiskLevel>;
+
+/** Where a level stands in the risk order: compare two levels by their ranks. */
+export function riskRank(level: RiskLevel): number {
+  return RiskLevel.options.indexOf(level);
+}
 
 export const ReviewLevel = z.enum(['AUTO', 'QUICK', 'FULL']);
 export type ReviewLevel = z.infer<typeof ReviewLevel>;

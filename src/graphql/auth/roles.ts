@@ -1,6 +1,6 @@
-/** The roles a bearer token can map to; `admin` may do everything. */
-export const ROLES = ['viewer', 'requester', 'developer', 'tech_lead', 'devops_engineer', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from '../../domain/roles.js';
+
+export { ROLES, type Role } from '../../domain/roles.js';
 
 /** Roles that may decide approvals (which gate accepts which is the domain's call). */
 export const APPROVER_ROLES: Role[] = ['developer', 'tech_lead', 'devops_engineer'];

@@ -1,18 +1,6 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import { TokenEntry } from '../../domain/roles.js';
 import type { AuthPrincipal } from '../context.js';
-import { ROLES } from './roles.js';
-
-/** One bearer token of the config: the token itself or its SHA-256 (hex), and who it stands for. */
-export const TokenEntry = z
-  .object({
-    token: z.string().min(16).max(512).optional(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
-    id: z.string().min(1).max(200),
-    role: z.enum(ROLES),
-  })
-  .refine((t) => (t.token ? 1 : 0) + (t.sha256 ? 1 : 0) === 1, 'give either token or sha256');
-export type TokenEntry = z.input<typeof TokenEntry>;
 
 /** Maps bearer tokens to principals; tokens are kept only as hashes. */
 export class TokenDirectory {

@@ -1,4 +1,4 @@
-import type { RunIndexSnapshot, RunIndexStore } from '../../domain/ports/run-index.js';
+import type { RunIndexSnapshot, RunIndexStore } from '../domain/ports/run-index.js';
 
 /** An index that lives as long as the process: recovery then replays `$all` from the start. */
 export function createMemoryRunIndex(): RunIndexStore {

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+/** The roles a bearer token can map to; `admin` may do everything. The one list the config and the API check against. */
+export const ROLES = ['viewer', 'requester', 'developer', 'tech_lead', 'devops_engineer', 'admin'] as const;
+
+/** One of {@link ROLES}, as a schema. */
+export const Role = z.enum(ROLES);
+/** One of {@link ROLES}. */
+export type Role = z.infer<typeof Role>;
+
+/** One bearer token: the token itself or its SHA-256 (hex), and who it stands for. Unknown keys are refused. */
+export const TokenEntry = z
+  .strictObject({
+    token: z.string().min(16).max(512).optional(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    id: z.string().min(1).max(200),
+    role: Role,
+  })
+  .refine((t) => (t.token ? 1 : 0) + (t.sha256 ? 1 : 0) === 1, 'give either token or sha256');
+/** A token entry as written (before parsing). */
+export type TokenEntry = z.input<typeof TokenEntry>;
