@@ -120,6 +120,16 @@ export function findGate(state: RunState, approvalId: string): { step: StepState
   return undefined;
 }
 
+/**
+ * A gate's status as anyone outside the fold should read it. The fold leaves a gate OPEN when its
+ * run ends before anyone decided it, but nobody can decide it then (the decider refuses every vote
+ * on a terminal run): it reads CANCELLED. A FAILED run's gate reads OPEN again if the run is
+ * resumed, because the fold's gate is untouched.
+ */
+export function gateStatusOf(state: Pick<RunState, 'status'>, gate: Pick<GateState, 'status'>): GateState['status'] {
+  return gate.status === 'OPEN' && (state.status === 'CANCELLED' || state.status === 'FAILED') ? 'CANCELLED' : gate.status;
+}
+
 /** The stream a run lives in. */
 export function runStreamId(runId: string): string {
   return `run-${runId}`;

@@ -1,6 +1,6 @@
 import { NotFoundError } from '../../domain/errors.js';
 import type { RiskLevel } from '../../domain/events/common.js';
-import type { RunState } from '../../domain/run/state.js';
+import { gateStatusOf, type RunState } from '../../domain/run/state.js';
 import { pendingApprovalQueries, pendingApprovalsProjection } from '../../projections/index.js';
 import type { PendingApproval } from '../../projections/read-models/pending-approvals.js';
 import { runIdOfApproval } from '../../orchestrator/api.js';
@@ -37,7 +37,7 @@ export function fromGate(state: RunState, approvalId: string, pending?: PendingA
     runId: state.runId,
     stepId: step.id,
     tool: step.tool,
-    status: gate.status as Approval['status'],
+    status: gateStatusOf(state, gate) as Approval['status'],
     risk: r.risk as Approval['risk'],
     confidence: r.confidence,
     reviewLevel: r.reviewLevel as Approval['reviewLevel'],

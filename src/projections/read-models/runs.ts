@@ -1,6 +1,7 @@
 import type { FailureMode, Principal, RecordedError } from '../../domain/events/common.js';
 import { stageOf, type Stage } from '../../domain/events/index.js';
-import type { RunStatus, StepStatus } from '../../domain/run/state.js';
+import { evolve as evolveRun } from '../../domain/run/evolve.js';
+import { gateStatusOf, initialRunState, TERMINAL_RUN, type RunState, type RunStatus, type StepState, type StepStatus } from '../../domain/run/state.js';
 import { Collection } from '../documents.js';
 import { isoAt, type ProjectedEvent, type Projection } from '../projection.js';
 
@@ -117,25 +118,35 @@ export function traceOf(events: Iterable<ProjectedEvent>): TraceEntry[] {
   return trace;
 }
 
-export type RunsState = { readonly runs: Collection<RunView> };
+/**
+ * The runs read model. `runs` holds the documents readers see; `folds` holds the domain's own fold
+ * (`evolve`) of each run that can still change, so every status, attempt, output, error and gate
+ * in a document is what the decider would see, never a copy of its rules. A fold is dropped once
+ * its run is over for good (SUCCEEDED, PARTIAL or CANCELLED with every started attempt answered);
+ * a FAILED run keeps it because a resume re-opens it.
+ */
+export type RunsState = { readonly runs: Collection<RunView>; readonly folds: Collection<RunState> };
 
 /** Runs: summary, step list, routing decisions and weighted progress per run. */
 export const runsProjection: Projection<RunsState> = {
   name: 'runs',
-  version: 3,
+  // 4: statuses, attempts, results and gates come from the domain's fold, kept per open run.
+  version: 4,
   eventTypes: [
     'RunStarted', 'PlanCreated', 'StepRouted', 'ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied',
     'ApprovalEscalated', 'ApprovalExpired', 'ApprovalCancelled', 'ApprovalAutoApproved', 'BudgetWarning',
     'BudgetExceeded', 'ToolCallStarted', 'ToolCallSucceeded', 'ToolCallFailed', 'StepSkipped', 'RunAggregated',
     'RunCompleted', 'RunFailed', 'RunCancelled', 'RunResumed',
   ],
-  initialState: () => ({ runs: new Collection<RunView>() }),
+  initialState: () => ({ runs: new Collection<RunView>(), folds: new Collection<RunState>() }),
   evolve(state, event) {
     const runId = event.metadata.correlationId;
     const at = isoAt(event);
     let run = state.runs.get(runId);
+    let before = state.folds.get(runId);
     if (event.type === 'RunStarted') {
       const d = event.data;
+      before = initialRunState();
       // Every member in sorted key order, the optional ones as undefined (JSON leaves them out):
       // canonicalJson then writes the document as it is instead of copying it key-sorted.
       run = state.runs.set(runId, {
@@ -159,7 +170,13 @@ export const runsProjection: Projection<RunsState> = {
       });
     }
     if (!run) return state; // an event of a run whose start this log does not hold
-    apply(run, event, at);
+    // Without a fold the run was over for good: the decider appends nothing more to it.
+    if (before) {
+      const after = evolveRun(before, event);
+      apply(run, before, after, event, at);
+      if (TERMINAL_RUN.has(after.status) && after.status !== 'FAILED' && !after.steps.some((s) => (s.unanswered ?? []).length > 0)) state.folds.delete(runId);
+      else state.folds.set(runId, after);
+    }
     run.stage = stageOf(event.type);
     run.updatedAt = at;
     run.progress = progressOf(run);
@@ -169,197 +186,83 @@ export const runsProjection: Projection<RunsState> = {
 };
 
 /** A planned step, its members in sorted key order (see RunStarted in evolve). */
-function newStep(id: string, tool: string, domain: string, dependsOn: string[]): StepView {
+function newStep(s: StepState): StepView {
   return {
     approvalId: undefined,
     approvalStatus: undefined,
     approvalsReceived: undefined,
     approvalsRequired: undefined,
-    attempts: 0,
-    dependsOn,
-    domain,
+    attempts: s.attempts,
+    dependsOn: [...s.dependsOn],
+    domain: s.domain,
     durationMs: undefined,
     error: undefined,
     failureMode: undefined,
     finishedAt: undefined,
-    id,
+    id: s.id,
     output: undefined,
     retryAt: undefined,
     startedAt: undefined,
-    status: 'PENDING',
-    tool,
+    status: s.status,
+    tool: s.tool,
     worker: undefined,
   };
 }
 
-function findStep(run: RunView, id: string): StepView | undefined {
-  const steps = run.steps;
-  for (let i = 0; i < steps.length; i++) if ((steps[i] as StepView).id === id) return steps[i];
-  return undefined;
-}
-
-function apply(run: RunView, event: ProjectedEvent, at: string): void {
-  const step = (id: string) => findStep(run, id);
-  switch (event.type) {
-    case 'RunStarted':
-      return;
-    case 'PlanCreated':
-      run.steps = event.data.steps.map((s) => newStep(s.id, s.tool, s.domain, [...s.dependsOn]));
-      return;
-    case 'StepRouted': {
-      const d = event.data;
-      const s = step(d.stepId);
-      if (s) {
-        s.worker = d.worker;
-        if (s.status === 'PENDING') s.status = 'ROUTED';
+/**
+ * Brings the document to the domain's fold `after` (was `before`): the fold decides every status;
+ * only what the domain does not compute is added here (routing, who cancelled, times, progress).
+ */
+function apply(run: RunView, before: RunState, after: RunState, event: ProjectedEvent, at: string): void {
+  if (event.type === 'PlanCreated') run.steps = after.steps.map(newStep);
+  if (event.type === 'StepRouted') {
+    const d = event.data;
+    run.routing.push({ alternatives: d.alternatives, at, policy: d.policy, reasoning: d.reasoning, stepId: d.stepId, worker: d.worker });
+  }
+  if (event.type === 'RunCancelled') run.cancelledBy = event.data.by;
+  const result = event.type === 'ToolCallSucceeded' || event.type === 'ToolCallFailed' ? event.data : undefined;
+  if (after.steps !== before.steps) {
+    for (let i = 0; i < after.steps.length; i++) {
+      const now = after.steps[i] as StepState;
+      const was = before.steps[i];
+      const view = run.steps[i];
+      if (now === was || !view) continue;
+      // A result the fold took (not a late one it only marked answered) ends or pauses the call.
+      const taken = result !== undefined && was !== undefined && (now.status !== was.status || now.output !== was.output || now.error !== was.error);
+      if (event.type === 'ToolCallStarted') {
+        view.finishedAt = undefined;
+        view.durationMs = undefined;
       }
-      run.routing.push({ alternatives: d.alternatives, at, policy: d.policy, reasoning: d.reasoning, stepId: d.stepId, worker: d.worker });
-      return;
-    }
-    case 'ApprovalRequested': {
-      const s = step(event.data.stepId);
-      if (s) {
-        s.status = 'AWAITING_APPROVAL';
-        s.approvalId = event.data.approvalId;
-        s.approvalsRequired = event.data.requiredApprovals;
-        s.approvalsReceived = 0;
-        s.approvalStatus = 'OPEN';
-      }
-      return;
-    }
-    case 'ApprovalGranted':
-    case 'ApprovalAutoApproved':
-    case 'ApprovalExpired':
-    case 'ApprovalDenied':
-    case 'ApprovalCancelled': {
-      const s = step(event.data.stepId);
-      if (!s || s.approvalId !== event.data.approvalId) return;
-      if (event.type === 'ApprovalGranted') s.approvalsReceived = (s.approvalsReceived ?? 0) + 1;
-      const passed =
-        event.type === 'ApprovalAutoApproved' ||
-        (event.type === 'ApprovalExpired' && event.data.outcome === 'approved') ||
-        (event.type === 'ApprovalGranted' && (s.approvalsReceived ?? 0) >= (s.approvalsRequired ?? 1));
-      const refused = event.type === 'ApprovalDenied' || event.type === 'ApprovalCancelled' || (event.type === 'ApprovalExpired' && event.data.outcome === 'denied');
-      if (passed) s.approvalStatus = 'GRANTED';
-      if (passed && s.status === 'AWAITING_APPROVAL') s.status = 'ROUTED';
-      if (refused) {
-        s.approvalStatus = event.type === 'ApprovalDenied' ? 'DENIED' : event.type === 'ApprovalCancelled' ? 'CANCELLED' : 'EXPIRED_DENIED';
-        s.status = 'FAILED';
-        s.failureMode = 'POLICY';
-        s.error =
-          event.type === 'ApprovalDenied'
-            ? { message: `approval denied by ${event.data.approver.id}`, code: 'APPROVAL_DENIED' }
-            : event.type === 'ApprovalCancelled'
-              ? { message: `approval cancelled by ${event.data.by.id}`, code: 'APPROVAL_CANCELLED' }
-              : { message: 'approval expired', code: 'APPROVAL_DENIED' };
-        s.finishedAt = at;
-      }
-      return;
-    }
-    case 'ApprovalEscalated':
-    case 'BudgetWarning':
-    case 'BudgetExceeded':
-    case 'RunAggregated':
-      return;
-    case 'ToolCallStarted': {
-      const d = event.data;
-      const s = step(d.stepId);
-      if (!s) return;
-      s.status = 'RUNNING';
-      s.attempts = d.attempt;
-      s.worker = d.worker;
-      s.retryAt = undefined;
-      s.startedAt = d.startedAt;
-      s.finishedAt = undefined;
-      s.durationMs = undefined;
-      return;
-    }
-    case 'ToolCallSucceeded': {
-      const d = event.data;
-      const s = step(d.stepId);
-      // The running attempt's result counts, and so does the latest attempt's success after the
-      // engine gave up on it as INTERRUPTED (as the run's fold says); a superseded attempt's does not.
-      const latest = s && s.attempts === d.attempt && (s.status === 'RUNNING' || (s.status === 'FAILED' && s.error?.code === 'INTERRUPTED'));
-      if (!s || !latest) return;
-      s.status = 'SUCCEEDED';
-      s.output = d.output;
-      s.error = undefined;
-      s.failureMode = undefined;
-      s.finishedAt = at;
-      s.durationMs = d.durationMs;
-      return;
-    }
-    case 'ToolCallFailed': {
-      const d = event.data;
-      const s = step(d.stepId);
-      if (!s) return;
-      // The running attempt's result, or a refusal (policy, budget, routing) before the next attempt.
-      const current = s.status === 'RUNNING' ? s.attempts === d.attempt : d.attempt === s.attempts + 1;
-      if (!current) return;
-      s.status = d.retryAt ? 'RETRY_WAIT' : 'FAILED';
-      s.retryAt = d.retryAt;
-      s.error = d.error;
-      s.failureMode = d.failureMode;
-      s.durationMs = d.durationMs;
-      if (!d.retryAt) s.finishedAt = at;
-      return;
-    }
-    case 'StepSkipped': {
-      const s = step(event.data.stepId);
-      if (s) {
-        s.status = 'SKIPPED';
-        s.finishedAt = at;
-      }
-      return;
-    }
-    case 'RunCompleted':
-      end(run, event.data.status, at);
-      return;
-    case 'RunFailed':
-      run.failure = { stage: event.data.stage, error: event.data.error, failureMode: event.data.failureMode };
-      end(run, 'FAILED', at);
-      return;
-    case 'RunCancelled':
-      run.cancelledBy = event.data.by;
-      end(run, 'CANCELLED', at);
-      return;
-    case 'RunResumed': {
-      // As the run's fold: a RUNNING step keeps its call, and a denial stands unless re-opened.
-      const reopened = new Set((event.data.reopened ?? []).map((r) => r.stepId));
-      run.failure = undefined;
-      run.endedAt = undefined;
-      run.durationMs = undefined;
-      run.status = 'RUNNING';
-      for (const s of run.steps) {
-        const denied = s.status === 'FAILED' && s.approvalStatus === 'DENIED' && !reopened.has(s.id);
-        if ((s.status === 'FAILED' && !denied) || s.status === 'SKIPPED' || s.status === 'RETRY_WAIT') {
-          s.status = s.approvalStatus === 'GRANTED' ? 'ROUTED' : 'PENDING';
-          s.retryAt = undefined;
-          s.error = undefined;
-          s.failureMode = undefined;
-          s.finishedAt = undefined;
-          // The domain keeps a granted gate across a resume; any other gate is asked again.
-          if (s.approvalStatus !== 'GRANTED') {
-            s.approvalId = undefined;
-            s.approvalsRequired = undefined;
-            s.approvalsReceived = undefined;
-            s.approvalStatus = undefined;
-          }
-        }
-      }
-      return;
-    }
-    default: {
-      const never: never = event;
-      throw new Error(`unexpected event ${JSON.stringify(never)}`);
+      if (taken) view.durationMs = result.durationMs;
+      view.finishedAt = DONE.has(now.status) ? (taken || !was || !DONE.has(was.status) ? at : view.finishedAt) : undefined;
+      view.status = now.status;
+      view.attempts = now.attempts;
+      view.worker = now.worker;
+      view.output = now.output;
+      view.error = now.error;
+      view.failureMode = now.failureMode;
+      view.retryAt = now.retryAt;
+      view.startedAt = now.startedAt;
+      view.approvalId = now.gate?.approvalId;
+      view.approvalsRequired = now.gate?.request.requiredApprovals;
+      view.approvalsReceived = now.gate?.approvers.length;
     }
   }
-}
-
-function end(run: RunView, status: RunStatus, at: string): void {
-  run.status = status;
-  run.endedAt = at;
-  run.durationMs = Date.parse(at) - Date.parse(run.startedAt);
+  // A gate's status depends on the run's too (gateStatusOf): read it again for every step.
+  for (let i = 0; i < after.steps.length; i++) {
+    const gate = (after.steps[i] as StepState).gate;
+    const view = run.steps[i];
+    if (view) view.approvalStatus = gate ? gateStatusOf(after, gate) : undefined;
+  }
+  run.status = after.status;
+  run.failure = after.failure;
+  if (!TERMINAL_RUN.has(after.status)) {
+    run.endedAt = undefined;
+    run.durationMs = undefined;
+  } else if (!TERMINAL_RUN.has(before.status)) {
+    run.endedAt = at;
+    run.durationMs = Date.parse(at) - Date.parse(run.startedAt);
+  }
 }
 
 function progressOf(run: RunView): ProgressView {
