@@ -110,6 +110,11 @@ class ShutdownAbort extends AbandonCall {
 }
 
 const ENGINE_ACTOR = 'system:engine';
+/**
+ * How many finished runs' last revisions are kept: enough for the follower, which sees a run's
+ * events shortly after the engine has finished and forgotten it, to skip reading it back.
+ */
+const FINISHED_REMEMBERED = 1_024;
 
 /**
  * Drives runs: asks the pure `nextActions` what is due, decides it, and appends every decision
@@ -127,6 +132,8 @@ export class RunEngine {
   private readonly maxConflictRetries: number;
   private readonly onError: NonNullable<RunEngineOptions['onError']>;
   private readonly runs = new Map<string, RunHandle>();
+  /** Runs finished and forgotten here → their last revision (bounded): the follower need not read them back. */
+  private readonly finished = new Map<string, number>();
   private readonly load = new Map<string, number>();
   private readonly waitingForWorker = new Set<string>();
   private readonly listeners = new Set<(runId: string, state: RunState) => void>();
@@ -203,7 +210,8 @@ export class RunEngine {
   /** The revision of a run this engine already holds (its own appends included). */
   knownRevision(runId: string): number | undefined {
     const handle = this.runs.get(runId);
-    return handle && handle.revision >= -1 ? handle.revision : undefined;
+    if (!handle) return this.finished.get(runId);
+    return handle.revision >= -1 ? handle.revision : undefined;
   }
 
   /**
@@ -665,6 +673,13 @@ export class RunEngine {
     }, Math.min(delay, 2_147_483_647));
   }
 
+  /** Oldest first out: a run missing here is only read once more, never decided wrongly. */
+  private rememberFinished(runId: string, revision: number): void {
+    this.finished.delete(runId);
+    this.finished.set(runId, revision);
+    if (this.finished.size > FINISHED_REMEMBERED) this.finished.delete(this.finished.keys().next().value as string);
+  }
+
   /**
    * Drops an idle run from memory once it is finished (its state lives in the log), or when it
    * has no stream at all (a refused command on a made-up id must leave nothing behind); an
@@ -676,6 +691,7 @@ export class RunEngine {
     if (handle.pending === 0 && handle.calls.size === 0 && (done || nothing || !this.drive)) {
       if (handle.timer) clearTimeout(handle.timer);
       if (this.runs.get(runId) === handle) this.runs.delete(runId);
+      if (done) this.rememberFinished(runId, handle.revision);
     }
   }
 }
