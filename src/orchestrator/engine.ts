@@ -210,8 +210,12 @@ export class RunEngine {
   /** The revision of a run this engine already holds (its own appends included). */
   knownRevision(runId: string): number | undefined {
     const handle = this.runs.get(runId);
-    if (!handle) return this.finished.get(runId);
-    return handle.revision >= -1 ? handle.revision : undefined;
+    return handle && handle.revision >= -1 ? handle.revision : undefined;
+  }
+
+  /** The last revision of a run this engine finished and let go of (the most recent runs only). */
+  finishedRevision(runId: string): number | undefined {
+    return this.runs.has(runId) ? undefined : this.finished.get(runId);
   }
 
   /**
