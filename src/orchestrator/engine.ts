@@ -186,6 +186,11 @@ export class RunEngine {
     return handle && handle.revision >= -1 ? handle.revision : undefined;
   }
 
+  /** The last revision of a run this engine finished and let go of (the most recent runs only). */
+  finishedRevision(runId: string): number | undefined {
+    return this.runs.finishedRevision(runId);
+  }
+
   /**
    * Open approval requests of a requester, from the log this engine follows (undefined for an
    * API-only engine, which follows nothing: give the API a read model instead).

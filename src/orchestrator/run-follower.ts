@@ -14,6 +14,8 @@ export interface FollowedEngine {
   kick(runId: string, seenRevision?: number): void;
   /** The revision this engine already knows of a run (its own appends included), if any. */
   knownRevision(runId: string): number | undefined;
+  /** The last revision of a run it finished and let go of, if it still remembers (no need to read it back). */
+  finishedRevision?(runId: string): number | undefined;
   /** Re-read a run that is idle in this engine and decide again what is due (reconciliation). */
   reconcile(runId: string): void;
 }
@@ -177,7 +179,7 @@ export class RunFollower {
       }
     }
     if (!runId) return;
-    const known = this.engine.knownRevision(runId);
+    const known = this.engine.knownRevision(runId) ?? this.engine.finishedRevision?.(runId);
     // A terminal event written elsewhere must stop the calls this engine runs for that run;
     // for a run this engine does not hold there is nothing to stop, so it is not read.
     if (END_TYPES.has(event.type) && known === undefined) return;

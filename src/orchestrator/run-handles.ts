@@ -16,9 +16,17 @@ export interface RunHandle {
   timerAt?: string;
 }
 
+/**
+ * How many finished runs' last revisions are kept: enough for the follower, which sees a run's
+ * events shortly after the engine has finished and forgotten it, to skip reading it back.
+ */
+const FINISHED_REMEMBERED = 1_024;
+
 /** The runs this engine holds in memory; only a cache of the log, dropped as soon as a run is idle and done. */
 export class RunHandles {
   private readonly runs = new Map<string, RunHandle>();
+  /** Runs finished and forgotten here → their last revision (bounded): the follower need not read them back. */
+  private readonly finished = new Map<string, number>();
 
   /** `keepIdle` false: an API-only engine keeps nothing, since others move its runs on. */
   constructor(private readonly keepIdle: boolean) {}
@@ -37,6 +45,11 @@ export class RunHandles {
     return handle;
   }
 
+  /** The last revision of a run this engine finished and let go of (the most recent runs only). */
+  finishedRevision(runId: string): number | undefined {
+    return this.runs.has(runId) ? undefined : this.finished.get(runId);
+  }
+
   /** Every handle held now. */
   all(): IterableIterator<RunHandle> {
     return this.runs.values();
@@ -53,6 +66,14 @@ export class RunHandles {
     if (handle.pending === 0 && handle.calls.size === 0 && (done || nothing || !this.keepIdle)) {
       if (handle.timer) clearTimeout(handle.timer);
       if (this.runs.get(runId) === handle) this.runs.delete(runId);
+      if (done) this.rememberFinished(runId, handle.revision);
     }
+  }
+
+  /** Oldest first out: a run missing here is only read once more, never decided wrongly. */
+  private rememberFinished(runId: string, revision: number): void {
+    this.finished.delete(runId);
+    this.finished.set(runId, revision);
+    if (this.finished.size > FINISHED_REMEMBERED) this.finished.delete(this.finished.keys().next().value as string);
   }
 }

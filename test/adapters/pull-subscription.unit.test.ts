@@ -15,6 +15,9 @@ const event = (n: number): RecordedEvent => ({
   recordedAt: new Date(0),
 });
 
+/** The id of the event a next() delivered ('pending' if it did not settle in time). */
+const idOf = (r: IteratorResult<RecordedEvent> | 'pending') => (r === 'pending' ? r : r.value?.id);
+
 describe('PullSubscription', () => {
   it('does not miss a commit that lands after its read started and before it waits', async () => {
     const changes = new ChangeSignal();
@@ -66,5 +69,43 @@ describe('PullSubscription', () => {
     await waiting;
     expect(changes.waiterCount()).toBe(0);
     expect(counts).toEqual([1, 0]);
+  });
+
+  it('after a caught-up page it waits for the next commit instead of reading an empty page (one read per commit, two before)', async () => {
+    const changes = new ChangeSignal();
+    const log: RecordedEvent[] = [];
+    let reads = 0;
+    const sub = new PullSubscription<number>(0, (after) => {
+      reads++;
+      const page = log.slice(after);
+      return { events: page, cursor: after + page.length, caughtUp: true };
+    }, changes);
+    for (let n = 0; n < 10; n++) {
+      const next = sub.next(); // a live reader: already waiting when the commit lands
+      await new Promise((resolve) => setImmediate(resolve));
+      log.push(event(n));
+      changes.bump();
+      expect(idOf(await settledWithin(next, 1_000))).toBe(`e${n}`);
+    }
+    expect(reads).toBe(11); // the first read finds the log empty; then one per commit
+    await sub.close();
+  });
+
+  it('a commit that lands during a caught-up read is still read (the counter moved)', async () => {
+    const changes = new ChangeSignal();
+    const log: RecordedEvent[] = [event(0)];
+    const sub = new PullSubscription<number>(0, (after) => {
+      const page = log.slice(after);
+      if (log.length === 1) {
+        queueMicrotask(() => {
+          log.push(event(1));
+          changes.bump();
+        });
+      }
+      return Promise.resolve({ events: page, cursor: after + page.length, caughtUp: true });
+    }, changes);
+    expect(idOf(await settledWithin(sub.next(), 200))).toBe('e0');
+    expect(idOf(await settledWithin(sub.next(), 200))).toBe('e1');
+    await sub.close();
   });
 });

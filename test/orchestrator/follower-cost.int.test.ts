@@ -14,6 +14,10 @@ const gated = defineTool({
   name: 'gated', description: 'waits for a human', input: z.record(z.string(), z.unknown()), domain: 'ops', action: { category: 'write', operation: 'write' },
   idempotent: true, timeoutMs: 500, approval: { eligibleRoles: ['tech_lead'] }, handler: () => 'ran',
 });
+const quick = defineTool({
+  name: 'quick', description: 'answers at once', input: z.record(z.string(), z.unknown()), domain: 'ops', action: { category: 'file', operation: 'read' },
+  idempotent: true, timeoutMs: 500, handler: () => 'done',
+});
 const N = 40;
 
 /** The store, with every readStream counted. */
@@ -25,11 +29,14 @@ function counting(store: EventStore): { store: EventStore; reads: () => number }
 }
 
 let h: EngineHarness | undefined;
+let base: EngineHarness | undefined;
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
   await h?.close();
   h = undefined;
+  await base?.close();
+  base = undefined;
 });
 
 async function idleRuns(n: number) {
@@ -81,6 +88,25 @@ describe('following costs what changed, not what is open', () => {
     await api.startRun({ runId: 'one-more', goal: 'x', profile: 'technical', steps: [{ id: 'g', tool: 'gated', input: {}, domain: 'ops', dependsOn: [] }] }, alice);
     await until(() => writes.length > startup, 10_000); // the next periodic save
     expect(writes.slice(startup)).toEqual([1]);
+    expect(base.errors).toEqual([]);
+  });
+
+  it('runs this engine finished are not read back when the follower sees their events (each was re-read once before)', async () => {
+    base = await engineHarness([quick], { reconcileEveryMs: 0 });
+    const { store, reads } = counting(base.store);
+    const engine = new RunEngine({ store, tools: new ToolRegistry([quick]), reconcileEveryMs: 0, onError: (e) => base?.errors.push(e) });
+    cleanups.push(() => engine.close());
+    await engine.start();
+    const api = new Orchestrator({ engine, tools: new ToolRegistry([quick]) });
+    for (let i = 0; i < N; i++) {
+      await api.startRun({ runId: `done-${i}`, goal: 'x', profile: 'technical', steps: [{ id: 'q', tool: 'quick', input: {}, domain: 'ops', dependsOn: [] }] }, alice);
+      await engine.waitFor(`done-${i}`, (s) => s.status === 'SUCCEEDED');
+    }
+    await engine.pendingRequestsOf('alice'); // resolves once the follower has applied the log to its head
+    await new Promise((resolve) => setImmediate(resolve)); // the kicks it made have reached the store
+    expect(reads()).toBe(0);
+    // What it skips on: a foreign append past this revision (a resume) is still read and decided.
+    expect(engine.finishedRevision('done-0')).toBe((await base.store.readStream('run-done-0')).length - 1);
     expect(base.errors).toEqual([]);
   });
 });

@@ -6,6 +6,11 @@ import type { ChangeSignal } from './change-signal.js';
 export interface Page<C> {
   readonly events: readonly RecordedEvent[];
   readonly cursor: C;
+  /**
+   * true: the read saw nothing after these events (a short page in one snapshot). Then the next
+   * read waits for a change instead of reading again only to find nothing.
+   */
+  readonly caughtUp?: boolean;
 }
 
 /** Reads the next page after a cursor; a short or empty page means "caught up for now". */
@@ -20,6 +25,8 @@ export class PullSubscription<C> extends SerialSubscription<RecordedEvent> imple
   private buffer: readonly RecordedEvent[] = [];
   private index = 0;
   private closed = false;
+  /** The change counter before the last read that was caught up: until it moves, nothing is new. */
+  private caughtUpAt: number | undefined;
   private readonly abort = new AbortController();
 
   constructor(
@@ -58,6 +65,12 @@ export class PullSubscription<C> extends SerialSubscription<RecordedEvent> imple
         return { done: false, value: event };
       }
       const seen = this.changes.current();
+      if (this.caughtUpAt === seen) {
+        // Every commit since that read moved the counter; none did, so a read now would be empty.
+        this.caughtUpAt = undefined;
+        await this.changes.waitForChange(seen, this.abort.signal);
+        continue;
+      }
       let page: Page<C>;
       try {
         page = await this.fetchPage(this.cursor);
@@ -69,6 +82,7 @@ export class PullSubscription<C> extends SerialSubscription<RecordedEvent> imple
       this.cursor = page.cursor;
       this.buffer = page.events;
       this.index = 0;
+      this.caughtUpAt = page.caughtUp === true && page.events.length > 0 ? seen : undefined;
       if (page.events.length === 0) await this.changes.waitForChange(seen, this.abort.signal);
     }
   }

@@ -184,7 +184,7 @@ class SqliteFileEventStore implements SqliteEventStore {
       const rows = this.allQuery('forwards', filter).all(...filterArgs(filter), after, pageSize);
       const events = rows.map((row) => this.decode(row));
       if (rows.length === pageSize) return { events, cursor: (rows[rows.length - 1] as EventRow)[0] };
-      return { events, cursor: Math.max(after, this.stmt.head.get() ?? 0) };
+      return { events, cursor: Math.max(after, this.stmt.head.get() ?? 0), caughtUp: true };
     });
   }
 
@@ -301,7 +301,7 @@ class SqliteFileEventStore implements SqliteEventStore {
         (after) => {
           this.assertOpen();
           const rows = this.stmt.streamForwards.all(streamId, after + 1, pageSize);
-          return { events: rows.map((row) => this.decode(row)), cursor: after + rows.length };
+          return { events: rows.map((row) => this.decode(row)), cursor: after + rows.length, caughtUp: rows.length < pageSize };
         },
         this.changes,
         (sub) => this.subscriptions.delete(sub as PullSubscription<unknown>),
