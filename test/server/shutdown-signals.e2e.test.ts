@@ -1,7 +1,23 @@
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { spawnFixture } from '../support/processes.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type Child, spawnFixture as spawn } from '../support/processes.js';
 import { tempDir } from '../support/temp.js';
+
+// A failed test must not leave its process running: each child is killed after its test.
+const children: Child[] = [];
+function spawnFixture(...args: Parameters<typeof spawn>): Child {
+  const child = spawn(...args);
+  children.push(child);
+  return child;
+}
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.process.exitCode === null && child.process.signalCode === null) {
+      child.process.kill('SIGKILL');
+      await child.exited;
+    }
+  }
+});
 
 // Ctrl-C on `npm start` signals the whole process group, and npm forwards the signal to its child
 // as well: the server gets the same SIGINT twice at once. That must not skip the graceful stop.
