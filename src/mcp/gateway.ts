@@ -175,6 +175,12 @@ async function runStatus(options: McpGatewayOptions, principal: AuthPrincipal, a
   if (!principal.isAdmin && state.requestedBy?.id !== principal.id) {
     return refusal(`NOT_FOUND: no run ${parsed.data.runId}`);
   }
+  // Any run of the caller's may be asked about; only a tools/call run has the one `call` step whose
+  // result the outcome projection reads (a GraphQL run read as "failed: no error recorded").
+  if (!state.steps.some((s) => s.id === CALL_STEP_ID)) {
+    const text = `run ${state.runId} is ${state.status}: not started by a tools/call, so it has no single result; read it over GraphQL (run, runEvents)`;
+    return { content: [{ type: 'text', text }], _meta: { 'gatehouse/runId': state.runId, 'gatehouse/status': state.status } };
+  }
   const outcome = outcomeOf(state);
   if (outcome.kind === 'done') return withDenial(options.services, state);
   return { content: [{ type: 'text', text: `run ${state.runId} is ${state.status}: ${outcome.message}` }], _meta: { 'gatehouse/runId': state.runId, 'gatehouse/status': state.status } };

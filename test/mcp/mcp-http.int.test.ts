@@ -204,6 +204,23 @@ describe('the MCP wait limit and gatehouse.run_status', () => {
     expect(done.isError).toBeFalsy();
     expect(JSON.parse(text(done))).toMatchObject({ released: '2.0.0' });
   });
+
+  it('a run not started by a tools/call (GraphQL, a playbook) reads as its status, not as "failed: no error recorded"', async () => {
+    const started = await short.gql(TOKENS.developer, 'mutation($input: StartRunInput!) { startRun(input: $input) { runId } }', {
+      input: { goal: 'two steps', profile: 'technical', steps: [{ id: 'a', tool: 'file.read', domain: 'files', input: { path: 'release-notes.md' } }, { id: 'b', tool: 'file.read', domain: 'files', input: { path: 'release-notes.md' }, dependsOn: ['a'] }] },
+    });
+    expect(started.body.errors).toBeUndefined();
+    const runId = (started.body.data as { startRun: { runId: string } }).startRun.runId;
+    await new Promise<void>((resolve) => {
+      const stop = short.app.services.orchestrator.onRunChange((id, s) => id === runId && s.status === 'SUCCEEDED' && (stop(), resolve()));
+      void short.app.services.orchestrator.getRun(runId).then((s) => s.status === 'SUCCEEDED' && (stop(), resolve()));
+    });
+    const client = await connect(TOKENS.developer, short.url.replace(/\/graphql$/, ''));
+    const status = (await client.callTool({ name: 'gatehouse.run_status', arguments: { runId } })) as CallToolResult;
+    expect(status.isError).toBeFalsy();
+    expect(text(status)).toBe(`run ${runId} is SUCCEEDED: not started by a tools/call, so it has no single result; read it over GraphQL (run, runEvents)`);
+    expect(status._meta).toEqual({ 'gatehouse/runId': runId, 'gatehouse/status': 'SUCCEEDED' });
+  });
 });
 
 describe('the MCP heartbeat', () => {

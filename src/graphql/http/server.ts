@@ -75,6 +75,9 @@ export async function startGraphqlServer(options: GraphqlServerOptions, port: nu
     hideSchemaDetailsFromClientErrors: true,
     allowBatchedHttpRequests: false,
     persistedQueries: false,
+    // Apollo's own SIGTERM/SIGINT handlers (on unless NODE_ENV=test) stop it and re-send the signal,
+    // which cut our graceful stop short; the composition root owns shutdown (onShutdownSignals).
+    stopOnTerminationSignals: false,
     parseOptions: { maxTokens: limits.maxTokens },
     validationRules: limitRules(limits),
     formatError: (formatted, error) => maskError(formatted, error, onInternalError),
