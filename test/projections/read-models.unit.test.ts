@@ -89,6 +89,18 @@ describe('pending approvals', () => {
     const state = await given(pendingApprovalsProjection, [...gated('r1', 0), ev.cancelled('r1', 5)]);
     expect(state.approvals.size).toBe(0);
   });
+
+  it('a request of a failed run leaves the list and comes back, votes kept, when the run is resumed', async () => {
+    const failed: SpecEvent = { runId: 'r1', at: 20, type: 'RunFailed', data: { stage: 'EXECUTE', error: { message: 'x' }, partialResult: { completedSteps: [], remainingSteps: [] } } };
+    const resumed: SpecEvent = { runId: 'r1', at: 30, type: 'RunResumed', data: { by: carol } };
+    const voted = [...gated('r1', 0, { requiredApprovals: 2 }), ev.granted('r1', 's1', bob, 10), failed];
+    expect(pendingApprovalQueries.list(await given(pendingApprovalsProjection, voted), { now: iso(25) }).items).toEqual([]);
+    const back = await given(pendingApprovalsProjection, [...voted, resumed]);
+    expect(pendingApprovalQueries.list(back, { now: iso(35) }).items.map((a) => [a.approvalId, a.receivedApprovals, a.approvers])).toEqual([['r1/s1/1', 1, ['bob']]]);
+    // The revived gate can be decided: the deciding vote closes it as before.
+    const decided = await given(pendingApprovalsProjection, [...voted, resumed, ev.granted('r1', 's1', carol, 40)]);
+    expect(decided.approvals.size).toBe(0);
+  });
 });
 
 describe('budgets', () => {

@@ -39,14 +39,18 @@ function apply(state: RunState, event: RunEvent): RunState {
       return {
         ...state,
         steps: event.data.steps.map(
-          (s): StepState => ({ id: s.id, tool: s.tool, input: s.input, domain: s.domain, dependsOn: s.dependsOn, status: 'PENDING', attempts: 0 }),
+          // Every member present, the optional ones undefined: one shape for every step (see initialRunState).
+          (s): StepState => ({
+            id: s.id, tool: s.tool, input: s.input, domain: s.domain, dependsOn: s.dependsOn, status: 'PENDING', worker: undefined, attempts: 0,
+            unanswered: undefined, retryAt: undefined, output: undefined, error: undefined, failureMode: undefined, gate: undefined, startedAt: undefined, timeoutMs: undefined,
+          }),
         ),
       };
     case 'StepRouted':
       return updateStep(state, event.data.stepId, (s) => ({ ...s, worker: event.data.worker, status: s.status === 'PENDING' ? 'ROUTED' : s.status }));
     case 'ApprovalRequested': {
       const d = event.data;
-      const gate: GateState = { approvalId: d.approvalId, status: 'OPEN', request: d, eligibleRoles: d.eligibleRoles, approvers: [], consulted: false, escalated: false };
+      const gate: GateState = { approvalId: d.approvalId, status: 'OPEN', request: d, eligibleRoles: d.eligibleRoles, approvers: [], editedInput: undefined, votes: undefined, consulted: false, escalated: false };
       return updateStep(state, d.stepId, (s) => ({ ...s, status: 'AWAITING_APPROVAL', gate }));
     }
     case 'ApprovalGranted': {

@@ -93,16 +93,23 @@ export interface RunState {
 }
 
 export function initialRunState(): RunState {
+  // Every member present from the start, the optional ones undefined: every state of every run
+  // then has one shape, and the copy evolve makes per event stays on V8's fast path.
   return {
     status: 'NONE',
     runId: '',
     goal: '',
     profile: '',
+    requestedBy: undefined,
     errorStrategy: 'FAIL_FAST',
     budget: { perDomain: {}, perTool: {}, onExceed: 'block' },
     maxParallel: 1,
+    deadline: undefined,
+    workspace: undefined,
+    startedAt: undefined,
     steps: [],
     usage: { total: 0, perDomain: {}, perTool: {}, warned: [], exceeded: [] },
+    failure: undefined,
     aggregated: false,
     version: 0,
   };

@@ -2,6 +2,7 @@ import type { Principal, ReviewLevel, RiskLevel } from '../../domain/events/comm
 import type { RunEventData } from '../../domain/events/index.js';
 import { ValidationError } from '../../domain/errors.js';
 import { tallyVote, type VoteTally } from '../../domain/approvals/votes.js';
+import { gateStatusOf, type RunStatus } from '../../domain/run/state.js';
 import { Collection } from '../documents.js';
 import { isoAt, type Projection } from '../projection.js';
 
@@ -29,10 +30,16 @@ export interface PendingApproval {
   votes?: VoteTally;
 }
 
-/** The tools of a live run's steps, to name the tool of a request. */
+/**
+ * The tools of a live run's steps, to name the tool of a request; the ids of its listed requests;
+ * and, while the run is FAILED, the requests it left undecided (`parked`): a resume leaves those
+ * gates untouched, so they read OPEN again (`gateStatusOf`) and return to the list.
+ */
 interface RunPlan {
   tools: Record<string, string>;
   open: string[];
+  status?: RunStatus;
+  parked?: PendingApproval[];
 }
 
 export type PendingApprovalsState = {
@@ -43,10 +50,11 @@ export type PendingApprovalsState = {
 /** Open approval requests; a request leaves when it is decided, expires, is cancelled or its run ends. */
 export const pendingApprovalsProjection: Projection<PendingApprovalsState> = {
   name: 'pending-approvals',
-  version: 3,
+  // 4: a failed run's undecided requests are parked, and listed again when the run is resumed.
+  version: 4,
   eventTypes: [
     'PlanCreated', 'ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied', 'ApprovalEscalated', 'ApprovalExpired',
-    'ApprovalCancelled', 'ApprovalAutoApproved', 'RunCompleted', 'RunFailed', 'RunCancelled',
+    'ApprovalCancelled', 'ApprovalAutoApproved', 'RunCompleted', 'RunFailed', 'RunCancelled', 'RunResumed',
   ],
   initialState: () => ({ approvals: new Collection<PendingApproval>(), plans: new Collection<RunPlan>() }),
   evolve(state, event) {
@@ -114,12 +122,33 @@ export const pendingApprovalsProjection: Projection<PendingApprovalsState> = {
         // A finished run's gates can no longer be acted on (cancelling a run leaves no gate events).
         const plan = state.plans.get(runId);
         if (!plan) return state;
-        for (const id of plan.open) state.approvals.delete(id);
-        // A failed run may be resumed and ask again: keep its plan, drop it once the run is over for good.
+        // A failed run may be resumed: keep its plan and its undecided requests, which the
+        // domain's gate status reads as CANCELLED while the run is FAILED and OPEN once resumed.
         if (event.type === 'RunFailed') {
+          plan.status = 'FAILED';
+          plan.parked = [...(plan.parked ?? []), ...plan.open.flatMap((id) => state.approvals.get(id) ?? [])];
+          for (const id of plan.open) state.approvals.delete(id);
           plan.open = [];
           state.plans.touch(runId);
-        } else state.plans.delete(runId);
+        } else {
+          for (const id of plan.open) state.approvals.delete(id);
+          state.plans.delete(runId);
+        }
+        return state;
+      }
+      case 'RunResumed': {
+        const plan = state.plans.get(runId);
+        if (!plan) return state;
+        plan.status = 'RUNNING';
+        // The resume leaves an undecided gate as it was: the domain reads it OPEN again.
+        if (plan.parked && gateStatusOf({ status: plan.status }, { status: 'OPEN' }) === 'OPEN') {
+          for (const a of plan.parked) {
+            state.approvals.set(a.approvalId, a);
+            plan.open.push(a.approvalId);
+          }
+          plan.parked = undefined;
+        }
+        state.plans.touch(runId);
         return state;
       }
       default:
@@ -143,6 +172,8 @@ function close(state: PendingApprovalsState, runId: string, approvalId: string):
   const plan = state.plans.get(runId);
   if (plan) {
     plan.open = plan.open.filter((id) => id !== approvalId);
+    // A gate decided, expired or cancelled while its run was FAILED does not come back on resume.
+    if (plan.parked) plan.parked = plan.parked.filter((a) => a.approvalId !== approvalId);
     state.plans.touch(runId);
   }
 }
