@@ -15,6 +15,8 @@ export const TokenEntry = z
     sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     id: z.string().min(1).max(200),
     role: Role,
+    /** The profile this principal's MCP `tools/call`s run under (and `tools/list` shows); default `GATEHOUSE_MCP_PROFILE`. */
+    mcpProfile: z.string().min(1).max(100).optional(),
   })
   .refine((t) => (t.token ? 1 : 0) + (t.sha256 ? 1 : 0) === 1, 'give either token or sha256');
 /** A token entry as written (before parsing). */

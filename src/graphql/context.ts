@@ -9,6 +9,8 @@ export interface AuthPrincipal {
   readonly id: string;
   readonly role: string;
   readonly isAdmin: boolean;
+  /** The profile its MCP calls run under, when its token names one. */
+  readonly mcpProfile?: string;
 }
 
 /**

@@ -22,8 +22,8 @@ import { CALL_STEP_ID, type CallOutcome, type Denial, outcomeOf, stillWaiting } 
 /** How the MCP front behaves. */
 export interface McpGatewayOptions {
   readonly services: GatehouseServices;
-  /** The profile MCP calls run under (tools/list shows what it allows). */
-  readonly profile: Profile;
+  /** The profile a principal's MCP calls run under (tools/list shows what it allows). */
+  readonly profileOf: (principal: AuthPrincipal) => Profile;
   /** How long a `tools/call` waits for its run before answering "still waiting". */
   readonly waitLimitMs: number;
   /**
@@ -47,11 +47,10 @@ export const GATEHOUSE_MCP_VERSION = '0.1.0';
  * projection of the run's outcome.
  */
 export function createMcpServer(options: McpGatewayOptions): Server {
-  const { services, profile } = options;
+  const { services, profileOf } = options;
   const server = new Server({ name: 'gatehouse', version: GATEHOUSE_MCP_VERSION }, { capabilities: { tools: { listChanged: false } } });
   server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
-    principalOf(extra);
-    return { tools: listTools(services.tools.list(), profile) };
+    return { tools: listTools(services.tools.list(), profileOf(principalOf(extra))) };
   });
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const principal = principalOf(extra);
@@ -70,7 +69,8 @@ export function createMcpServer(options: McpGatewayOptions): Server {
 }
 
 async function callTool(options: McpGatewayOptions, server: Server, principal: AuthPrincipal, name: string, args: Record<string, unknown>, extra: Extra): Promise<CallToolResult> {
-  const { services, profile } = options;
+  const { services } = options;
+  const profile = options.profileOf(principal);
   const tool = services.tools.get(name);
   if (!tool || !profileAllows(profile, name)) throw new McpError(ErrorCode.InvalidParams, `unknown tool ${name}`);
   if (!principal.isAdmin && !(OPERATION_ROLES.startRun as string[]).includes(principal.role)) {

@@ -98,6 +98,12 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   // Checked before anything opens: a bad MCP profile stops the start like a bad config value.
   const mcpProfile = profiles[env.mcpProfile ?? MCP_DEFAULTS.profile];
   if (!mcpProfile) throw new Error(`GATEHOUSE_MCP_PROFILE: no profile "${env.mcpProfile ?? MCP_DEFAULTS.profile}" (profiles: ${Object.keys(profiles).join(', ')})`);
+  // A token naming a profile that does not exist is a config error, not an agent with no tools.
+  config.auth.tokens.forEach((t, i) => {
+    if (t.mcpProfile !== undefined && !Object.hasOwn(profiles, t.mcpProfile)) {
+      throw new Error(`invalid config: auth.tokens.${i}.mcpProfile (${t.id}): no profile "${t.mcpProfile}" (profiles: ${Object.keys(profiles).join(', ')})`);
+    }
+  });
   const workers = config.workers;
   const signer = loadOrCreateAuditSigner({ dataDir: env.dataDir, key: env.auditKey });
   const notifier = createWebhookNotifier({
@@ -153,7 +159,8 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
     auditPublicKey: signer.publicKeyPem,
   };
   const mcp = mcpHttpEndpoint({
-    services, tokens, profile: mcpProfile,
+    services, tokens,
+    profileOf: (principal) => (principal.mcpProfile !== undefined ? profiles[principal.mcpProfile] : undefined) ?? mcpProfile,
     waitLimitMs: env.mcpWaitMs ?? MCP_DEFAULTS.waitMs,
     heartbeatMs: env.mcpHeartbeatMs ?? MCP_DEFAULTS.heartbeatMs,
     sessionIdleMs: env.mcpSessionIdleMs,

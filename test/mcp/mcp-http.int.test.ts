@@ -1,11 +1,14 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { runIdOfApproval } from '../../src/orchestrator/api.js';
 import { defineTool, ToolError } from '../../src/orchestrator/tools/tool.js';
 import { type ServerHarness, startServer, TOKENS, until } from '../support/server-harness.js';
+import { tempDir } from '../support/temp.js';
 
 let h: ServerHarness;
 let base: string;
@@ -300,5 +303,44 @@ describe('idle MCP sessions', () => {
     expect(kept.status).toBe(200);
     await kept.text();
     stream.abort();
+  });
+});
+
+describe('each principal\'s MCP calls run under its own profile', () => {
+  const tmp = tempDir('gatehouse-mcp-profiles-');
+  const config = (profile: string) => {
+    const path = join(tmp.dir, `${profile}.yaml`);
+    writeFileSync(path, [
+      'auth:',
+      '  tokens:',
+      `    - { id: reader-bot, role: developer, token: reader-bot-token-0001, mcpProfile: ${profile} }`,
+      '    - { id: alice, role: developer, token: alice-token-0000000001 }',
+      'profiles:',
+      '  readers: { name: readers, allowedTools: ["file.*"], budget: {}, errorStrategy: FAIL_FAST, maxParallel: 1, routing: round_robin }',
+      '',
+    ].join('\n'));
+    return path;
+  };
+
+  it('tools/list and tools/call follow the token\'s mcpProfile; a token without one gets the default', async () => {
+    const own = await startServer({ env: { configPath: config('readers') } });
+    try {
+      const server = own.url.replace(/\/graphql$/, '');
+      const reader = await connect('reader-bot-token-0001', server, 'reader');
+      expect((await reader.listTools()).tools.map((t) => t.name)).toEqual(['file.read', 'gatehouse.run_status']);
+      const before = (await own.app.store.readAll()).length;
+      await expect(reader.callTool({ name: 'deploy.release', arguments: { environment: 'dev', version: '1' } })).rejects.toThrow(/unknown tool deploy\.release/);
+      expect((await own.app.store.readAll()).length).toBe(before); // refused before anything is appended
+      const ok = await reader.callTool({ name: 'file.read', arguments: { path: 'release-notes.md' } });
+      expect(ok.isError).toBeFalsy();
+      const other = await connect(TOKENS.developer, server, 'default');
+      expect((await other.listTools()).tools.map((t) => t.name)).toContain('deploy.release');
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('a token naming a profile that does not exist stops the start with its path', async () => {
+    await expect(startServer({ env: { configPath: config('nope') } })).rejects.toThrow(/auth\.tokens\.0\.mcpProfile \(reader-bot\): no profile "nope"/);
   });
 });

@@ -11,7 +11,7 @@ export class TokenDirectory {
       const entry = TokenEntry.parse(raw);
       const hash = entry.sha256 ?? sha256(entry.token as string);
       if (this.byHash.has(hash)) throw new Error(`token of ${entry.id} is configured twice`);
-      this.byHash.set(hash, { id: entry.id, role: entry.role, isAdmin: entry.role === 'admin' });
+      this.byHash.set(hash, { id: entry.id, role: entry.role, isAdmin: entry.role === 'admin', ...(entry.mcpProfile ? { mcpProfile: entry.mcpProfile } : {}) });
     }
   }
 
