@@ -1,12 +1,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createSqliteRunIndex } from '../../src/adapters/runindex/sqlite-run-index.js';
 import { ValidationError } from '../../src/domain/errors.js';
 import type { SecretProvider } from '../../src/domain/ports/secrets.js';
 import { defineTool, ToolError } from '../../src/orchestrator/tools/tool.js';
-import { alice, bob, type EngineHarness, engineHarness, restartedEngine } from '../support/engine-harness.js';
+import { alice, bob, type EngineHarness, engineHarness, restartedEngine, teardownEach } from '../support/engine-harness.js';
 
 const Any = z.record(z.string(), z.unknown());
 const step = (id: string, tool: string, dependsOn: string[] = [], input: Record<string, unknown> = {}) => ({ id, tool, input, domain: 'ops', dependsOn });
@@ -28,12 +28,7 @@ function hanging(name: string, idempotent: boolean) {
 }
 
 let h: EngineHarness;
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-  expect(h.errors).toEqual([]);
-  await h.close();
-});
+const cleanups = teardownEach(() => h);
 
 describe('recovery after a crash', () => {
   it('an interrupted idempotent call is run again with the same idempotency key', async () => {

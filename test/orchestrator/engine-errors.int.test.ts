@@ -1,19 +1,14 @@
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineTool } from '../../src/orchestrator/tools/tool.js';
-import { alice, type EngineHarness, engineHarness } from '../support/engine-harness.js';
+import { alice, type EngineHarness, engineHarness, teardownEach } from '../support/engine-harness.js';
 import { until } from '../support/server-harness.js';
 
 const Any = z.record(z.string(), z.unknown());
 
 let h: EngineHarness | undefined;
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-  await h?.close();
-  h = undefined;
-});
+const cleanups = teardownEach(() => { const current = h; h = undefined; return current; }, { expectNoErrors: false });
 
 describe('no error is swallowed', () => {
   it('a tool result the log refuses is reported with run, step, attempt and code', async () => {

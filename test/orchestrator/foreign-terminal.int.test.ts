@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { RunCommand } from '../../src/domain/run/commands.js';
 import { defineTool, ToolError } from '../../src/orchestrator/tools/tool.js';
-import { alice, type EngineHarness, engineHarness, restartedEngine } from '../support/engine-harness.js';
+import { alice, type EngineHarness, engineHarness, restartedEngine, teardownEach } from '../support/engine-harness.js';
 
 const Any = z.record(z.string(), z.unknown());
 
@@ -33,12 +33,7 @@ function slowTool() {
 }
 
 let h: EngineHarness;
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-  expect(h.errors).toEqual([]);
-  await h.close();
-});
+const cleanups = teardownEach(() => h);
 
 describe('a terminal event written by another process stops the work here', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ApprovalPolicyConfig, defaultApprovalPolicy } from '../../src/domain/approvals/policy-config.js';
 import { IllegalStateError } from '../../src/domain/errors.js';
@@ -10,7 +10,7 @@ import { RunEngine } from '../../src/orchestrator/engine.js';
 import { Orchestrator } from '../../src/orchestrator/api.js';
 import { defineTool, ToolRegistry } from '../../src/orchestrator/tools/tool.js';
 import { parseConfig } from '../../src/orchestrator/config.js';
-import { alice, bob, type EngineHarness, engineHarness, restartedEngine } from '../support/engine-harness.js';
+import { alice, bob, type EngineHarness, engineHarness, restartedEngine, teardownEach } from '../support/engine-harness.js';
 
 const tool = (name: string, operation: string) =>
   defineTool({
@@ -22,12 +22,7 @@ const rita = { id: 'rita', role: 'requester' };
 const terminal = (s: RunState) => ['SUCCEEDED', 'PARTIAL', 'FAILED', 'CANCELLED'].includes(s.status);
 
 let h: EngineHarness;
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-  expect(h.errors).toEqual([]);
-  await h.close();
-});
+const cleanups = teardownEach(() => h);
 
 async function withPolicy(policy = defaultApprovalPolicy, extra: Parameters<typeof engineHarness>[1] = {}) {
   h = await engineHarness(tools, { approvalPolicy: policy, ...extra });

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineTool, ToolError } from '../../src/orchestrator/tools/tool.js';
-import { alice, bob, type EngineHarness, engineHarness, restartedEngine } from '../support/engine-harness.js';
+import { alice, bob, type EngineHarness, engineHarness, restartedEngine, teardownEach } from '../support/engine-harness.js';
 
 const Any = z.record(z.string(), z.unknown());
 const step = (id: string, tool: string, dependsOn: string[] = []) => ({ id, tool, input: {}, domain: 'ops', dependsOn });
@@ -36,12 +36,7 @@ function flakyOnce() {
 }
 
 let h: EngineHarness;
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-  expect(h.errors).toEqual([]);
-  await h.close();
-});
+const cleanups = teardownEach(() => h);
 
 describe('resume never repeats a side effect', () => {
   it('FAIL_FAST: resuming at once while a parallel non-idempotent call is in flight does not call it again, and its answer is recorded', async () => {

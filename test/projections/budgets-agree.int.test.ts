@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { RunEvent } from '../../src/domain/events/index.js';
 import { foldRun } from '../../src/domain/run/evolve.js';
@@ -6,7 +6,7 @@ import { initialRunState } from '../../src/domain/run/state.js';
 import { defineTool } from '../../src/orchestrator/tools/tool.js';
 import { asProjected, type ProjectedEvent, ProjectionFold } from '../../src/projections/projection.js';
 import { budgetsProjection } from '../../src/projections/read-models/budgets.js';
-import { alice, type EngineHarness, engineHarness, restartedEngine } from '../support/engine-harness.js';
+import { alice, type EngineHarness, engineHarness, restartedEngine, teardownEach } from '../support/engine-harness.js';
 import { recorded, ev } from '../support/projections-events.js';
 import { runMixedWorkload, workloadTools } from '../support/projections-workload.js';
 
@@ -14,12 +14,7 @@ const Any = z.record(z.string(), z.unknown());
 const terminal = (s: { status: string }) => ['SUCCEEDED', 'PARTIAL', 'FAILED', 'CANCELLED'].includes(s.status);
 
 let h: EngineHarness | undefined;
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-  await h?.close();
-  h = undefined;
-});
+const cleanups = teardownEach(() => { const current = h; h = undefined; return current; }, { expectNoErrors: false });
 
 describe('the budgets read model agrees with the decider', () => {
   it("every run's projected usage equals the decider's, after a crash and recovered re-claims", async () => {

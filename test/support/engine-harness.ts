@@ -1,3 +1,4 @@
+import { afterEach, expect } from 'vitest';
 import { join } from 'node:path';
 import { createEnvSecrets } from '../../src/adapters/secrets/env-secrets.js';
 import { createSqliteEventStore, type SqliteEventStore } from '../../src/adapters/eventstore/sqlite/sqlite-event-store.js';
@@ -58,3 +59,19 @@ export async function engineHarness(
 }
 
 export type EngineHarness = Awaited<ReturnType<typeof engineHarness>>;
+
+/**
+ * Per-test teardown for files that keep one harness in a variable: after each test, runs the
+ * cleanups the test registered, checks (unless told not to) that the engine reported no error,
+ * and closes the harness. Returns the list tests push their cleanups to.
+ */
+export function teardownEach(current: () => EngineHarness | undefined, options: { expectNoErrors?: boolean } = {}): Array<() => Promise<void>> {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
+    const h = current();
+    if (options.expectNoErrors ?? true) expect(h?.errors).toEqual([]);
+    await h?.close();
+  });
+  return cleanups;
+}
