@@ -191,14 +191,9 @@ export class RunEngine {
     return this.runs.finishedRevision(runId);
   }
 
-  /**
-   * Open approval requests of a requester, from the log this engine follows (undefined for an
-   * API-only engine, which follows nothing: give the API a read model instead).
-   */
-  async pendingRequestsOf(requesterId: string): Promise<number | undefined> {
-    if (!this.follower) return undefined;
-    await this.follower.waitFor(await this.store.headPosition());
-    return this.follower.pendingRequestsOf(requesterId);
+  /** Resolves once this engine's follower has applied the log up to its head now (at once for an API-only engine). */
+  async caughtUp(): Promise<void> {
+    if (this.follower) await this.follower.waitFor(await this.store.headPosition());
   }
 
   /** The approval policy in force, if any. */

@@ -35,7 +35,6 @@ export class RunFollower {
   private readonly started = new Set<string>();
   private readonly ended = new Set<string>();
   /** Open approval gates: approval id → requester, votes needed and received, run. */
-  private readonly openGates = new Map<string, { requester: string; required: number; votes: number; runId: string }>();
   private cursor: Position | undefined;
   private dirty = false;
   private subscription: Subscription | undefined;
@@ -106,13 +105,6 @@ export class RunFollower {
       }, timeoutMs);
       this.waiters.add(waiter);
     });
-  }
-
-  /** How many approval requests of this requester are open (as far as the log has been followed). */
-  pendingRequestsOf(requesterId: string): number {
-    let n = 0;
-    for (const g of this.openGates.values()) if (g.requester === requesterId) n++;
-    return n;
   }
 
   /** The runs the index holds as unfinished. */
@@ -201,34 +193,11 @@ export class RunFollower {
       if (!this.started.delete(runId)) this.ended.add(runId);
       this.active.delete(runId);
       this.unconfirmed.delete(runId);
-      for (const [id, g] of this.openGates) if (g.runId === runId) this.openGates.delete(id);
     } else if (this.active.has(runId)) {
       this.active.set(runId, event.revision);
       this.unconfirmed.add(runId);
     }
-    this.trackGate(event, runId);
     return runId;
-  }
-
-  private trackGate(event: RecordedEvent, runId: string): void {
-    const data = event.data as { approvalId?: string; requester?: { id: string }; requiredApprovals?: number };
-    if (!data.approvalId) return;
-    switch (event.type) {
-      case 'ApprovalRequested':
-        this.openGates.set(data.approvalId, { requester: data.requester?.id ?? '', required: data.requiredApprovals ?? 1, votes: 0, runId });
-        break;
-      case 'ApprovalGranted': {
-        const g = this.openGates.get(data.approvalId);
-        if (g && ++g.votes >= g.required) this.openGates.delete(data.approvalId);
-        break;
-      }
-      case 'ApprovalDenied':
-      case 'ApprovalExpired':
-      case 'ApprovalCancelled':
-      case 'ApprovalAutoApproved':
-        this.openGates.delete(data.approvalId);
-        break;
-    }
   }
 
   private async save(): Promise<void> {

@@ -102,7 +102,7 @@ describe('following costs what changed, not what is open', () => {
       await api.startRun({ runId: `done-${i}`, goal: 'x', profile: 'technical', steps: [{ id: 'q', tool: 'quick', input: {}, domain: 'ops', dependsOn: [] }] }, alice);
       await engine.waitFor(`done-${i}`, (s) => s.status === 'SUCCEEDED');
     }
-    await engine.pendingRequestsOf('alice'); // resolves once the follower has applied the log to its head
+    await engine.caughtUp(); // the follower has applied the log to its head
     await new Promise((resolve) => setImmediate(resolve)); // the kicks it made have reached the store
     expect(reads()).toBe(0);
     // What it skips on: a foreign append past this revision (a resume) is still read and decided.
