@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { repoRoot } from './support/built.js';
 
 /**
- * Child-process and e2e tests run the compiled code: build it once, fresh, before any test.
+ * Child-process, e2e and browser tests run the compiled code and the built console: build both once,
+ * fresh, before any test.
  * Type errors are reported here but do not stop the tests (tsc still emits); `npm run typecheck`
  * and CI's type-check step are what fail on them.
  */
@@ -14,4 +15,8 @@ export default function setup(): void {
   const result = spawnSync(process.execPath, [tsc, '-p', join(repoRoot, 'tsconfig.build.json')], { encoding: 'utf8' });
   if (result.status !== 0) process.stderr.write(`tsc reported errors (tests run on what it emitted):\n${result.stdout}${result.stderr}\n`);
   if (!existsSync(join(repoRoot, 'dist', 'src', 'orchestrator', 'engine.js'))) throw new Error('the build emitted nothing: see the tsc output above');
+  // The browser tests open the console the built server serves: build it too (a second or two).
+  const vite = join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js');
+  const consoleBuild = spawnSync(process.execPath, [vite, 'build', '--config', join(repoRoot, 'console', 'vite.config.ts'), '--logLevel', 'warn'], { encoding: 'utf8', cwd: repoRoot });
+  if (consoleBuild.status !== 0) throw new Error(`the console did not build:\n${consoleBuild.stdout}${consoleBuild.stderr}`);
 }

@@ -17,6 +17,7 @@ import type { Playbook } from '../orchestrator/profiles.js';
 import { type ToolDefinition, ToolRegistry } from '../orchestrator/tools/tool.js';
 import { allProjections, ProjectionRunner } from '../projections/index.js';
 import { ensureAdminToken } from './admin-token.js';
+import { consoleHandlers } from './console-assets.js';
 import { createRulesApprover } from '../adapters/approvers/rules-approver.js';
 import { createWebhookApprover } from '../adapters/approvers/webhook-approver.js';
 import { createEnvSecrets } from '../adapters/secrets/env-secrets.js';
@@ -180,6 +181,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
       onOperation: (info) => metrics.operation(info.kind, info.errorCodes.length === 0),
       http: { keepAliveTimeoutMs: env.keepAliveTimeoutMs, headersTimeoutMs: env.headersTimeoutMs },
       routes: [{ path: '/mcp', handler: mcp.handler, close: () => mcp.close() }],
+      console: consoleHandlers(env.consoleDir),
     },
     env.port,
     env.host,

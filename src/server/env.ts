@@ -18,6 +18,8 @@ export interface ServerEnv {
   readonly eventStore?: string;
   /** LOG_LEVEL, default info. */
   readonly logLevel: string;
+  /** GATEHOUSE_CONSOLE_DIR: the built console to serve at `/`; default dist/console. */
+  readonly consoleDir?: string;
   /** GATEHOUSE_SHUTDOWN_GRACE_MS: how long calls in flight may finish at shutdown. Default 10,000. */
   readonly shutdownGraceMs: number;
   /** GATEHOUSE_AUDIT_KEY: the audit signing key, PKCS#8 PEM or a file path; unset means the data folder's own. */
@@ -59,6 +61,7 @@ const Env = z.object({
   GATEHOUSE_MCP_WAIT_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
   GATEHOUSE_MCP_HEARTBEAT_MS: z.coerce.number().int().min(10).max(3_600_000).optional(),
   GATEHOUSE_MCP_SESSION_IDLE_MS: z.coerce.number().int().min(10).max(86_400_000).optional(),
+  GATEHOUSE_CONSOLE_DIR: z.string().min(1).optional(),
 }).superRefine((e, ctx) => {
   const headers = e.GATEHOUSE_HTTP_HEADERS_TIMEOUT_MS;
   if (headers !== undefined && headers <= e.GATEHOUSE_HTTP_KEEPALIVE_TIMEOUT_MS) {
@@ -94,5 +97,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ServerEnv {
     ...(e.GATEHOUSE_MCP_WAIT_MS !== undefined ? { mcpWaitMs: e.GATEHOUSE_MCP_WAIT_MS } : {}),
     ...(e.GATEHOUSE_MCP_HEARTBEAT_MS !== undefined ? { mcpHeartbeatMs: e.GATEHOUSE_MCP_HEARTBEAT_MS } : {}),
     ...(e.GATEHOUSE_MCP_SESSION_IDLE_MS !== undefined ? { mcpSessionIdleMs: e.GATEHOUSE_MCP_SESSION_IDLE_MS } : {}),
+    ...(e.GATEHOUSE_CONSOLE_DIR ? { consoleDir: resolve(e.GATEHOUSE_CONSOLE_DIR) } : {}),
   };
 }

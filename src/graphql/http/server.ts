@@ -35,6 +35,8 @@ export interface GraphqlServerOptions {
   readonly http?: { readonly keepAliveTimeoutMs?: number; readonly headersTimeoutMs?: number };
   /** Other front doors on the same port (e.g. `/mcp`); `close` runs before the HTTP drain so long requests end. */
   readonly routes?: ReadonlyArray<{ path: string; handler: RequestHandler[]; close?: () => Promise<void> }>;
+  /** The operator console's handlers (static assets and its page), mounted after the API. */
+  readonly console?: RequestHandler[];
 }
 
 /**
@@ -116,6 +118,8 @@ export async function startGraphqlServer(options: GraphqlServerOptions, port: nu
     }),
   );
   for (const route of options.routes ?? []) app.use(route.path, ...route.handler);
+  // Last before the 404: the console's assets and its page for every address it owns.
+  if (options.console) app.use(...options.console);
   app.use((_req, res) => void res.status(404).json({ errors: [{ message: 'not found', extensions: { code: 'NOT_FOUND' } }] }));
   app.use(jsonErrors(log));
 

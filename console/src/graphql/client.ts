@@ -1,0 +1,69 @@
+import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+
+/**
+ * urql over HTTP for queries and mutations, and over graphql-ws (same origin, /graphql) for
+ * subscriptions. urql because it is small, speaks graphql-ws through `subscriptionExchange`, and
+ * needs no normalized cache here: every screen reads the API's read models and updates from
+ * subscriptions. No cache exchange: what is shown is what the server answered last.
+ */
+export interface GatehouseClient {
+  readonly urql: Client;
+  readonly ws: WsClient;
+  /** Closes the WebSocket (sign-out). */
+  dispose(): void;
+}
+
+/** The API's address, on the origin that served the console. */
+export function graphqlUrls(origin = window.location.origin): { http: string; ws: string } {
+  const http = `${origin}/graphql`;
+  return { http, ws: http.replace(/^http/, 'ws') };
+}
+
+/** WebSocket status, shown in the header and on live pages ("reconnecting…"). */
+export type Connection = 'connecting' | 'connected' | 'reconnecting';
+
+/** A client that sends `token` as a bearer header (HTTP) and in connectionParams (WebSocket). */
+export function createGatehouseClient(token: string, onConnection?: (c: Connection) => void): GatehouseClient {
+  const urls = graphqlUrls();
+  let everConnected = false;
+  const ws = createWsClient({
+    url: urls.ws,
+    // Browsers cannot set headers on a WebSocket: the server reads the token from connectionParams.
+    connectionParams: { authorization: `Bearer ${token}` },
+    lazy: true,
+    keepAlive: 10_000,
+    retryAttempts: Number.POSITIVE_INFINITY,
+    shouldRetry: () => true,
+    on: {
+      connecting: () => onConnection?.(everConnected ? 'reconnecting' : 'connecting'),
+      connected: () => {
+        everConnected = true;
+        onConnection?.('connected');
+      },
+      closed: () => onConnection?.(everConnected ? 'reconnecting' : 'connecting'),
+    },
+  });
+  const urql = new Client({
+    url: urls.http,
+    requestPolicy: 'network-only',
+    // POST only: Apollo's CSRF prevention refuses simple GET requests without a preflight header.
+    preferGetMethod: false,
+    fetchOptions: () => ({ headers: { authorization: `Bearer ${token}` } }),
+    exchanges: [
+      fetchExchange,
+      subscriptionExchange({
+        forwardSubscription(request) {
+          const input = { ...request, query: request.query ?? '' };
+          return {
+            subscribe(sink) {
+              const unsubscribe = ws.subscribe(input, sink);
+              return { unsubscribe };
+            },
+          };
+        },
+      }),
+    ],
+  });
+  return { urql, ws, dispose: () => void ws.dispose() };
+}
