@@ -69,12 +69,29 @@ describe.skipIf(browserSuite === 'skip')('console: golden signals and budgets (r
     await expect.poll(async () => Number(await page.getByTestId('chart-rates').getAttribute('data-points'))).toBeGreaterThan(pointsBefore);
     await screenshot(page, 'signals');
 
+    // the charts follow their container when the window changes (here: three columns become one)
+    type Box = { getBoundingClientRect(): { width: number } };
+    const widths = async () => ({
+      canvas: Math.round(await page.getByTestId('chart-latency').locator('canvas').evaluate((c) => (c as unknown as Box).getBoundingClientRect().width)),
+      container: Math.round(await page.getByTestId('chart-latency').locator('.uplot-chart').evaluate((c) => (c as unknown as Box).getBoundingClientRect().width)),
+    });
+    const before = await widths();
+    await page.setViewportSize({ width: 700, height: 900 });
+    await expect.poll(async () => {
+      const now = await widths();
+      return now.container !== before.container && Math.abs(now.canvas - now.container) <= 2;
+    }).toBe(true);
+    await page.setViewportSize({ width: 1280, height: 900 });
+
     // a tool scope from the selector, kept in the address
     await page.getByLabel('Scope').selectOption('tool:file.read');
     await expect.poll(() => page.url()).toBe(`${origin}/signals?scope=tool%3Afile.read`);
     await expect.poll(() => calls.textContent()).toBe('3');
     await page.getByLabel('Scope').selectOption('tool:db.execute');
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Nothing recorded for tool:db.execute yet' }).count()).toBe(1);
+    // an error from the server is shown in place with its message
+    await page.goto(`${origin}/signals?scope=${'x'.repeat(301)}`);
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 15_000 }).toMatch(/goldenSignals/);
     await context.close();
   });
 

@@ -6,11 +6,23 @@ import { appendSample, type Sample } from './series';
 /** How often the open signals page asks again (see series.ts for why it samples). */
 export const SAMPLE_EVERY_MS = 3_000;
 
-/** Calls `refresh` every `ms` while the component is mounted. */
+/**
+ * Calls `refresh` every `ms` while the component is mounted and its tab is visible: a console
+ * left open in a background tab should not keep querying the server (it catches up on return).
+ */
 export function useEvery(ms: number, refresh: () => void): void {
   useEffect(() => {
-    const timer = setInterval(refresh, ms);
-    return () => clearInterval(timer);
+    const timer = setInterval(() => {
+      if (document.visibilityState !== 'hidden') refresh();
+    }, ms);
+    const back = () => {
+      if (document.visibilityState === 'visible') refresh();
+    };
+    document.addEventListener('visibilitychange', back);
+    return () => {
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', back);
+    };
   }, [ms, refresh]);
 }
 
