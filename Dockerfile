@@ -15,6 +15,9 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY bench ./bench
 COPY test ./test
+# `npm run build` also builds the operator console with Vite (a dev dependency, so before the prune)
+# into dist/console, which the runtime stage copies with the rest of dist/ and the server serves at /.
+COPY console ./console
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime

@@ -21,4 +21,6 @@ if (app.adminToken?.created) {
 } else if (app.adminToken) {
   log.info({ file: app.adminToken.path }, 'admin token in file');
 }
+// Before the ready line (which tests and scripts wait for), so a newcomer sees where to click.
+process.stdout.write(`the operator console: ${url.replace(/graphql$/, '')}\n`);
 process.stdout.write(`gatehouse ready on ${url}\n`);

@@ -129,6 +129,35 @@ describe('the container image layout (static: no Docker engine here)', () => {
     }
   });
 
+  it('the build stage has the console sources before `npm run build`, and the runtime stage holds the built console where the server serves it', () => {
+    const build = stages[0] as Stage;
+    const buildAt = build.lines.findIndex((l) => /^RUN\b.*npm run build/.test(l));
+    const copied = build.lines.slice(0, buildAt)
+      .map((l) => /^COPY\s+(?:--\S+\s+)*(.+)$/i.exec(l)?.[1]?.split(/\s+/))
+      .filter((parts): parts is string[] => parts !== undefined && !parts.some((p) => p.startsWith('--from')))
+      .flatMap((parts) => parts.slice(0, -1).map((p) => posix.normalize(p.replace(/\/$/, ''))));
+    // what `npm run build` reads: the tsc project and the Vite config's folder (the console's sources)
+    const script = pkg.scripts.build as string;
+    const needs = [
+      ...[...script.matchAll(/tsc\s+-p\s+(\S+)/g)].map((m) => m[1] as string),
+      ...[...script.matchAll(/--config\s+(\S+)/g)].map((m) => posix.dirname(m[1] as string)),
+    ];
+    expect(needs).toContain('console');
+    for (const need of needs) expect(copied, `${need} is not copied into the build stage before npm run build`).toContain(need);
+
+    // the compiled server serves dist/console beside dist/src (src/server/console-assets.ts): it must be in the image, and built
+    const entry = posix.resolve(runtime.workdir, (execForm(runtime, 'CMD') as string[])[1] as string);
+    const served = posix.resolve(posix.dirname(entry), '..', '..', 'console');
+    const copy = runtime.lines
+      .map((l) => /^COPY\s+(?:--\S+\s+)*--from=\S+\s+(?:--\S+\s+)*(\S+)\s+(\S+)$/i.exec(l.replace(/--chown=\S+\s+/, '')))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ source: m[1] as string, target: posix.resolve(runtime.workdir, m[2] as string) }))
+      .find((c) => served === c.target || served.startsWith(`${c.target}/`));
+    expect(copy, `${served} (the console the server serves) is not copied into the runtime stage`).toBeDefined();
+    const local = join(repoRoot, posix.relative(build.workdir, posix.join(copy?.source as string, posix.relative(copy?.target as string, served))), 'index.html');
+    expect(existsSync(local), `${local} was not built`).toBe(true);
+  });
+
   it.skipIf(!hasDocker)('docker compose config agrees with the static reading', () => {
     const r = spawnSync('docker', ['compose', '--file', join(repoRoot, 'docker-compose.yml'), 'config', '--format', 'json'], { encoding: 'utf8' });
     expect(r.status).toBe(0);

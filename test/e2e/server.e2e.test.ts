@@ -8,8 +8,8 @@ import { tempDir } from '../support/temp.js';
 const tmp = tempDir('gatehouse-e2e-');
 const env = { PORT: '0', HOST: '127.0.0.1', GATEHOUSE_DATA_DIR: join(tmp.dir, 'data'), LOG_LEVEL: 'info', GATEHOUSE_CONFIG: join(repoRoot, 'test/fixtures/gatehouse.yaml') };
 
-async function start() {
-  const child = spawnFixture('src/server/main.ts', [], env);
+async function start(dataDir = env.GATEHOUSE_DATA_DIR) {
+  const child = spawnFixture('src/server/main.ts', [], { ...env, GATEHOUSE_DATA_DIR: dataDir });
   const ready = await child.waitForLine(/gatehouse ready on/);
   const port = Number(/:(\d+)\/graphql/.exec(ready)?.[1]);
   return { child, url: `http://127.0.0.1:${port}` };
@@ -17,6 +17,18 @@ async function start() {
 
 describe('npm start: the built server as a process', () => {
   afterAll(() => tmp.remove());
+
+  it('says where the operator console is, and serves it there', async () => {
+    // its own data folder: the admin-token test below needs the first start of its own
+    const { child, url } = await start(join(tmp.dir, 'console-data'));
+    const line = child.lines.find((l) => l.startsWith('the operator console: '));
+    expect(line).toBe(`the operator console: ${url}/`);
+    const page = await fetch(`${url}/`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+    child.process.kill('SIGTERM');
+    expect((await child.exited).code).toBe(0);
+  });
 
   it('prints a generated admin token once, keeps it 0600, serves, and stops gracefully on SIGTERM', async () => {
     const first = await start();
