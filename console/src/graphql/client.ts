@@ -31,7 +31,9 @@ export function createGatehouseClient(token: string, onConnection?: (c: Connecti
     url: urls.ws,
     // Browsers cannot set headers on a WebSocket: the server reads the token from connectionParams.
     connectionParams: { authorization: `Bearer ${token}` },
-    lazy: true,
+    // Connected from sign-in on, not only while a subscription runs: the header's "live" is then true
+    // on every page, and the first live update on a page needs no handshake.
+    lazy: false,
     keepAlive: 10_000,
     retryAttempts: Number.POSITIVE_INFINITY,
     shouldRetry: () => true,
