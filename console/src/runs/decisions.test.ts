@@ -12,14 +12,14 @@ describe('who decided what and when, per gate', () => {
   it('with payloads: approver, role, justification; escalations and auto-approvals named', () => {
     const gates = gatesOf([
       ev('RunStarted', null, 'alice', {}),
-      ev('ApprovalRequested', 'ship', 'alice', { approvalId: 'ap-1', stepId: 'ship' }),
+      ev('ApprovalRequested', 'ship', 'system:engine', { approvalId: 'ap-1', stepId: 'ship', requester: { id: 'alice', role: 'developer' } }),
       ev('ApprovalEscalated', 'ship', 'bob', { approvalId: 'ap-1', by: { id: 'bob', role: 'tech_lead' }, toRoles: ['devops_engineer'] }),
       ev('ApprovalGranted', 'ship', 'carol', { approvalId: 'ap-1', approver: { id: 'carol', role: 'devops_engineer' }, justification: 'release train' }),
       ev('ApprovalAutoApproved', 'look', 'system', { approvalId: 'ap-2', approver: 'rules', rule: 'low risk read' }),
     ]);
     expect(gates).toEqual([
       { stepId: 'ship', approvalId: 'ap-1', entries: [
-        { kind: 'requested', who: 'alice', at: '2026-01-01T00:00:02.000Z' },
+        { kind: 'requested', who: 'alice', role: 'developer', at: '2026-01-01T00:00:02.000Z' },
         { kind: 'escalated', who: 'bob', role: 'tech_lead', at: '2026-01-01T00:00:03.000Z', note: 'to devops_engineer' },
         { kind: 'granted', who: 'carol', role: 'devops_engineer', at: '2026-01-01T00:00:04.000Z', note: 'release train' },
       ] },

@@ -23,7 +23,7 @@ const KINDS: Record<string, GateEntry['kind']> = {
   ApprovalExpired: 'expired', ApprovalCancelled: 'cancelled', ApprovalAutoApproved: 'auto-approved',
 };
 
-type Data = { approvalId?: string; approver?: { id?: string; role?: string } | string; by?: { id?: string; role?: string }; justification?: string; reason?: string; rule?: string; toRoles?: string[]; outcome?: string };
+type Data = { approvalId?: string; approver?: { id?: string; role?: string } | string; by?: { id?: string; role?: string }; requester?: { id?: string; role?: string }; justification?: string; reason?: string; rule?: string; toRoles?: string[]; outcome?: string };
 
 /**
  * Who decided what and when, per gate, from the run's events. Without payloads (a viewer) the
@@ -37,7 +37,8 @@ export function gatesOf(events: readonly TraceEvent[], approvalIdOfStep: (stepId
     const d = (e.data ?? {}) as Data;
     const gate = gates.get(e.stepId) ?? { entries: [] };
     gate.approvalId ??= d.approvalId ?? approvalIdOfStep(e.stepId);
-    const principal = typeof d.approver === 'object' ? d.approver : d.by;
+    // A request is appended by the engine: the person who asked is its `requester`.
+    const principal = typeof d.approver === 'object' ? d.approver : d.by ?? d.requester;
     const who = typeof d.approver === 'string' ? d.approver : principal?.id ?? e.actor;
     const note = d.justification ?? d.reason ?? d.rule ?? (d.toRoles ? `to ${d.toRoles.join(', ')}` : undefined) ?? (d.outcome ? `timed out: ${d.outcome}` : undefined);
     gate.entries.push({ kind, who, at: e.recordedAt, ...(principal?.role ? { role: principal.role } : {}), ...(note ? { note } : {}) });
