@@ -140,9 +140,51 @@ describe.skipIf(browserSuite === 'skip')('console: runs (real Chromium against t
     await page.getByTestId('who').waitFor();
     await expect.poll(rows).toEqual(await idsWith('RUNNING'));
     expect(await page.getByLabel('Status').inputValue()).toBe('RUNNING');
+    // live status: the open list shows the run finishing, without a reload
+    await page.getByLabel('Status').selectOption('');
+    const status = () => page.locator(`tr[data-run-id="${waiting.runId}"] [data-testid="run-status"]`).textContent();
+    await expect.poll(status).toBe('RUNNING');
+    expect((await server.gql(PEOPLE.bob.token, APPROVE, { id: waiting.approvalId })).errors).toBeUndefined();
+    await expect.poll(status, { timeout: 20_000 }).toBe('SUCCEEDED');
     // the row links to the run page
     await page.locator(`tr[data-run-id="${waiting.runId}"] a`).click();
     await expect.poll(() => page.url()).toBe(`${origin}/runs/${waiting.runId}`);
     await context.close();
+  }, 90_000);
+
+  it('cancel: refused in place for a developer on someone else\'s run; the requester cancels her own; a viewer sees the trace without payloads or buttons', async () => {
+    const carols = await server.gql<{ startRun: { runId: string } }>(PEOPLE.carol.token, START, {
+      input: { goal: 'carol ships', profile: 'enterprise', steps: [{ id: 'ship', tool: 'deploy.release', domain: 'deploys', input: { environment: 'staging', version: '2.0' } }] },
+    });
+    const carolsRun = carols.data!.startRun.runId;
+    const { context, page } = await newPerson(browser);
+    await signIn(page, origin, PEOPLE.alice.token, `/runs/${carolsRun}`);
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 20_000 }).toBe('RUNNING');
+    const eventsBefore = (await apiEventIds(carolsRun)).length;
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/\S/);
+    expect(await page.getByRole('alert').textContent()).toBe(`only the requester of run ${carolsRun}, a tech lead, a devops engineer or an admin may do this`);
+    await screenshot(page, 'run-page-cancel-refused');
+    expect(await page.getByTestId('run-status').textContent()).toBe('RUNNING');
+    expect((await apiEventIds(carolsRun)).length).toBe(eventsBefore);
+
+    const own = await gatedRun('2.1');
+    await page.goto(`${origin}/runs/${own.runId}`);
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 20_000 }).toBe('RUNNING');
+    await page.getByLabel('Reason').fill('wrong version');
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 20_000 }).toBe('CANCELLED');
+    await expect.poll(() => traceTypes(page), { timeout: 20_000 }).toContain('RunCancelled');
+    expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
+    await context.close();
+
+    const viewer = await newPerson(browser);
+    await signIn(viewer.page, origin, PEOPLE.vera.token, `/runs/${own.runId}`);
+    await expect.poll(() => traceTypes(viewer.page), { timeout: 20_000 }).toContain('RunCancelled');
+    expect(await pageEventIds(viewer.page)).toEqual(await apiEventIds(own.runId));
+    expect(await viewer.page.getByRole('button', { name: 'Download JSON Lines export' }).count()).toBe(0);
+    expect(await viewer.page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
+    expect(await viewer.page.locator('.run-page .error').count()).toBe(0);
+    await viewer.context.close();
   }, 90_000);
 });
