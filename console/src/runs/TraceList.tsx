@@ -14,6 +14,12 @@ export function TraceList(props: { events: readonly TraceEvent[] }) {
           <span className="trace-actor">{e.actor}</span>
           <time dateTime={e.recordedAt}>{formatTime(e.recordedAt)}</time>
           <code className="trace-hash" title={e.hash ?? 'no hash'}>{e.hash?.slice(0, 12) ?? ''}</code>
+          {e.data !== undefined && (
+            <details className="trace-data">
+              <summary>data</summary>
+              <pre>{JSON.stringify(e.data, null, 2)}</pre>
+            </details>
+          )}
         </li>
       ))}
     </ol>
