@@ -109,7 +109,7 @@ describe.skipIf(browserSuite === 'skip')('console: runs (real Chromium against t
     await context.close();
   }, 150_000);
 
-  it('the runs list filters by status, kept in the URL (a reload shows the same list)', async () => {
+  it('the runs list filters by status, kept in the URL (a reload shows the same list); a running row turns SUCCEEDED live; the requester resumes a failed run', async () => {
     // one run that fails at once (no such file), one that waits at its gate, and the finished ones above
     const failed = await server.gql<{ startRun: { runId: string } }>(PEOPLE.alice.token, START, {
       input: { goal: 'read a missing file', profile: 'enterprise', errorStrategy: 'FAIL_FAST', steps: [{ id: 'look', tool: 'file.read', domain: 'files', input: { path: 'no-such-file.md' } }] },
@@ -150,6 +150,17 @@ describe.skipIf(browserSuite === 'skip')('console: runs (real Chromium against t
     await page.locator(`tr[data-run-id="${waiting.runId}"] a`).click();
     await expect.poll(() => page.url()).toBe(`${origin}/runs/${waiting.runId}`);
     await context.close();
+
+    // the requester resumes her failed run from its page: it runs the failed step again (and fails again: the file is still missing)
+    const alice = await newPerson(browser);
+    await signIn(alice.page, origin, PEOPLE.alice.token, `/runs/${failedId}`);
+    await expect.poll(() => alice.page.getByTestId('run-status').textContent(), { timeout: 20_000 }).toBe('FAILED');
+    expect(await alice.page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
+    await alice.page.getByRole('button', { name: 'Resume run' }).click();
+    await expect.poll(() => traceTypes(alice.page), { timeout: 20_000 }).toContain('RunResumed');
+    await expect.poll(async () => (await traceTypes(alice.page)).filter((t) => t === 'RunFailed').length, { timeout: 20_000 }).toBe(2);
+    expect(await pageEventIds(alice.page)).toEqual(await apiEventIds(failedId));
+    await alice.context.close();
   }, 90_000);
 
   it('cancel: refused in place for a developer on someone else\'s run; the requester cancels her own; a viewer sees the trace without payloads or buttons', async () => {

@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { useSession } from '../auth/SessionContext';
 import { ApprovalsPanel } from '../runs/ApprovalsPanel';
@@ -27,12 +27,15 @@ export function RunPage(props: { id: string }) {
   useEffect(() => {
     if (events > 0) refetchBudget({ requestPolicy: 'network-only' });
   }, [events, refetchBudget]);
+  // Focus the heading when a run opens, so a screen reader starts at the page that replaced the list.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [props.id]);
   const run = progress.data?.runProgress;
   const runError = progress.error?.graphQLErrors[0]?.message ?? progress.error?.message;
 
   return (
     <section className="run-page">
-      <h1>Run <code>{props.id}</code></h1>
+      <h1 ref={heading} tabIndex={-1}>Run <code>{props.id}</code></h1>
       <p className={`feed-status feed-${status}`} role="status" aria-live="polite" data-testid="feed-status">Trace: {FEED_TEXT[status]}</p>
       {feedError && <p className="error" role="alert">{feedError}</p>}
       {runError && <p className="error" role="alert">{runError}</p>}
