@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type PubSub } from 'type-graphql';
 import { authChecker } from './auth/auth-checker.js';
+import { AuditQueries } from './resolvers/audit-queries.js';
 import { ApprovalMutations } from './resolvers/approval-mutations.js';
 import { ApprovalQueries } from './resolvers/approval-queries.js';
 import { CatalogQueries } from './resolvers/catalog-queries.js';
@@ -28,7 +29,7 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The Gatehouse schema, built once per process from the type-graphql classes. */
 export function gatehouseSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [RunQueries, RunFields, ApprovalQueries, ObservabilityQueries, CatalogQueries, RunMutations, ApprovalMutations, LiveSubscriptions],
+    resolvers: [RunQueries, RunFields, ApprovalQueries, ObservabilityQueries, CatalogQueries, AuditQueries, RunMutations, ApprovalMutations, LiveSubscriptions],
     authChecker,
     authMode: 'error',
     pubSub: unusedPubSub,

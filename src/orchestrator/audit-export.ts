@@ -91,3 +91,15 @@ function safeKeyId(pem: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Verifies a run's stream as stored, with the given keys (a server passes its own): what the
+ * console's audit panel shows. An unfinished run may be unsealed (the report says so); a finished
+ * one must end in a seal. NOT_FOUND-like: a run with no events is a ValidationError naming it.
+ */
+export async function verifyStoredRun(store: EventStore, runId: string, publicKeys: readonly string[]): Promise<VerifyReport> {
+  const events = await store.readStream(runStreamId(runId));
+  if (events.length === 0) throw new ValidationError(`no run ${runId} to verify`);
+  const chain = events.map((e) => ({ revision: e.revision, type: e.type, data: e.data, metadata: e.metadata as unknown as Record<string, unknown> }));
+  return verifyStream(chain, { publicKeys, allowUnsealed: true, runId });
+}

@@ -37,6 +37,9 @@ const MATRIX: Record<string, readonly [Outcome, Outcome, Outcome, Outcome, Outco
   'query workers':                  [N,       A,     A,        A,        A,        A,     A],
   'query profiles':                 [N,       A,     A,        A,        A,        A,     A],
   'query auditPublicKey':           [N,       A,     A,        A,        A,        A,     A],
+  'query auditVerification':        [N,       A,     A,        A,        A,        A,     A],
+  // The export holds the events' payloads: not for viewers.
+  'query auditExport':              [N,       U,     A,        A,        A,        A,     A],
   'query me':                       [N,       A,     A,        A,        A,        A,     A],
   'mutation startRun':              [N,       U,     A,        A,        A,        A,     A],
   // admin: no default gate lists admin among its eligible roles; an admin administers (escalates,
@@ -171,6 +174,8 @@ describe('authorization matrix: every operation × every principal, over HTTP an
     'query workers': { document: `{ workers { edges { node { name } } } }`, prepare: fixed() },
     'query profiles': { document: `{ profiles { totalCount } }`, prepare: fixed() },
     'query auditPublicKey': { document: `{ auditPublicKey }`, prepare: fixed(), check: (d) => expect(d.auditPublicKey).toContain('PUBLIC KEY') },
+    'query auditVerification': { document: `query($id: ID!) { auditVerification(runId: $id) { runId ok } }`, prepare: async () => ({ variables: { id: base.runId }, runs: [] }), check: (d) => expect(d.auditVerification).toEqual({ runId: base.runId, ok: true }) },
+    'query auditExport': { document: `query($id: ID!) { auditExport(runId: $id) }`, prepare: async () => ({ variables: { id: base.runId }, runs: [] }), check: (d) => expect(d.auditExport).toContain('gatehouse-audit/1') },
     'query me': { document: `{ me { id role isAdmin } }`, prepare: fixed(), check: (d, who) => expect(d.me).toMatchObject({ id: ID[who as Exclude<Who, 'anonymous'>], isAdmin: who === 'admin' }) },
 
     'mutation startRun': {

@@ -1,4 +1,4 @@
-import { ACTOR_ROLES, APPROVER_ROLES, type Role } from './roles.js';
+import { ACTOR_ROLES, APPROVER_ROLES, PAYLOAD_ROLES, type Role } from './roles.js';
 
 /**
  * Which roles may call each operation (admin may call all). Queries and subscriptions need any
@@ -12,10 +12,12 @@ export const OPERATION_ROLES = {
   deny: APPROVER_ROLES,
   escalateApproval: APPROVER_ROLES,
   cancelApproval: ACTOR_ROLES,
+  // A query, but role-bound: the export holds payloads.
+  auditExport: PAYLOAD_ROLES,
 } satisfies Record<string, Role[]>;
 
 export const QUERY_OPERATIONS = [
-  'run', 'runs', 'runEvents', 'pendingApprovals', 'approval', 'budget', 'goldenSignals', 'tools', 'workers', 'profiles', 'auditPublicKey', 'me',
+  'run', 'runs', 'runEvents', 'pendingApprovals', 'approval', 'budget', 'goldenSignals', 'tools', 'workers', 'profiles', 'auditPublicKey', 'auditVerification', 'me',
   'subscription:runEvents', 'subscription:runProgress', 'subscription:approvalsChanged',
 ];
 
