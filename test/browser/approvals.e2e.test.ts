@@ -144,10 +144,10 @@ describe.skipIf(browserSuite === 'skip')('console: the approvals inbox (real Chr
     await editor.fill('{ "environment": "moon", "version": "1.4" }');
     await shown.getByRole('button', { name: 'Approve', exact: true }).click();
     await expect.poll(() => shown.getByRole('alert').textContent()).toMatch(/Not sent:.*Edited input: environment: .*"dev","staging","production"/);
+    await screenshot(page, 'edit-refused');
     await editor.fill('{ "environment": "staging", ');
     await shown.getByRole('button', { name: 'Approve', exact: true }).click();
     await expect.poll(() => shown.getByRole('alert').textContent()).toMatch(/Edited input: not valid JSON/);
-    await screenshot(page, 'edit-refused');
     expect(sent).toEqual([]);
     expect(await approvalOf(approvalId)).toMatchObject({ status: 'OPEN', receivedApprovals: 0 });
     await context.close();
@@ -169,6 +169,34 @@ describe.skipIf(browserSuite === 'skip')('console: the approvals inbox (real Chr
     await expect.poll(() => card(page, approvalId).getByTestId('outcome').textContent()).toBe('denied');
     expect(await card(page, approvalId).getByRole('button', { name: 'Approve…' }).count()).toBe(0);
     expect(await page.getByRole('alert').count()).toBe(0);
-    await context.close();
+    // A viewer's notification link works too: the outcome, without the payload viewers may not read.
+    const vera = await newPerson(browser);
+    await signIn(vera.page, origin, PEOPLE.vera.token, `/approvals/${encodeURIComponent(approvalId)}`);
+    await expect.poll(() => card(vera.page, approvalId).getByTestId('outcome').textContent()).toBe('denied');
+    expect(await card(vera.page, approvalId).getByTestId('input').count()).toBe(0);
+    expect(await vera.page.getByRole('alert').count()).toBe(0);
+    await Promise.all([context.close(), vera.context.close()]);
+  });
+
+  it('bob escalates a request (shown on his card live); only alice, the requester, is offered to withdraw it, and it leaves bob\'s open inbox', async () => {
+    const { approvalId } = await startGated(release('ship 1.8 to staging'), 'deploy');
+    const [bob, alice] = await Promise.all([newPerson(browser), newPerson(browser)]);
+    await signIn(bob.page, origin, PEOPLE.bob.token, '/approvals');
+    const bobCard = card(bob.page, approvalId);
+    await bobCard.waitFor();
+    expect(await bobCard.getByRole('button', { name: 'Cancel request…' }).count()).toBe(0);
+    await bobCard.getByRole('button', { name: 'Escalate…' }).click();
+    await bobCard.getByLabel('Reason (optional)').fill('needs devops eyes');
+    await bobCard.getByRole('button', { name: 'Escalate', exact: true }).click();
+    await expect.poll(() => bobCard.getByRole('list', { name: 'Escalations' }).textContent()).toMatch(/escalated by bob to .*devops_engineer: needs devops eyes/);
+
+    await signIn(alice.page, origin, PEOPLE.alice.token, `/approvals/${encodeURIComponent(approvalId)}`);
+    const aliceCard = card(alice.page, approvalId);
+    await aliceCard.getByRole('button', { name: 'Cancel request…' }).click();
+    await aliceCard.getByRole('button', { name: 'Cancel request', exact: true }).click();
+    await expect.poll(() => aliceCard.getByTestId('outcome').textContent()).toBe('withdrawn');
+    await bobCard.waitFor({ state: 'detached' });
+    expect(await approvalOf(approvalId)).toMatchObject({ status: 'CANCELLED' });
+    await Promise.all([bob.context.close(), alice.context.close()]);
   });
 });

@@ -2,10 +2,9 @@ import { forwardRef } from 'react';
 import { Link } from 'wouter';
 import { approvalPath } from './address';
 import { useSession } from '../auth/SessionContext';
-import { timeLeft } from './countdown';
+import { Countdown } from './Countdown';
 import { DECISION_LABEL, type DecisionMode, mayOffer } from './decision';
 import { DecisionForm } from './DecisionForm';
-import { useNow } from './hooks';
 import type { ApprovalCardData, DecisionPayload } from './queries';
 import { quorum } from './quorum';
 import { RunGoal } from './RunGoal';
@@ -20,15 +19,6 @@ const OUTCOME: Record<ApprovalCardData['status'], string> = {
   EXPIRED_DENIED: 'expired (denied)',
   CANCELLED: 'withdrawn',
 };
-
-function Countdown(props: { expiresAt: string }) {
-  const left = timeLeft(props.expiresAt, useNow());
-  return (
-    <time dateTime={props.expiresAt} className={left.expired ? 'expired' : undefined} data-testid="countdown" title={new Date(props.expiresAt).toLocaleString()}>
-      {left.text}
-    </time>
-  );
-}
 
 /**
  * One approval as a decision card (Camunda's Tasklist): what would run, how risky, who asked,
@@ -96,10 +86,12 @@ export const ApprovalCard = forwardRef<HTMLElement, {
           {a.escalations.map((e) => <li key={e.at}>escalated by {e.by.id} to {e.toRoles.join(', ')}{e.reason ? `: ${e.reason}` : ''}</li>)}
         </ul>
       )}
-      <details open>
-        <summary>Input (redacted)</summary>
-        <pre data-testid="input">{JSON.stringify(a.input, null, 2)}</pre>
-      </details>
+      {a.input && (
+        <details open>
+          <summary>Input (redacted)</summary>
+          <pre data-testid="input">{JSON.stringify(a.input, null, 2)}</pre>
+        </details>
+      )}
       {isOpen && (
         <div className="actions" role="group" aria-label={`Decide ${what}`}>
           {MODES.filter((m) => mayOffer(m, me, can, a.requester.id)).map((m) => (

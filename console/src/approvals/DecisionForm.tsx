@@ -23,7 +23,7 @@ export function DecisionForm(props: {
   const id = useId();
   const [text, setText] = useState('');
   const [editing, setEditing] = useState(false);
-  const [edited, setEdited] = useState(() => JSON.stringify(approval.input, null, 2));
+  const [edited, setEdited] = useState(() => JSON.stringify(approval.input ?? {}, null, 2));
   const [problems, setProblems] = useState<string[]>([]);
   const [result, send] = useMutation<Record<string, DecisionPayload>>(MUTATION[mode]);
   const first = useRef<HTMLTextAreaElement>(null);

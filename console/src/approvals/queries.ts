@@ -4,8 +4,16 @@
  * the card's fields are the same in PENDING_APPROVALS and APPROVAL.
  */
 
+/**
+ * Whether to ask for tool inputs: the server answers them only to the roles that may act (those
+ * that may start runs) and admins, and refuses the whole card otherwise (viewers).
+ */
+export function seesPayloads(can: (operation: string) => boolean): boolean {
+  return can('startRun');
+}
+
 export const PENDING_APPROVALS = /* GraphQL */ `
-  query InboxApprovals($first: Int) {
+  query InboxApprovals($first: Int, $withInput: Boolean! = true) {
     pendingApprovals(first: $first) {
       totalCount
       edges {
@@ -15,7 +23,7 @@ export const PENDING_APPROVALS = /* GraphQL */ `
           confidence { score adjustments { reason delta } }
           requiredApprovals receivedApprovals approvers eligibleRoles justificationRequired
           requester { id role }
-          requestedAt expiresAt input
+          requestedAt expiresAt input @include(if: $withInput)
           escalations { at by { id role } toRoles reason }
         }
       }
@@ -24,14 +32,14 @@ export const PENDING_APPROVALS = /* GraphQL */ `
 `;
 
 export const APPROVAL = /* GraphQL */ `
-  query ApprovalCard($approvalId: ID!) {
+  query ApprovalCard($approvalId: ID!, $withInput: Boolean! = true) {
     approval(approvalId: $approvalId) {
       approvalId runId stepId tool status priority reviewLevel
       risk { level score factors }
       confidence { score adjustments { reason delta } }
       requiredApprovals receivedApprovals approvers eligibleRoles justificationRequired
       requester { id role }
-      requestedAt expiresAt input
+      requestedAt expiresAt input @include(if: $withInput)
       escalations { at by { id role } toRoles reason }
     }
   }
@@ -95,7 +103,8 @@ export interface ApprovalCardData {
   requester: { id: string; role: string };
   requestedAt: string | null;
   expiresAt: string;
-  input: Record<string, unknown>;
+  /** Absent for viewers (the server keeps payloads from them). */
+  input?: Record<string, unknown>;
   escalations: Array<{ at: string; by: { id: string; role: string }; toRoles: string[]; reason: string | null }>;
 }
 

@@ -6,9 +6,10 @@ import { ApprovalCard } from '../approvals/ApprovalCard';
 import type { DecisionMode } from '../approvals/decision';
 import { refusalText } from '../approvals/errors';
 import { useApprovalChanges } from '../approvals/hooks';
-import { APPROVAL, type ApprovalData } from '../approvals/queries';
+import { APPROVAL, type ApprovalData, seesPayloads } from '../approvals/queries';
 import { useToolSchemas } from '../approvals/tool-schemas';
 import { useInboxKeys } from '../approvals/use-keys';
+import { useSession } from '../auth/SessionContext';
 import '../approvals/approvals.css';
 
 /**
@@ -17,7 +18,8 @@ import '../approvals/approvals.css';
  */
 export function ApprovalPage(props: { id: string }) {
   const approvalId = approvalIdFromSegment(props.id);
-  const [result, reread] = useQuery<ApprovalData>({ query: APPROVAL, variables: { approvalId } });
+  const { can } = useSession();
+  const [result, reread] = useQuery<ApprovalData>({ query: APPROVAL, variables: { approvalId, withInput: seesPayloads(can) } });
   const schemas = useToolSchemas();
   const [open, setOpen] = useState<DecisionMode | undefined>();
   const [message, setMessage] = useState('');

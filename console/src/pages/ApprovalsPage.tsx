@@ -5,9 +5,10 @@ import type { DecisionMode } from '../approvals/decision';
 import { refusalText } from '../approvals/errors';
 import { useApprovalChanges } from '../approvals/hooks';
 import { announce, countText, nextHidden } from '../approvals/inbox';
-import { PENDING_APPROVALS, type PendingApprovalsData } from '../approvals/queries';
+import { PENDING_APPROVALS, type PendingApprovalsData, seesPayloads } from '../approvals/queries';
 import { useToolSchemas } from '../approvals/tool-schemas';
 import { useInboxKeys } from '../approvals/use-keys';
+import { useSession } from '../auth/SessionContext';
 import '../approvals/approvals.css';
 
 /**
@@ -16,7 +17,8 @@ import '../approvals/approvals.css';
  * so order and eligibility stay the server's). Keys: j/k select, a/d open approve/deny.
  */
 export function ApprovalsPage() {
-  const [result, reread] = useQuery<PendingApprovalsData>({ query: PENDING_APPROVALS, variables: { first: 100 } });
+  const { can } = useSession();
+  const [result, reread] = useQuery<PendingApprovalsData>({ query: PENDING_APPROVALS, variables: { first: 100, withInput: seesPayloads(can) } });
   const schemas = useToolSchemas();
   const [hidden, setHidden] = useState<ReadonlySet<string>>(new Set());
   const [selectedId, setSelectedId] = useState<string | undefined>();
