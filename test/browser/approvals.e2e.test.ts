@@ -79,8 +79,9 @@ describe.skipIf(browserSuite === 'skip')('console: the approvals inbox (real Chr
     expect(await justification.inputValue()).toBe('release train, ja');
     await shown.getByRole('button', { name: 'Approve', exact: true }).click();
 
-    // The decided card leaves the inbox, and the run goes on to SUCCEEDED.
+    // The decided card leaves the inbox (focus goes to the inbox's count, not lost), and the run goes on to SUCCEEDED.
     await shown.waitFor({ state: 'detached' });
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('inbox-count');
     await expect.poll(() => page.getByTestId('inbox-live').textContent()).toMatch(/Approved deploy\.release|left the inbox/);
     await expect.poll(async () => (await server.gql<RunData>(PEOPLE.alice.token, RUN, { id: runId })).data?.run.status, { timeout: 20_000 }).toBe('SUCCEEDED');
     expect(await approvalOf(approvalId)).toMatchObject({ status: 'GRANTED', approvers: ['bob'] });
@@ -90,7 +91,8 @@ describe.skipIf(browserSuite === 'skip')('console: the approvals inbox (real Chr
   it('alice opens her own request by its address and the SERVER refuses her approval, shown in place; nothing is recorded', async () => {
     const { approvalId } = await startGated(release('ship 1.5 to staging'), 'deploy');
     const { context, page } = await newPerson(browser);
-    await signIn(page, origin, PEOPLE.alice.token, `/approvals/${encodeURIComponent(approvalId)}`);
+    // The address as a link that did not encode the id's slashes (the console writes it encoded).
+    await signIn(page, origin, PEOPLE.alice.token, `/approvals/${approvalId}`);
     const shown = card(page, approvalId);
     await shown.waitFor();
     const sent = sentMutations(page, 'ApproveApproval');
@@ -113,6 +115,8 @@ describe.skipIf(browserSuite === 'skip')('console: the approvals inbox (real Chr
     await Promise.all([carolCard.waitFor(), daveCard.waitFor()]);
     expect(await daveCard.getByRole('heading').textContent()).toMatch(/db\.execute\s*critical risk\s*urgent/);
     expect(await daveCard.getByTestId('quorum').textContent()).toBe('0 of 2');
+    // Urgent first: the critical request tops dave's inbox, above older medium ones.
+    expect(await dave.page.locator('article[data-approval-id]').first().getAttribute('data-approval-id')).toBe(approvalId);
 
     // A critical gate needs a justification: without one nothing is sent.
     await carolCard.getByRole('button', { name: 'Approve…' }).click();

@@ -10,6 +10,9 @@ describe('an approval\'s address', () => {
   it('the router\'s decodeURI leaves %2F alone, so the segment still decodes to the id', () => {
     expect(approvalIdFromSegment(decodeURI('27897ffa%2Fdeploy%2F7'))).toBe('27897ffa/deploy/7');
   });
+  it('a link that left the slashes unencoded gives the same id', () => {
+    expect(approvalIdFromSegment('27897ffa/deploy/7')).toBe('27897ffa/deploy/7');
+  });
   it('a malformed escape is taken as written (the server then says there is no such approval)', () => {
     expect(approvalIdFromSegment('abc%E0%A4%A')).toBe('abc%E0%A4%A');
   });

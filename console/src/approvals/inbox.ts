@@ -38,3 +38,12 @@ export function countText(n: number): string {
   if (n === 0) return 'No approvals wait for you.';
   return n === 1 ? '1 approval waits for you.' : `${n} approvals wait for you.`;
 }
+
+/**
+ * Where focus goes when the card at `index` has left the list (decided here): the card that took
+ * its place, else the new last one; undefined on an empty list (the page focuses its count then).
+ */
+export function focusAfterLeave(ids: readonly string[], index: number): string | undefined {
+  if (ids.length === 0) return undefined;
+  return ids[Math.min(Math.max(0, index), ids.length - 1)];
+}

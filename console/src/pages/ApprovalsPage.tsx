@@ -1,10 +1,10 @@
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useQuery } from 'urql';
 import { ApprovalCard } from '../approvals/ApprovalCard';
 import type { DecisionMode } from '../approvals/decision';
 import { refusalText } from '../approvals/errors';
 import { useApprovalChanges } from '../approvals/hooks';
-import { announce, countText, nextHidden } from '../approvals/inbox';
+import { announce, countText, focusAfterLeave, nextHidden } from '../approvals/inbox';
 import { PENDING_APPROVALS, type PendingApprovalsData, seesPayloads } from '../approvals/queries';
 import { useToolSchemas } from '../approvals/tool-schemas';
 import { useInboxKeys } from '../approvals/use-keys';
@@ -49,6 +49,20 @@ export function ApprovalsPage() {
     } else if (index >= 0 && selectedId) setOpen({ id: selectedId, mode: action.mode });
   });
 
+  // A card decided here leaves the list; focus must not fall back to the page's top (a screen
+  // reader would lose its place): it goes to the card that took its place, or the count.
+  const decided = useRef<{ id: string; index: number } | undefined>(undefined);
+  const countRef = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    const d = decided.current;
+    if (!d || items.some((a) => a.approvalId === d.id)) return;
+    decided.current = undefined;
+    const next = focusAfterLeave(items.map((a) => a.approvalId), d.index);
+    setSelectedId(next);
+    if (next) cards.current.get(next)?.focus();
+    else countRef.current?.focus();
+  });
+
   const error = refusalText(result.error);
   return (
     <section className="approvals">
@@ -59,9 +73,9 @@ export function ApprovalsPage() {
       <p className="sr-only" role="status" aria-live="polite" data-testid="inbox-live">{message}</p>
       {error && <p role="alert" className="error">Could not read the inbox: {error}</p>}
       {!result.data && result.fetching && <p className="loading" role="status">Loading approvals…</p>}
-      {result.data && <p className="count" data-testid="inbox-count">{countText(items.length)}</p>}
+      {result.data && <p className="count" data-testid="inbox-count" tabIndex={-1} ref={countRef}>{countText(items.length)}</p>}
       <div className="approval-list">
-        {items.map((a) => (
+        {items.map((a, i) => (
           <ApprovalCard
             key={a.approvalId}
             ref={(el) => {
@@ -75,6 +89,7 @@ export function ApprovalsPage() {
             open={open?.id === a.approvalId ? open.mode : undefined}
             onOpen={(mode) => setOpen(mode ? { id: a.approvalId, mode } : undefined)}
             onDone={(text) => {
+              decided.current = { id: a.approvalId, index: i };
               setOpen(undefined);
               setMessage(text);
               refresh();
