@@ -21,7 +21,7 @@ export function App() {
         <Switch>
           <Route path="/"><Redirect to="/approvals" replace /></Route>
           <Route path="/approvals">{() => <ApprovalsPage />}</Route>
-          <Route path="/approvals/:id">{(p) => <ApprovalPage id={p.id} />}</Route>
+          <Route path="/approvals/*">{(p) => <ApprovalPage id={p['*']} />}</Route>
           <Route path="/runs">{() => <RunsPage />}</Route>
           <Route path="/runs/:id">{(p) => <RunPage id={p.id} />}</Route>
           <Route path="/budgets">{() => <BudgetsPage />}</Route>
