@@ -83,6 +83,8 @@ export interface RunEngineOptions {
   readonly pendingSlotGraceMs?: number;
   /** Where the follower of the log says whether it is live or stalled (for /healthz). */
   readonly followerHealth?: FollowerHealth;
+  /** This instance's id (GATEHOUSE_INSTANCE_ID), recorded as `instance` in the metadata of every event it appends. */
+  readonly instanceId?: string;
 }
 
 /**
@@ -131,6 +133,7 @@ export class RunEngine {
           limitOf: (role) => maxPendingOf(policy, role),
           now: () => this.now(),
           graceMs: options.pendingSlotGraceMs,
+          instanceId: options.instanceId,
           onError: (error, requesterId) => this.report(error, { runId: '*', what: 'pending-slots', requesterId }),
         })
       : undefined;
@@ -150,7 +153,7 @@ export class RunEngine {
     this.consultation = new ApproverConsultation({ approvers, inFlight: this.inFlight, report: this.report, execute: (runId, commands, actor) => this.execute(runId, commands, actor) });
     const timers = new RunTimers(this.clock, () => this.closed, (runId) => this.kick(runId));
     this.commands = new CommandPath({
-      store: this.store, planner, limits: this.limits, chain: options.chain ?? true, signer: options.signer, policyVersion: gates.policyVersion,
+      store: this.store, planner, limits: this.limits, chain: options.chain ?? true, signer: options.signer, policyVersion: gates.policyVersion, instanceId: options.instanceId,
       maxConflictRetries: options.maxConflictRetries ?? 20, notifier: options.notifier, changes: this.changes, report: this.report,
       now: () => this.now(),
       mayKick: () => this.drive && !this.closed,

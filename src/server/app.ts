@@ -30,6 +30,7 @@ import { demoPlaybooks, demoTools } from './demo-tools.js';
 import { type ServerEnv, sqliteStorePath } from './env.js';
 import { FollowerHealth } from '../following/health.js';
 import { createMetrics } from './metrics.js';
+import { instanceIdOf, lockDataFolder } from '../adapters/instance/data-folder-lock.js';
 import { defaultLimits } from '../graphql/http/limits.js';
 import { type McpHttpEndpoint, mcpHttpEndpoint } from '../mcp/http.js';
 
@@ -63,6 +64,8 @@ export interface GatehouseApp {
   readonly adminToken?: { token: string; path: string; created: boolean };
   /** The public half of the audit key that signs approval decisions (PEM). */
   readonly auditPublicKey: string;
+  /** This instance's id (GATEHOUSE_INSTANCE_ID, or the one generated and kept in the data folder). */
+  readonly instanceId: string;
   /** Gatehouse as an MCP server at `/mcp`. */
   readonly mcp: McpHttpEndpoint;
   /** Graceful stop: drain HTTP, close sockets, then the engine, the read models and the store. */
@@ -73,6 +76,19 @@ export interface GatehouseApp {
 export async function startGatehouse(options: GatehouseAppOptions): Promise<GatehouseApp> {
   const { env, log } = options;
   mkdirSync(env.dataDir, { recursive: true, mode: 0o700 });
+  // First of all: a second instance on this folder would share its read models and run index.
+  const lock = lockDataFolder(env.dataDir);
+  try {
+    return await startLocked(options, lock.release);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(options: GatehouseAppOptions, unlock: () => void): Promise<GatehouseApp> {
+  const { env, log } = options;
+  const instanceId = instanceIdOf(env.dataDir, env.instanceId);
   // gatehouse.yaml (or DESIGN.md's defaults): approval policy, approvers, notifications, tokens,
   // profiles, workers, playbooks. A bad value stops the start with the path of the value.
   const config = loadConfig(env.configPath);
@@ -120,6 +136,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   };
   const engine = new RunEngine({
     followerHealth: health,
+    instanceId,
     store, tools, runIndex, profiles, workers, secrets,
     approvalPolicy: config.approvals,
     approvers: approversFrom(config, secrets),
@@ -197,8 +214,9 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
       readModels.close();
       await runIndex.close();
       await store.close();
+      unlock();
     })());
-  return { server, store, services, adminToken, auditPublicKey: signer.publicKeyPem, mcp, stop };
+  return { server, store, services, adminToken, auditPublicKey: signer.publicKeyPem, instanceId, mcp, stop };
 }
 
 /** The automated approvers of the config, in the order they are consulted. */

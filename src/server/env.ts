@@ -16,6 +16,11 @@ export interface ServerEnv {
    * SQLite file that several instances on one host share); unset means `<dataDir>/gatehouse.sqlite`.
    */
   readonly eventStore?: string;
+  /**
+   * GATEHOUSE_INSTANCE_ID: this instance's name among several on one store, recorded on the events
+   * its engine decides; unset means one generated at the first start and kept in the data folder.
+   */
+  readonly instanceId?: string;
   /** LOG_LEVEL, default info. */
   readonly logLevel: string;
   /** GATEHOUSE_SHUTDOWN_GRACE_MS: how long calls in flight may finish at shutdown. Default 10,000. */
@@ -49,6 +54,7 @@ const Env = z.object({
     .string()
     .regex(/^(esdb(\+discover)?:\/\/|sqlite:\/\/\/)/, 'GATEHOUSE_EVENTSTORE must be an esdb:// connection string or sqlite:///absolute/path')
     .optional(),
+  GATEHOUSE_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'GATEHOUSE_INSTANCE_ID must be 1-64 letters, digits, dots, dashes or underscores').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GATEHOUSE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   GATEHOUSE_AUDIT_KEY: z.string().min(1).optional(),
@@ -85,6 +91,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ServerEnv {
     dataDir: resolve(e.GATEHOUSE_DATA_DIR),
     configPath: e.GATEHOUSE_CONFIG ? resolve(e.GATEHOUSE_CONFIG) : undefined,
     eventStore: e.GATEHOUSE_EVENTSTORE,
+    ...(e.GATEHOUSE_INSTANCE_ID ? { instanceId: e.GATEHOUSE_INSTANCE_ID } : {}),
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.GATEHOUSE_SHUTDOWN_GRACE_MS,
     ...(e.GATEHOUSE_AUDIT_KEY ? { auditKey: e.GATEHOUSE_AUDIT_KEY } : {}),
