@@ -32,6 +32,8 @@ export interface GatehouseServices {
   readonly readYourWritesTimeoutMs?: number;
   /** The public half of the key that signs approval decisions (PEM), when the server signs them. */
   readonly auditPublicKey?: string;
+  /** Calls in flight per worker and instance, read from the log (none without a driving engine). */
+  readonly workerLoad?: () => ReadonlyArray<{ worker: string; instance: string | undefined; inFlight: number }>;
 }
 
 /** Per request (HTTP) or per operation (graphql-ws). */

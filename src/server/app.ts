@@ -174,6 +174,7 @@ async function startLocked(options: GatehouseAppOptions, unlock: () => void): Pr
   const services: GatehouseServices = {
     orchestrator, store, projections, tools, workers: [...workers], profiles, playbooks, now: () => engine.now(),
     auditPublicKey: signer.publicKeyPem,
+    workerLoad: () => engine.workerLoad(),
     ...(env.consistencyWaitMs !== undefined ? { readYourWritesTimeoutMs: env.consistencyWaitMs } : {}),
   };
   const mcp = mcpHttpEndpoint({

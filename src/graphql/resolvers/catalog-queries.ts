@@ -26,7 +26,11 @@ export class CatalogQueries {
   @Query(() => WorkerConnection, { complexity: pageCost })
   workers(@Ctx() ctx: GraphQLContext, @Arg('first', () => Int, { nullable: true }) first?: number, @Arg('after', () => String, { nullable: true }) after?: string): WorkerConnection {
     const a = parseArgs(PageArgs, { first, after }, 'workers');
-    const all = ctx.services.workers.map((w) => ({ name: w.name, tools: [...w.tools], tags: [...w.tags], concurrency: w.concurrency }));
+    const load = ctx.services.workerLoad?.() ?? [];
+    const all = ctx.services.workers.map((w) => {
+      const instances = load.filter((l) => l.worker === w.name).map((l) => ({ instance: l.instance ?? null, inFlight: l.inFlight }));
+      return { name: w.name, tools: [...w.tools], tags: [...w.tags], concurrency: w.concurrency, inFlight: instances.reduce((n, l) => n + l.inFlight, 0), instances };
+    });
     return pageOf(all, a.first, a.after, 'workers') as WorkerConnection;
   }
 
