@@ -165,6 +165,8 @@ async function startLocked(options: GatehouseAppOptions, unlock: () => void): Pr
   const entries: TokenEntry[] = [...config.auth.tokens, ...(options.tokens ?? [])];
   // Without a configured admin, one is generated so the server can always be administered.
   const adminToken = entries.some((t) => t.role === 'admin') ? undefined : ensureAdminToken(env.dataDir);
+  // On a store other instances may share, what lives in one data folder is this instance's alone.
+  if (env.eventStore) warnUnshared(env, adminToken !== undefined, log);
   if (adminToken) entries.push({ token: adminToken.token, id: 'admin', role: 'admin' });
   const tokens = new TokenDirectory(entries);
 
@@ -233,4 +235,15 @@ function approversFrom(config: GatehouseConfig, secrets: SecretProvider): Approv
           signatureHeader: a.signatureHeader, timestampHeader: a.timestampHeader,
         }),
   );
+}
+
+/**
+ * Several instances share one log, so they must share the audit key (an auditor pins one public
+ * key) and the tokens (any instance serves any caller): a generated key or admin token lives in
+ * this instance's data folder only. Said at start, not refused: one instance on a separate store
+ * file is a valid deployment too.
+ */
+function warnUnshared(env: ServerEnv, generatedAdmin: boolean, log: ServerLog): void {
+  if (!env.auditKey) log.warn({ dataDir: env.dataDir }, 'GATEHOUSE_EVENTSTORE is set but GATEHOUSE_AUDIT_KEY is not: this instance signs with its own data-folder key; give every instance on the store the same GATEHOUSE_AUDIT_KEY');
+  if (generatedAdmin) log.warn({ dataDir: env.dataDir }, 'GATEHOUSE_EVENTSTORE is set but gatehouse.yaml names no admin token: the generated one works on this instance only; configure the admin in the gatehouse.yaml every instance reads');
 }

@@ -97,3 +97,27 @@ describe('one instance per data folder', () => {
     }
   });
 });
+
+describe('what several instances must share', () => {
+  it('warns at start, on a shared store, when the audit key or the admin token would be this data folder\'s own', async () => {
+    const tmp = tempDir('gatehouse-instance-');
+    try {
+      const warnings: string[] = [];
+      const log = { info: () => {}, error: () => {}, warn: (_o: object, m?: string) => warnings.push(m ?? '') };
+      const base = { PORT: '0', HOST: '127.0.0.1', GATEHOUSE_DATA_DIR: join(tmp.dir, 'data'), LOG_LEVEL: 'silent', GATEHOUSE_EVENTSTORE: `sqlite://${join(tmp.dir, 'events.sqlite')}` };
+      const app = await startGatehouse({ env: readEnv(base), log });
+      await app.stop();
+      expect(warnings).toEqual([
+        expect.stringContaining('give every instance on the store the same GATEHOUSE_AUDIT_KEY'),
+        expect.stringContaining('the generated one works on this instance only'),
+      ]);
+      // Configured tokens with an admin and a shared key: nothing to say.
+      warnings.length = 0;
+      const shared = await startGatehouse({ env: { ...readEnv(base), auditKey: join(tmp.dir, 'data', 'audit-ed25519.pem') }, log, tokens: [{ token: 'admin-token-000000000001', id: 'root', role: 'admin' }] });
+      await shared.stop();
+      expect(warnings).toEqual([]);
+    } finally {
+      tmp.remove();
+    }
+  });
+});
