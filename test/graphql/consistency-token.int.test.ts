@@ -51,8 +51,17 @@ describe('consistency token: a write on instance A, read on instance B', () => {
     expect(approved.body.errors).toBeUndefined();
     const granted = (await a.app.store.readStream(`run-${runId}`)).find((e) => e.type === 'ApprovalGranted');
     expect(a.app.store.comparePositions(tokenOf(approved) as string, granted!.position)).toBeGreaterThanOrEqual(0);
-    // A query appends nothing and returns no token.
+    // A query appends nothing and returns no token; nor does a refused mutation.
     expect(tokenOf(await a.gql(TOKENS.developer, '{ me { id } }'))).toBeUndefined();
+    const again = await a.gql(TOKENS.tech_lead, APPROVE, { id: approvalId });
+    expect(code(again)).toBe('CONFLICT');
+    expect(tokenOf(again)).toBeUndefined();
+    // Cancelling a run that waits for its gate (another appending mutation): its RunCancelled's position.
+    const waiting = await a.gql<{ startRun: { runId: string } }>(TOKENS.developer, START, { input: gated });
+    const cancelled = await a.gql(TOKENS.developer, `mutation($id: ID!) { cancelRun(runId: $id) { status } }`, { id: waiting.body.data!.startRun.runId });
+    expect(cancelled.body).toMatchObject({ data: { cancelRun: { status: 'CANCELLED' } } });
+    const cancelEvent = (await a.app.store.readStream(`run-${waiting.body.data!.startRun.runId}`)).find((e) => e.type === 'RunCancelled');
+    expect(a.app.store.comparePositions(tokenOf(cancelled) as string, cancelEvent!.position)).toBeGreaterThanOrEqual(0);
   });
 
   it('queries on B given atLeast wait until B\'s read models applied the token, then answer with the write', async () => {

@@ -13,6 +13,7 @@ async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> 
 }
 import { startGatehouse } from '../../src/server/app.js';
 import { readEnv } from '../../src/server/env.js';
+import { exportRun, verifyExport } from '../../src/orchestrator/audit-export.js';
 import { repoRoot } from '../support/built.js';
 import { tempDir } from '../support/temp.js';
 
@@ -40,6 +41,9 @@ describe('instance identity (GATEHOUSE_INSTANCE_ID)', () => {
     const nodes = events.body.data!.runEvents.edges.map((e) => e.node);
     expect(nodes.length).toBeGreaterThan(3);
     expect(nodes.every((n) => n.instance === 'gh-a')).toBe(true);
+    // The instance is inside what the chain hashes and the seal signs: the run still verifies.
+    const exported = await exportRun(s.app.store, runId, { publicKeyPem: s.app.auditPublicKey });
+    expect(verifyExport(exported, { publicKeys: [s.app.auditPublicKey] })).toMatchObject({ ok: true, sealed: true, signaturesVerified: true });
   });
 
   it('generates an id when none is configured, stores it in the data folder, and keeps it across restarts', async () => {
