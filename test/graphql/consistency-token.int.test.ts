@@ -1,11 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type EsdbDouble, startEsdbDouble } from '../support/esdb-double/server.js';
 import { type GqlResponse, type ServerHarness, startServer, TOKENS } from '../support/server-harness.js';
 import { tempDir } from '../support/temp.js';
 
-// Two instances on one shared SQLite event store, each with its own data folder (read models, run index).
-const tmp = tempDir('gatehouse-consistency-');
-const store = `sqlite://${join(tmp.dir, 'events.sqlite')}`;
 let a: ServerHarness;
 let b: ServerHarness;
 
@@ -15,18 +13,6 @@ const gated = { goal: 'ship', profile: 'enterprise', steps: [{ id: 'ship', tool:
 type Body = GqlResponse['body'] & { extensions?: { consistencyToken?: string } };
 const tokenOf = (r: { body: unknown }) => (r.body as Body).extensions?.consistencyToken;
 const code = (r: { body: Body }) => r.body.errors?.[0]?.extensions?.code;
-
-beforeAll(async () => {
-  a = await startServer({ eventStore: store, env: { instanceId: 'a' } });
-  b = await startServer({ eventStore: store, env: { instanceId: 'b', consistencyWaitMs: 1_500 } });
-});
-afterAll(async () => {
-  await a?.close();
-  await b?.close();
-  tmp.remove();
-});
-// B's read models follow the log again after a test held them back.
-beforeEach(async () => { await b.app.services.projections.start(); });
 
 /** Starts a gated run on A while B's read models are held back, so B can only answer it by waiting. */
 async function startOnAWhileBLags(): Promise<{ runId: string; approvalId: string; token: string }> {
@@ -38,7 +24,26 @@ async function startOnAWhileBLags(): Promise<{ runId: string; approvalId: string
   return { runId: r.body.data!.startRun.runId, approvalId: r.body.data!.startRun.steps[0]!.approvalId, token: token as string };
 }
 
-describe('consistency token: a write on instance A, read on instance B', () => {
+// Two instances on one event store, each with its own data folder (read models, run index): a
+// shared SQLite file, and EventStoreDB through its adapter (the gRPC double), whose positions are not dense.
+describe.each(['sqlite', 'esdb'] as const)('consistency token on %s: a write on instance A, read on instance B', (kind) => {
+  const tmp = tempDir('gatehouse-consistency-');
+  let double: EsdbDouble | undefined;
+  beforeAll(async () => {
+    double = kind === 'esdb' ? await startEsdbDouble() : undefined;
+    const store = double ? double.connectionString : `sqlite://${join(tmp.dir, 'events.sqlite')}`;
+    a = await startServer({ eventStore: store, env: { instanceId: 'a' } });
+    b = await startServer({ eventStore: store, env: { instanceId: 'b', consistencyWaitMs: 1_500 } });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await double?.close();
+    tmp.remove();
+  });
+  // B's read models follow the log again after a test held them back.
+  beforeEach(async () => { await b.app.services.projections.start(); });
+
   it('every appending mutation returns the log position of its append as extensions.consistencyToken', async () => {
     const { runId, approvalId, token } = await startOnAWhileBLags();
     const events = await a.app.store.readStream(`run-${runId}`);
