@@ -12,6 +12,7 @@ const areas: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   api: () => import('./api.js'),
   mcp: () => import('./mcp.js'),
   console: () => import('./console.js'),
+  instances: () => import('./instances.js'),
 };
 
 const requested = process.argv.slice(2);

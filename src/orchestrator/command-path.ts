@@ -23,6 +23,8 @@ export interface CommandPathOptions {
   readonly chain: boolean;
   readonly signer: AuditSigner | undefined;
   readonly policyVersion: string;
+  /** Recorded in the metadata of every event appended here (which instance decided it). */
+  readonly instanceId: string | undefined;
   readonly maxConflictRetries: number;
   readonly notifier: Notifier | undefined;
   readonly changes: RunChanges;
@@ -96,7 +98,7 @@ export class CommandPath {
       const before = handle.state;
       try {
         const signing = chain && signer ? appendSigning(signer, this.options.policyVersion, plan.state, plan.events, this.options.now()) : undefined;
-        const result = await store.append(runStreamId(runId), toAppend(runId, plan.events, plan.actors, signing?.fields), {
+        const result = await store.append(runStreamId(runId), toAppend(runId, plan.events, plan.actors, signing?.fields, this.options.instanceId), {
           expectedRevision: handle.revision < 0 ? 'no_stream' : handle.revision,
           ...(chain ? { chain: { previousHash: handle.lastHash ?? GENESIS_HASH, sign: signing?.sign } } : {}),
         });

@@ -23,6 +23,7 @@ import { ENGINE_ACTOR, Planner } from './planner.js';
 import { defaultProfiles, defaultWorkers, type Profile, type WorkerConfig } from './profiles.js';
 import { RunChanges } from './run-changes.js';
 import { RunFollower } from './run-follower.js';
+import { CallLoad, type WorkerInstanceLoad } from '../domain/routing/call-load.js';
 import { RunHandles } from './run-handles.js';
 import { loadRun } from './run-repository.js';
 import { RunTimers } from './run-timers.js';
@@ -83,6 +84,8 @@ export interface RunEngineOptions {
   readonly pendingSlotGraceMs?: number;
   /** Where the follower of the log says whether it is live or stalled (for /healthz). */
   readonly followerHealth?: FollowerHealth;
+  /** This instance's id (GATEHOUSE_INSTANCE_ID), recorded as `instance` in the metadata of every event it appends. */
+  readonly instanceId?: string;
 }
 
 /**
@@ -101,6 +104,8 @@ export class RunEngine {
   private readonly runs: RunHandles;
   private readonly changes = new RunChanges();
   private readonly inFlight = new InFlight();
+  /** Calls in flight across every instance on the store, folded from the log by the follower. */
+  private readonly callLoad = new CallLoad();
   private readonly sensitive: SensitiveKeys;
   private readonly follower: RunFollower | undefined;
   private readonly drive: boolean;
@@ -131,6 +136,7 @@ export class RunEngine {
           limitOf: (role) => maxPendingOf(policy, role),
           now: () => this.now(),
           graceMs: options.pendingSlotGraceMs,
+          instanceId: options.instanceId,
           onError: (error, requesterId) => this.report(error, { runId: '*', what: 'pending-slots', requesterId }),
         })
       : undefined;
@@ -138,6 +144,7 @@ export class RunEngine {
     const router = new StepRouter({
       tools, workers: options.workers ?? defaultWorkers, profile: (name) => this.profile(name), gates, graceMs,
       callInFlight: (runId, stepId) => this.runs.get(runId)?.calls.has(stepId) ?? false,
+      othersInFlight: (worker) => this.callLoad.inFlightOf(worker, options.instanceId),
     });
     const planner = new Planner({ tools, gates, router, sensitive: this.sensitive, clock: this.clock, graceMs, driving: () => this.drive && !this.draining });
     const launcher = new CallLauncher({
@@ -150,7 +157,7 @@ export class RunEngine {
     this.consultation = new ApproverConsultation({ approvers, inFlight: this.inFlight, report: this.report, execute: (runId, commands, actor) => this.execute(runId, commands, actor) });
     const timers = new RunTimers(this.clock, () => this.closed, (runId) => this.kick(runId));
     this.commands = new CommandPath({
-      store: this.store, planner, limits: this.limits, chain: options.chain ?? true, signer: options.signer, policyVersion: gates.policyVersion,
+      store: this.store, planner, limits: this.limits, chain: options.chain ?? true, signer: options.signer, policyVersion: gates.policyVersion, instanceId: options.instanceId,
       maxConflictRetries: options.maxConflictRetries ?? 20, notifier: options.notifier, changes: this.changes, report: this.report,
       now: () => this.now(),
       mayKick: () => this.drive && !this.closed,
@@ -160,7 +167,9 @@ export class RunEngine {
       schedule: (runId, handle, at) => timers.schedule(runId, handle, at),
     });
     this.follower = this.drive
-      ? new RunFollower(this.store, options.runIndex ?? createMemoryRunIndex(), this, (error) => this.report(error, { runId: '*', what: 'follow' }), 1_000, options.reconcileEveryMs ?? 5_000, options.followerHealth)
+      ? new RunFollower(this.store, options.runIndex ?? createMemoryRunIndex(), this, (error) => this.report(error, { runId: '*', what: 'follow' }), 1_000, options.reconcileEveryMs ?? 5_000, options.followerHealth, {
+          apply: (e) => this.callLoad.apply({ runId: e.streamId.slice('run-'.length), revision: e.revision, type: e.type, data: e.data, instance: e.metadata.instance }),
+        })
       : undefined;
   }
 
@@ -194,6 +203,11 @@ export class RunEngine {
   /** Resolves once this engine's follower has applied the log up to its head now (at once for an API-only engine). */
   async caughtUp(): Promise<void> {
     if (this.follower) await this.follower.waitFor(await this.store.headPosition());
+  }
+
+  /** Calls in flight per worker and deciding instance, as this engine's follower has read them from the log. */
+  workerLoad(): WorkerInstanceLoad[] {
+    return this.callLoad.byWorker();
   }
 
   /** The approval policy in force, if any. */

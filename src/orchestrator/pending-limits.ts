@@ -33,6 +33,8 @@ export interface PendingLimitsOptions {
   /** Re-decisions after losing a race on a requester's stream. Default 200. */
   readonly maxConflictRetries?: number;
   readonly onError: (error: unknown, requesterId: string) => void;
+  /** Recorded as `instance` in the metadata of the events appended here. */
+  readonly instanceId?: string;
   /** Slot ids (unique per reservation). */
   readonly newSlotId?: () => string;
 }
@@ -196,7 +198,7 @@ export class PendingLimits {
     try {
       const result = await this.store.append(
         stream,
-        events.map((e) => ({ type: e.type, data: e.data, metadata: { correlationId: runOf(e, fold.state), actor: ACTOR } })),
+        events.map((e) => ({ type: e.type, data: e.data, metadata: { correlationId: runOf(e, fold.state), actor: ACTOR, ...(this.options.instanceId !== undefined ? { instance: this.options.instanceId } : {}) } })),
         { expectedRevision: fold.revision < 0 ? 'no_stream' : fold.revision },
       );
       this.folds.set(requesterId, { state: foldRequester(events, fold.state), revision: result.nextExpectedRevision });

@@ -20,6 +20,12 @@ export interface FollowedEngine {
   reconcile(runId: string): void;
 }
 
+/** A read model fed by the follower: seeded from the streams of the unfinished runs at start, then every followed event. */
+export interface FollowerFeed {
+  /** Applies one run-stream event (possibly one it already had: it must ignore repeats). */
+  apply(event: RecordedEvent): void;
+}
+
 /**
  * Keeps the index of unfinished runs and wakes the engine for them: at start it brings the
  * persisted index up to the head of `$all` (reading only what came after its cursor), hands every
@@ -53,6 +59,7 @@ export class RunFollower {
     private readonly saveEveryMs = 1_000,
     private readonly sweepEveryMs = 5_000,
     private readonly health?: FollowerHealth,
+    private readonly feed?: FollowerFeed,
   ) {}
 
   /** Catches the index up, recovers every unfinished run, then follows. Resolves once recovery is under way. */
@@ -66,6 +73,9 @@ export class RunFollower {
     await this.catchUp((event) => this.track(event));
     await this.save();
     const recovered = [...this.active.keys()];
+    // The index catches up from its saved cursor only: what is still open in an unfinished run may
+    // lie before it, so the feed reads those runs whole (finished runs hold nothing open).
+    if (this.feed) for (const runId of recovered) for (const event of await this.store.readStream(`${RUN_PREFIX}${runId}`)) this.feed.apply(event);
     for (const runId of recovered) this.engine.kick(runId);
     this.following = this.followForever();
     // Not unref'd: a started engine is a service, and this keeps its process alive until close().
@@ -164,6 +174,7 @@ export class RunFollower {
   /** One event followed: the index, the read-your-writes waiters, and a wake-up for the engine. */
   private apply(event: RecordedEvent): void {
     const runId = this.track(event);
+    this.feed?.apply(event);
     for (const w of this.waiters) {
       if (this.store.comparePositions(event.position, w.target) >= 0) {
         this.waiters.delete(w);

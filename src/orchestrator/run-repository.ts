@@ -27,10 +27,11 @@ export function toAppend(
   events: readonly RunEvent[],
   actors: readonly string[],
   extra: (event: RunEvent, index: number) => Record<string, string> | undefined = () => undefined,
+  instance?: string,
 ): EventToAppend[] {
   return events.map((e, i) => ({
     type: e.type,
     data: e.data,
-    metadata: { correlationId: runId, actor: actors[i] as string, ...extra(e, i) },
+    metadata: { correlationId: runId, actor: actors[i] as string, ...(instance !== undefined ? { instance } : {}), ...extra(e, i) },
   }));
 }

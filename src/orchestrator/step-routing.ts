@@ -16,6 +16,8 @@ export interface StepRouterOptions {
   readonly graceMs: number;
   /** Whether this engine is running a call of that step now (then it is not lost). */
   readonly callInFlight: (runId: string, stepId: string) => boolean;
+  /** Calls in flight on a worker that other instances on the store decided (from the log); default none. */
+  readonly othersInFlight?: (worker: string) => number;
 }
 
 /**
@@ -114,6 +116,8 @@ export class StepRouter {
   }
 
   private workerViews(): WorkerView[] {
-    return this.options.workers.map((w) => ({ name: w.name, tools: w.tools, tags: w.tags, concurrency: w.concurrency, inFlight: this.load.get(w.name) ?? 0 }));
+    // This process's own calls from memory (current the moment they start); the other instances' from the log.
+    const others = this.options.othersInFlight ?? (() => 0);
+    return this.options.workers.map((w) => ({ name: w.name, tools: w.tools, tags: w.tags, concurrency: w.concurrency, inFlight: (this.load.get(w.name) ?? 0) + others(w.name) }));
   }
 }

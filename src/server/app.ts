@@ -31,6 +31,7 @@ import { demoPlaybooks, demoTools } from './demo-tools.js';
 import { type ServerEnv, sqliteStorePath } from './env.js';
 import { FollowerHealth } from '../following/health.js';
 import { createMetrics } from './metrics.js';
+import { instanceIdOf, lockDataFolder } from '../adapters/instance/data-folder-lock.js';
 import { defaultLimits } from '../graphql/http/limits.js';
 import { type McpHttpEndpoint, mcpHttpEndpoint } from '../mcp/http.js';
 
@@ -64,6 +65,8 @@ export interface GatehouseApp {
   readonly adminToken?: { token: string; path: string; created: boolean };
   /** The public half of the audit key that signs approval decisions (PEM). */
   readonly auditPublicKey: string;
+  /** This instance's id (GATEHOUSE_INSTANCE_ID, or the one generated and kept in the data folder). */
+  readonly instanceId: string;
   /** Gatehouse as an MCP server at `/mcp`. */
   readonly mcp: McpHttpEndpoint;
   /** Graceful stop: drain HTTP, close sockets, then the engine, the read models and the store. */
@@ -74,6 +77,19 @@ export interface GatehouseApp {
 export async function startGatehouse(options: GatehouseAppOptions): Promise<GatehouseApp> {
   const { env, log } = options;
   mkdirSync(env.dataDir, { recursive: true, mode: 0o700 });
+  // First of all: a second instance on this folder would share its read models and run index.
+  const lock = lockDataFolder(env.dataDir);
+  try {
+    return await startLocked(options, lock.release);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(options: GatehouseAppOptions, unlock: () => void): Promise<GatehouseApp> {
+  const { env, log } = options;
+  const instanceId = instanceIdOf(env.dataDir, env.instanceId);
   // gatehouse.yaml (or DESIGN.md's defaults): approval policy, approvers, notifications, tokens,
   // profiles, workers, playbooks. A bad value stops the start with the path of the value.
   const config = loadConfig(env.configPath);
@@ -121,6 +137,7 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   };
   const engine = new RunEngine({
     followerHealth: health,
+    instanceId,
     store, tools, runIndex, profiles, workers, secrets,
     approvalPolicy: config.approvals,
     approvers: approversFrom(config, secrets),
@@ -149,6 +166,8 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   const entries: TokenEntry[] = [...config.auth.tokens, ...(options.tokens ?? [])];
   // Without a configured admin, one is generated so the server can always be administered.
   const adminToken = entries.some((t) => t.role === 'admin') ? undefined : ensureAdminToken(env.dataDir);
+  // On a store other instances may share, what lives in one data folder is this instance's alone.
+  if (env.eventStore) warnUnshared(env, adminToken !== undefined, log);
   if (adminToken) entries.push({ token: adminToken.token, id: 'admin', role: 'admin' });
   const tokens = new TokenDirectory(entries);
 
@@ -158,6 +177,8 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
   const services: GatehouseServices = {
     orchestrator, store, projections, tools, workers: [...workers], profiles, playbooks, now: () => engine.now(),
     auditPublicKey: signer.publicKeyPem,
+    workerLoad: () => engine.workerLoad(),
+    ...(env.consistencyWaitMs !== undefined ? { readYourWritesTimeoutMs: env.consistencyWaitMs } : {}),
   };
   const mcp = mcpHttpEndpoint({
     services, tokens,
@@ -199,8 +220,9 @@ export async function startGatehouse(options: GatehouseAppOptions): Promise<Gate
       readModels.close();
       await runIndex.close();
       await store.close();
+      unlock();
     })());
-  return { server, store, services, adminToken, auditPublicKey: signer.publicKeyPem, mcp, stop };
+  return { server, store, services, adminToken, auditPublicKey: signer.publicKeyPem, instanceId, mcp, stop };
 }
 
 /** The automated approvers of the config, in the order they are consulted. */
@@ -215,4 +237,15 @@ function approversFrom(config: GatehouseConfig, secrets: SecretProvider): Approv
           signatureHeader: a.signatureHeader, timestampHeader: a.timestampHeader,
         }),
   );
+}
+
+/**
+ * Several instances share one log, so they must share the audit key (an auditor pins one public
+ * key) and the tokens (any instance serves any caller): a generated key or admin token lives in
+ * this instance's data folder only. Said at start, not refused: one instance on a separate store
+ * file is a valid deployment too.
+ */
+function warnUnshared(env: ServerEnv, generatedAdmin: boolean, log: ServerLog): void {
+  if (!env.auditKey) log.warn({ dataDir: env.dataDir }, 'GATEHOUSE_EVENTSTORE is set but GATEHOUSE_AUDIT_KEY is not: this instance signs with its own data-folder key; give every instance on the store the same GATEHOUSE_AUDIT_KEY');
+  if (generatedAdmin) log.warn({ dataDir: env.dataDir }, 'GATEHOUSE_EVENTSTORE is set but gatehouse.yaml names no admin token: the generated one works on this instance only; configure the admin in the gatehouse.yaml every instance reads');
 }

@@ -16,6 +16,16 @@ export interface ServerEnv {
    * SQLite file that several instances on one host share); unset means `<dataDir>/gatehouse.sqlite`.
    */
   readonly eventStore?: string;
+  /**
+   * GATEHOUSE_INSTANCE_ID: this instance's name among several on one store, recorded on the events
+   * its engine decides; unset means one generated at the first start and kept in the data folder.
+   */
+  readonly instanceId?: string;
+  /**
+   * GATEHOUSE_CONSISTENCY_WAIT_MS, default 5,000: how long a query's `atLeast` (and a mutation's
+   * read-your-writes) waits for this instance's read models before READ_MODEL_LAGGING.
+   */
+  readonly consistencyWaitMs?: number;
   /** LOG_LEVEL, default info. */
   readonly logLevel: string;
   /** GATEHOUSE_CONSOLE_DIR: the built console to serve at `/`; default dist/console. */
@@ -51,6 +61,8 @@ const Env = z.object({
     .string()
     .regex(/^(esdb(\+discover)?:\/\/|sqlite:\/\/\/)/, 'GATEHOUSE_EVENTSTORE must be an esdb:// connection string or sqlite:///absolute/path')
     .optional(),
+  GATEHOUSE_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'GATEHOUSE_INSTANCE_ID must be 1-64 letters, digits, dots, dashes or underscores').optional(),
+  GATEHOUSE_CONSISTENCY_WAIT_MS: z.coerce.number().int().min(1).max(600_000).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GATEHOUSE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   GATEHOUSE_AUDIT_KEY: z.string().min(1).optional(),
@@ -88,6 +100,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ServerEnv {
     dataDir: resolve(e.GATEHOUSE_DATA_DIR),
     configPath: e.GATEHOUSE_CONFIG ? resolve(e.GATEHOUSE_CONFIG) : undefined,
     eventStore: e.GATEHOUSE_EVENTSTORE,
+    ...(e.GATEHOUSE_INSTANCE_ID ? { instanceId: e.GATEHOUSE_INSTANCE_ID } : {}),
+    ...(e.GATEHOUSE_CONSISTENCY_WAIT_MS !== undefined ? { consistencyWaitMs: e.GATEHOUSE_CONSISTENCY_WAIT_MS } : {}),
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.GATEHOUSE_SHUTDOWN_GRACE_MS,
     ...(e.GATEHOUSE_AUDIT_KEY ? { auditKey: e.GATEHOUSE_AUDIT_KEY } : {}),

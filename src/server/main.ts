@@ -10,7 +10,12 @@ import { readEnv } from './env.js';
 
 const env = readEnv();
 const log = pino({ level: env.logLevel, base: { service: 'gatehouse' } });
-const app = await startGatehouse({ env, log });
+const app = await startGatehouse({ env, log }).catch((error: unknown) => {
+  // A refused start (data folder in use, bad config) is a message for the operator, not a stack trace;
+  // exit at once, since what was opened before the refusal would otherwise keep the process alive.
+  process.stderr.write(`gatehouse: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
 onShutdownSignals(app.stop, (message) => log.info(message));
 
 const url = `http://${env.host ?? 'localhost'}:${app.server.port}/graphql`;

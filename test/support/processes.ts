@@ -5,6 +5,8 @@ import { builtFile } from './built.js';
 export interface Child {
   readonly process: ChildProcess;
   readonly lines: string[];
+  /** Its stderr, as it came. */
+  readonly stderr: string[];
   /** Resolves with the first line matching `pattern`. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -24,11 +26,13 @@ export function spawnFixture(fixture: string, args: string[], env: NodeJS.Proces
       for (const w of [...waiters]) if (w.pattern.test(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
     }
   });
-  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[${fixture} ${child.pid}] ${chunk.toString()}`));
+  const stderr: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => { stderr.push(chunk.toString()); process.stderr.write(`[${fixture} ${child.pid}] ${chunk.toString()}`); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   return {
     process: child,
     lines,
+    stderr,
     exited,
     waitForLine: (pattern, timeoutMs = 20_000) => {
       const seen = lines.find((l) => pattern.test(l));

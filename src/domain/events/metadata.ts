@@ -29,6 +29,11 @@ export const EventMetadata = z.strictObject({
     .optional(),
   /** When the server signed (ISO-8601): covered by the signature. */
   signedAt: z.string().max(40).optional(),
+  /** The Gatehouse instance whose engine decided the event (GATEHOUSE_INSTANCE_ID), when several share a store. */
+  instance: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .optional(),
   /** Version of the approval policy a signed decision was taken under. */
   policyVersion: z.string().max(100).optional(),
 });

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { bearerToken, type TokenDirectory } from '../auth/tokens.js';
 import type { GatehouseServices, GraphQLContext } from '../context.js';
 import { maskError, unauthenticated } from '../errors.js';
+import { WrittenPosition } from '../readers/consistency.js';
 import { gatehouseSchema } from '../schema.js';
 import { checkCost, defaultLimits, type Limits, limitRules } from './limits.js';
 import { attachWebSocket } from './websocket.js';
@@ -92,6 +93,7 @@ export async function startGraphqlServer(options: GraphqlServerOptions, port: nu
       subscriptionsOverWebSocketOnly(),
       costPlugin(limits.maxCost),
       observePlugin(options),
+      consistencyTokenPlugin(),
     ],
   });
   await apollo.start();
@@ -113,7 +115,7 @@ export async function startGraphqlServer(options: GraphqlServerOptions, port: nu
         const token = bearerToken(req.headers.authorization);
         const principal = token ? tokens.resolve(token) : undefined;
         if (!principal) throw unauthenticated();
-        return { principal, services };
+        return { principal, services, written: new WrittenPosition((x, y) => services.store.comparePositions(x, y)) };
       },
     }),
   );
@@ -206,6 +208,25 @@ function observePlugin(options: GraphqlServerOptions): ApolloServerPlugin<GraphQ
           const info = { operation: operationName ?? operation?.name?.value ?? 'anonymous', kind: operation?.operation ?? 'unknown', durationMs: Math.round((performance.now() - started) * 100) / 100, errorCodes };
           options.onOperation?.(info);
           options.log.info({ ...info, principal: contextValue?.principal?.id }, 'graphql');
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Sends a mutation's consistency token as `extensions.consistencyToken`: in an extension rather
+ * than a payload field so every appending mutation carries it the same way, and so it still
+ * reaches the client when the write was recorded but the answer is an error (READ_MODEL_LAGGING).
+ */
+function consistencyTokenPlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response, contextValue }) {
+          const token = contextValue.written?.token;
+          if (token === undefined || response.body.kind !== 'single') return;
+          response.body.singleResult.extensions = { ...response.body.singleResult.extensions, consistencyToken: token };
         },
       };
     },

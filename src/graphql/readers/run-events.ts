@@ -19,6 +19,7 @@ export function toRunEvent(runId: string, e: RecordedEvent): RunEvent {
     stage: stageOf(e.type as RunEventType) as RunEvent['stage'],
     actor: e.metadata.actor,
     causationId: e.metadata.causationId,
+    instance: e.metadata.instance,
     hash: e.metadata.hash,
     stepId: (e.data as { stepId?: unknown } | null)?.stepId as string | undefined,
     recordedAt: e.recordedAt,

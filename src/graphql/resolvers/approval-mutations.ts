@@ -55,6 +55,6 @@ export class ApprovalMutations {
 }
 
 async function payload(ctx: GraphQLContext, state: RunState, approvalId: string): Promise<ApprovalPayload> {
-  const run = (await runAfterWrite(ctx.services, state.runId)) as Run;
+  const run = (await runAfterWrite(ctx, state.runId)) as Run;
   return { approval: fromGate(state, approvalId), run };
 }

@@ -6,6 +6,7 @@ import type { GraphQLContext } from '../context.js';
 import { Cursor, First, parseArgs } from '../parse.js';
 import { pageOf } from '../types/connection.js';
 import { Me, ProfileConnection, Tool, ToolConnection, WorkerConnection } from '../types/catalog.js';
+import { readWorkers } from '../readers/workers.js';
 import { principalOf } from './principal.js';
 import { pageCost } from './run-queries.js';
 
@@ -26,8 +27,7 @@ export class CatalogQueries {
   @Query(() => WorkerConnection, { complexity: pageCost })
   workers(@Ctx() ctx: GraphQLContext, @Arg('first', () => Int, { nullable: true }) first?: number, @Arg('after', () => String, { nullable: true }) after?: string): WorkerConnection {
     const a = parseArgs(PageArgs, { first, after }, 'workers');
-    const all = ctx.services.workers.map((w) => ({ name: w.name, tools: [...w.tools], tags: [...w.tags], concurrency: w.concurrency }));
-    return pageOf(all, a.first, a.after, 'workers') as WorkerConnection;
+    return pageOf(readWorkers(ctx.services), a.first, a.after, 'workers') as WorkerConnection;
   }
 
   @Authorized()

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { NotFoundError } from '../../domain/errors.js';
 import { budgetQueries, budgetsProjection, goldenSignalQueries, goldenSignalsProjection } from '../../projections/index.js';
 import type { GraphQLContext } from '../context.js';
+import { AT_LEAST } from '../readers/at-least.js';
+import { readAtLeast } from '../readers/consistency.js';
 import { parseArgs, RunIdArg } from '../parse.js';
 import { Budget, BudgetScopeInput, GoldenSignals, SignalWindow } from '../types/observability.js';
 
@@ -15,8 +17,9 @@ const BudgetArgs = z
 export class ObservabilityQueries {
   @Authorized()
   @Query(() => Budget, { description: 'Budget utilization of a run or of a profile.' })
-  budget(@Arg('scope', () => BudgetScopeInput) scope: BudgetScopeInput, @Ctx() ctx: GraphQLContext): Budget {
+  async budget(@Arg('scope', () => BudgetScopeInput) scope: BudgetScopeInput, @Ctx() ctx: GraphQLContext, @Arg('atLeast', () => String, { nullable: true, description: AT_LEAST }) atLeast?: string): Promise<Budget> {
     const a = parseArgs(BudgetArgs, { ...scope }, 'budget scope');
+    await readAtLeast(ctx.services, atLeast);
     const state = ctx.services.projections.read(budgetsProjection);
     if (a.runId !== undefined) {
       const run = budgetQueries.run(state, a.runId);
@@ -50,12 +53,14 @@ export class ObservabilityQueries {
 
   @Authorized()
   @Query(() => GoldenSignals, { description: 'Success and error rates, latency and approval wait percentiles, throughput.' })
-  goldenSignals(
+  async goldenSignals(
     @Ctx() ctx: GraphQLContext,
     @Arg('scope', () => String, { defaultValue: 'overall', description: '`overall`, `tool:<name>`, `worker:<name>` or `profile:<name>`.' }) scope: string,
     @Arg('window', () => SignalWindow, { defaultValue: SignalWindow.ALL }) window: SignalWindow,
-  ): GoldenSignals {
+    @Arg('atLeast', () => String, { nullable: true, description: AT_LEAST }) atLeast?: string,
+  ): Promise<GoldenSignals> {
     const a = parseArgs(z.object({ scope: z.string().min(1).max(300), window: z.enum(['all', '5m', '1h']) }), { scope, window }, 'goldenSignals');
+    await readAtLeast(ctx.services, atLeast);
     const state = ctx.services.projections.read(goldenSignalsProjection);
     const report = goldenSignalQueries.signals(state, a.scope, { window: a.window === 'all' ? undefined : a.window, now: ctx.services.now() });
     if (!report) throw new NotFoundError(`no signals for ${a.scope}`);

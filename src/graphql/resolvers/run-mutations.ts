@@ -44,7 +44,7 @@ export class RunMutations {
       { ...a, deadline: a.deadline?.toISOString(), playbook: a.playbook ? { name: a.playbook.name, params: a.playbook.params ?? {} } : undefined },
       domainPrincipal(p),
     );
-    return (await runAfterWrite(ctx.services, state.runId)) as Run;
+    return (await runAfterWrite(ctx, state.runId)) as Run;
   }
 
   @Authorized(OPERATION_ROLES.cancelRun)
@@ -53,7 +53,7 @@ export class RunMutations {
     const p = principalOf(ctx);
     const a = parseArgs(RunArgs, { runId, reason }, 'cancelRun');
     await ctx.services.orchestrator.cancelRun(a.runId, { ...domainPrincipal(p), isAdmin: p.isAdmin }, a.reason);
-    return (await runAfterWrite(ctx.services, a.runId)) as Run;
+    return (await runAfterWrite(ctx, a.runId)) as Run;
   }
 
   @Authorized(OPERATION_ROLES.resumeRun)
@@ -62,6 +62,6 @@ export class RunMutations {
     const p = principalOf(ctx);
     const a = parseArgs(RunArgs, { runId, reason }, 'resumeRun');
     await ctx.services.orchestrator.resumeRun(a.runId, { ...domainPrincipal(p), isAdmin: p.isAdmin }, a.reason);
-    return (await runAfterWrite(ctx.services, a.runId)) as Run;
+    return (await runAfterWrite(ctx, a.runId)) as Run;
   }
 }

@@ -2,6 +2,8 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } f
 import { z } from 'zod';
 import type { GraphQLContext } from '../context.js';
 import { Cursor, First, parseArgs, RunIdArg } from '../parse.js';
+import { AT_LEAST } from '../readers/at-least.js';
+import { readAtLeast } from '../readers/consistency.js';
 import { readRunEvents } from '../readers/run-events.js';
 import { readRun, readRuns, readTrace } from '../readers/runs.js';
 import { RunsFilter } from '../types/inputs.js';
@@ -30,19 +32,23 @@ const RunsArgs = z.object({
 export class RunQueries {
   @Authorized()
   @Query(() => Run, { description: 'A run from the runs read model; NOT_FOUND if there is none.' })
-  run(@Arg('runId', () => ID) runId: string, @Ctx() ctx: GraphQLContext): Run {
-    return readRun(ctx.services, parseArgs(RunIdArg, runId, 'runId')) as Run;
+  async run(@Arg('runId', () => ID) runId: string, @Ctx() ctx: GraphQLContext, @Arg('atLeast', () => String, { nullable: true, description: AT_LEAST }) atLeast?: string): Promise<Run> {
+    const id = parseArgs(RunIdArg, runId, 'runId');
+    await readAtLeast(ctx.services, atLeast);
+    return readRun(ctx.services, id) as Run;
   }
 
   @Authorized()
   @Query(() => RunConnection, { description: 'Runs, newest first.', complexity: pageCost })
-  runs(
+  async runs(
     @Ctx() ctx: GraphQLContext,
     @Arg('filter', () => RunsFilter, { nullable: true }) filter?: RunsFilter,
     @Arg('first', () => Int, { nullable: true }) first?: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
-  ): RunConnection {
+    @Arg('atLeast', () => String, { nullable: true, description: AT_LEAST }) atLeast?: string,
+  ): Promise<RunConnection> {
     const a = parseArgs(RunsArgs, { filter, first, after }, 'runs');
+    await readAtLeast(ctx.services, atLeast);
     return readRuns(ctx.services, {
       ...a.filter,
       startedAfter: a.filter.startedAfter?.toISOString(),

@@ -20,12 +20,20 @@ export class Tool {
   @Field(() => String, { nullable: true, description: 'Why the tool is unavailable.' }) unavailableReason?: string;
 }
 
+@ObjectType({ description: 'Calls in flight on a worker that one Gatehouse instance started.' })
+export class WorkerInstanceLoad {
+  @Field(() => String, { nullable: true, description: 'The instance (GATEHOUSE_INSTANCE_ID) that started the calls; null for an engine without an id.' }) instance?: string | null;
+  @Field(() => Int) inFlight!: number;
+}
+
 @ObjectType({ description: 'An executor of tool calls.' })
 export class Worker {
   @Field() name!: string;
   @Field(() => [String]) tools!: string[];
   @Field(() => [String]) tags!: string[];
   @Field(() => Int) concurrency!: number;
+  @Field(() => Int, { description: 'Calls in flight on this worker across every instance on the event store, as this instance has read the log (what least_loaded routing sees).' }) inFlight!: number;
+  @Field(() => [WorkerInstanceLoad], { description: 'The calls in flight by the instance that started them (instances with none are not listed).' }) instances!: WorkerInstanceLoad[];
 }
 
 @ObjectType({ description: 'What runs of a profile may use and how they behave.' })

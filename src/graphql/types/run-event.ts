@@ -15,6 +15,7 @@ export class RunEvent {
   @Field(() => Stage) stage!: Stage;
   @Field() actor!: string;
   @Field(() => String, { nullable: true }) causationId?: string;
+  @Field(() => String, { nullable: true, description: 'The Gatehouse instance whose engine decided the event (GATEHOUSE_INSTANCE_ID); null for events an API call appended before instances were recorded.' }) instance?: string;
   @Field(() => String, { nullable: true, description: 'The audit chain hash, where the event carries one.' }) hash?: string;
   @Field(() => String, { nullable: true }) stepId?: string;
   @Field(() => DateTimeISO) recordedAt!: Date;
