@@ -11,6 +11,7 @@ const areas: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   projections: () => import('./projections.js'),
   api: () => import('./api.js'),
   mcp: () => import('./mcp.js'),
+  cluster: () => import('./cluster.js'),
 };
 
 const requested = process.argv.slice(2);

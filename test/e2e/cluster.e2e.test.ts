@@ -229,13 +229,20 @@ describe('three Gatehouse instances on one SQLite event store', () => {
     // Figures for the README: timings, takeover delay, distribution of work.
     const takeovers = all.filter((e) => e.recordedAt.getTime() > killedAt && ((e.type === 'ToolCallStarted' && (e.data as { recovered?: boolean }).recovered) || (e.type === 'ToolCallFailed' && (e.data as { error: { code?: string } }).error.code === 'INTERRUPTED')));
     const delays = takeovers.map((e) => e.recordedAt.getTime() - killedAt).sort((a, b) => a - b);
+    // Never earlier than the rule: a re-claim comes after the first claim's timeout (5 s) + grace (2 s).
+    const firstClaim = new Map(all.filter((e) => e.type === 'ToolCallStarted' && !(e.data as { recovered?: boolean }).recovered).map((e) => [(e.data as { idempotencyKey: string }).idempotencyKey, e.data as { startedAt: string; timeoutMs: number }]));
+    const afterRule = takeovers.filter((e) => e.type === 'ToolCallStarted').map((e) => {
+      const first = firstClaim.get((e.data as { idempotencyKey: string }).idempotencyKey) as { startedAt: string; timeoutMs: number };
+      return e.recordedAt.getTime() - (Date.parse(first.startedAt) + first.timeoutMs + 2_000);
+    }).sort((a, b) => a - b);
+    expect(afterRule.filter((ms) => ms < 0)).toEqual([]);
     const byInstance = (f: (i: number) => number) => Object.fromEntries(cluster.instances.map((x) => [`i${x.index}`, f(x.index)]));
     const invocationsBy = byInstance((i) => lines.filter(([kind, , , pid]) => kind === 'invoke' && instanceOf(Number(pid)) === i).length);
     const runsDrivenBy = byInstance((i) => [...pidOfRun.values()].filter((pids) => [...pids].some((pid) => instanceOf(pid) === i)).length);
     const summary = {
       runs: RUNS, outcomes, events: all.length, startErrors: startErrors.length, votes: votes.length, refused,
       startedOn: byInstance((i) => [...startedOn.values()].filter((x) => x === i).length), votedOn: byInstance((i) => votes.filter((v) => v.on === i).length),
-      invocationsBy, runsDrivenBy, takeovers: takeovers.length, takeoverMs: { first: delays[0], last: delays.at(-1) },
+      invocationsBy, runsDrivenBy, takeovers: takeovers.length, takeoverMs: { first: delays[0], last: delays.at(-1) }, reclaimAfterOverdueMs: { min: afterRule[0], median: afterRule[Math.floor(afterRule.length / 2)], max: afterRule.at(-1) },
       killedAfterS: Math.round((killedAt - began) / 1000), downS: Math.round((restartedAt - killedAt) / 1000), allTerminalS: Math.round((allTerminalAt - began) / 1000),
       followedRuns: follower.received.size, followedDrivenByOthers: drivenByOthers, readModelsBehindAtStop: behindAtStop, wallS: Math.round((Date.now() - began) / 1000),
     };
