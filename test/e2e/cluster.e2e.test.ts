@@ -60,11 +60,11 @@ afterEach(async () => {
 describe('several Gatehouse instances on one event store', () => {
   it(`three instances on one SQLite file: ${RUNS} gated runs through random instances, one instance SIGKILLed and restarted: exactly once, verified, read models equal a rebuild`, async () => {
     await scenario(RUNS, 3, 'sqlite');
-  }, 600_000);
+  }, 900_000);
 
   it(`two instances on the EventStoreDB gRPC double: ${ESDB_RUNS} gated runs, the same checks`, async () => {
     await scenario(ESDB_RUNS, 2, 'esdb');
-  }, 600_000);
+  }, 900_000);
 });
 
 /** The scenario: `INSTANCES` server processes on one store; the last one is killed and restarted. */
@@ -136,7 +136,7 @@ async function scenario(RUNS: number, INSTANCES: number, backend: 'sqlite' | 'es
   const approving = Promise.all(APPROVERS.map(approver));
 
   // One instance is SIGKILLed a third of the way in and restarted two thirds of the way in.
-  const waitFor = async (what: string, condition: () => boolean) => { while (!condition()) { if (Date.now() - began > 500_000) throw new Error(`timed out: ${what}`); await pause(50); } };
+  const waitFor = async (what: string, condition: () => boolean) => { while (!condition()) { if (Date.now() - began > 800_000) throw new Error(`timed out: ${what}`); await pause(50); } };
   await waitFor('a third of the runs started', () => startedCount() >= RUNS / 3);
   const killedAt = Date.now();
   await cluster.kill(KILLED);
@@ -152,7 +152,7 @@ async function scenario(RUNS: number, INSTANCES: number, backend: 'sqlite' | 'es
   // Every instance's read models show every run finished.
   for (let i = 0; i < INSTANCES; i++) {
     for (let left = await unfinishedOn(i); left > 0; left = await unfinishedOn(i)) {
-      if (Date.now() - began > 500_000) throw new Error(`instance ${i}: ${left} runs still unfinished`);
+      if (Date.now() - began > 800_000) throw new Error(`instance ${i}: ${left} runs still unfinished`);
       await pause(250);
     }
   }
