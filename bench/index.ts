@@ -13,6 +13,7 @@ const areas: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   mcp: () => import('./mcp.js'),
   console: () => import('./console.js'),
   instances: () => import('./instances.js'),
+  cluster: () => import('./cluster.js'),
 };
 
 const requested = process.argv.slice(2);

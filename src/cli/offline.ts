@@ -57,6 +57,7 @@ function summarize(e: RecordedEvent): string {
     case 'ApprovalEscalated': return `${d.stepId}: to ${d.toRoles.join(', ')} by ${d.by.id}${d.reason ? `: ${d.reason}` : ''}`;
     case 'ApprovalExpired': return `${d.stepId}: expired, ${d.outcome}`;
     case 'ApprovalCancelled': return `${d.stepId}: cancelled by ${d.by.id}`;
+    case 'ApproverConsultationStarted': return `${d.stepId}: automated approvers asked by ${d.instance} until ${d.leaseUntil}`;
     case 'ToolCallStarted': return `${d.stepId} attempt ${d.attempt} on ${d.worker}${d.recovered ? ' (recovered)' : ''}`;
     case 'ToolCallSucceeded': return `${d.stepId} attempt ${d.attempt} ok in ${d.durationMs} ms`;
     case 'ToolCallFailed': return `${d.stepId} attempt ${d.attempt} ${d.failureMode}: ${d.error.message}${d.retryAt ? `, retry at ${d.retryAt}` : ''}`;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EventStore } from '../domain/ports/event-store.js';
 import type { RunIndexStore } from '../domain/ports/run-index.js';
 import type { Approver } from '../domain/ports/approver.js';
@@ -84,7 +85,11 @@ export interface RunEngineOptions {
   readonly pendingSlotGraceMs?: number;
   /** Where the follower of the log says whether it is live or stalled (for /healthz). */
   readonly followerHealth?: FollowerHealth;
-  /** This instance's id (GATEHOUSE_INSTANCE_ID), recorded as `instance` in the metadata of every event it appends. */
+  /**
+   * This instance's id (GATEHOUSE_INSTANCE_ID): recorded as `instance` in the metadata of every event it
+   * appends, and on the approver consultations it claims. Unset: no `instance` in metadata, and a
+   * random id per engine for its consultation leases.
+   */
   readonly instanceId?: string;
 }
 
@@ -146,7 +151,10 @@ export class RunEngine {
       callInFlight: (runId, stepId) => this.runs.get(runId)?.calls.has(stepId) ?? false,
       othersInFlight: (worker) => this.callLoad.inFlightOf(worker, options.instanceId),
     });
-    const planner = new Planner({ tools, gates, router, sensitive: this.sensitive, clock: this.clock, graceMs, driving: () => this.drive && !this.draining });
+    // A consultation's lease: every approver's timeout, then the grace (a living instance answers by then).
+    const leaseMs = approvers.reduce((sum, a) => sum + (a.timeoutMs ?? 0), 0) + graceMs;
+    const consultation = { instance: options.instanceId ?? `engine-${randomUUID()}`, leaseMs };
+    const planner = new Planner({ tools, gates, router, sensitive: this.sensitive, clock: this.clock, graceMs, driving: () => this.drive && !this.draining, consultation });
     const launcher = new CallLauncher({
       tools, router, clock: this.clock, random: options.random ?? Math.random, inFlight: this.inFlight, report: this.report,
       invoker: new ToolInvoker(options.secrets ?? NO_SECRETS, this.sensitive),

@@ -16,7 +16,7 @@ export const ENGINE_ACTOR = 'system:engine';
 /** A tool call the plan starts: launched once its append is in the log. */
 export type StartedCall = RunEventData<'ToolCallStarted'>;
 
-/** What one append will hold and what follows it: the calls to launch, the next wake-up, the gates to consult. */
+/** What one append will hold and what follows it: the calls to launch, the next wake-up, the gates this append claims to consult. */
 export interface Plan {
   readonly state: RunState;
   readonly events: RunEvent[];
@@ -36,6 +36,8 @@ export interface PlannerOptions {
   readonly graceMs: number;
   /** Whether this engine drives runs now (false for an API-only or a draining engine). */
   readonly driving: () => boolean;
+  /** Who claims a gate's consultation (this engine's instance id) and for how long (the lease). */
+  readonly consultation: { readonly instance: string; readonly leaseMs: number };
 }
 
 /** Decides commands and everything they make due, folding as it goes; no I/O. */
@@ -68,17 +70,18 @@ export class Planner {
     };
     for (const command of commands) apply(gates.withEditAssessment(this.sanitize(command), state, (name) => tools.get(name)), actor);
     let wakeAt: string | undefined;
-    let consults: string[] = [];
     const driving = this.options.driving();
+    const { instance, leaseMs } = this.options.consultation;
     for (let guard = 0; driving && guard < 100_000; guard++) {
       const now = clock.now().toISOString();
       let progressed = false;
       wakeAt = undefined;
-      consults = [];
       for (const action of nextActions(state, now, graceMs)) {
         if (action.kind === 'wait_until') wakeAt = action.at;
-        if (action.kind === 'consult') consults.push(action.approvalId);
-        const command = router.commandFor(runId, action, state, now, reserved, denied);
+        // A consultation is claimed in the append; only the engine whose append wins asks (see `consults`).
+        const command: RunCommand | undefined = action.kind === 'consult'
+          ? { type: 'StartConsultation', approvalId: action.approvalId, instance, now, leaseUntil: new Date(Date.parse(now) + leaseMs).toISOString() }
+          : router.commandFor(runId, action, state, now, reserved, denied);
         if (!command) continue;
         apply(command, ENGINE_ACTOR);
         progressed = true;
@@ -87,6 +90,10 @@ export class Planner {
       if (!progressed) break;
     }
     const live = driving && state.status === 'RUNNING';
+    // The gates this append claims for this instance, still unanswered when it ends.
+    const consults = events.flatMap((e) =>
+      e.type === 'ApproverConsultationStarted' && e.data.instance === instance && state.steps.some((s) => s.gate?.approvalId === e.data.approvalId && s.gate.status === 'OPEN' && !s.gate.consulted) ? [e.data.approvalId] : [],
+    );
     return { state, events, actors, calls: driving ? calls : [], wakeAt: live ? wakeAt : undefined, consults: live ? consults : [] };
   }
 

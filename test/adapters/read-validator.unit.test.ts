@@ -21,6 +21,7 @@ const samples: SpecEvent[] = [
   { runId: 'r1', type: 'ApprovalExpired', data: { ...ref, outcome: 'denied', expiredAt: '2025-03-01T13:00:00Z' } },
   { runId: 'r1', type: 'ApprovalCancelled', data: { ...ref, by: bob, reason: 'run cancelled' } },
   { runId: 'r1', type: 'ApprovalAutoApproved', data: { ...ref, approver: 'rules', rule: 'low-risk', reason: 'read only' } },
+  { runId: 'r1', type: 'ApproverConsultationStarted', data: { ...ref, instance: 'i-1', startedAt: '2025-03-01T12:00:00Z', leaseUntil: '2025-03-01T12:00:07Z' } },
   ev.budgetWarning('r1', 8, 10),
   ev.budgetExceeded('r1', 's2', 11, 10, 'warn'),
   ev.callStarted('r1', 's1'),

@@ -352,6 +352,21 @@ describe('EscalateApproval and RecordAutomatedDecision', () => {
     expect(after.steps[0]?.gate).toMatchObject({ consulted: true, escalated: false });
     expect(nextActions(after, T0).map((a) => a.kind)).toEqual(['wait_until']);
   });
+  it('a consultation is claimed by one instance until its lease passes; an answered gate is neither claimed nor answered again', () => {
+    const claim = (instance: string, now: string): RunCommand => ({ type: 'StartConsultation', approvalId: 'r/a/1', instance, now, leaseUntil: T1 });
+    const lease: RunEvent = { type: 'ApproverConsultationStarted', data: { approvalId: 'r/a/1', stepId: 'a', instance: 'i1', startedAt: T0, leaseUntil: T1 } };
+    given(...waiting).when(claim('i1', T0)).then([lease]);
+    // While the lease lives nobody else asks, and the engine wakes up when it passes.
+    given(...waiting, lease).when(claim('i2', T0)).thenError('ILLEGAL_STATE', /i1 consults its automated approvers until/);
+    expect(nextActions(given(...waiting, lease).state, T0)).not.toContainEqual({ kind: 'consult', approvalId: 'r/a/1' });
+    expect(nextActions(given(...waiting, lease).state, T0)).toContainEqual({ kind: 'wait_until', at: T1 });
+    // Once it has passed without an answer, another instance takes over.
+    expect(nextActions(given(...waiting, lease).state, T1)).toContainEqual({ kind: 'consult', approvalId: 'r/a/1' });
+    expect(decide({ ...claim('i2', T1), leaseUntil: '2026-01-01T00:00:02.000Z' } as RunCommand, given(...waiting, lease).state)[0]).toMatchObject({ data: { instance: 'i2' } });
+    const answered: RunEvent = { type: 'ApprovalEscalated', data: { approvalId: 'r/a/1', stepId: 'a', by: { id: 'approver:bot', role: 'automated' }, toRoles: ['tech_lead'], reason: 'x' } };
+    given(...waiting, lease, answered).when(claim('i2', T1)).thenError('ILLEGAL_STATE', /answered already/);
+    given(...waiting, lease, answered).when({ type: 'RecordAutomatedDecision', approvalId: 'r/a/1', approver: 'bot', decision: 'handover', reason: 'late', ceiling: 'high' }).thenError('ILLEGAL_STATE', /answered already/);
+  });
 });
 
 describe('resume never repeats a side effect', () => {

@@ -43,6 +43,7 @@ export function createWebhookApprover(options: WebhookApproverOptions): Approver
     name: options.name,
     maxRisk: options.maxRisk,
     actsFor: options.actsFor,
+    timeoutMs,
     decide: async (request, signal): Promise<AutomatedDecision> => {
       const timeout = AbortSignal.timeout(timeoutMs);
       try {

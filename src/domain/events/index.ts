@@ -21,6 +21,7 @@ export const runEventDefinitions = {
   ApprovalExpired: def('APPROVE', E.ApprovalExpired),
   ApprovalCancelled: def('APPROVE', E.ApprovalCancelled),
   ApprovalAutoApproved: def('APPROVE', E.ApprovalAutoApproved),
+  ApproverConsultationStarted: def('APPROVE', E.ApproverConsultationStarted),
   BudgetWarning: def('EXECUTE', E.BudgetWarning),
   BudgetExceeded: def('EXECUTE', E.BudgetExceeded),
   ToolCallStarted: def('EXECUTE', E.ToolCallStarted),

@@ -143,6 +143,19 @@ export const ApprovalAutoApproved = z.object({
   reason: z.string().max(5_000).optional(),
 });
 
+/**
+ * An instance claims the consultation of a gate's automated approvers until `leaseUntil`: only the
+ * instance whose append of this event wins asks them; another may claim it again only once the
+ * lease has passed without an answer (its instance died with the question).
+ */
+export const ApproverConsultationStarted = z.object({
+  ...ApprovalRef,
+  /** The instance (engine) that asks the approvers. */
+  instance: z.string().min(1).max(200),
+  startedAt: Instant,
+  leaseUntil: Instant,
+});
+
 // EXECUTE ------------------------------------------------------------------------------------
 
 export const BudgetWarning = z.object({

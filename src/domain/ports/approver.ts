@@ -19,5 +19,7 @@ export interface Approver {
   readonly maxRisk?: RiskLevel;
   /** Principals it acts for: it may not approve their own requests. */
   readonly actsFor?: readonly string[];
+  /** The longest it takes to answer (a webhook's timeout); part of the lease an instance holds while asking. */
+  readonly timeoutMs?: number;
   decide(request: AutomatedApprovalRequest, signal: AbortSignal): Promise<AutomatedDecision>;
 }

@@ -18,6 +18,7 @@ export type RunCommand =
   | CancelApproval
   | EscalateApproval
   | RecordAutomatedDecision
+  | StartConsultation
   | SkipStep
   | CompleteRun
   | FailRun
@@ -155,6 +156,15 @@ export interface RecordAutomatedDecision {
   readonly ceiling: RiskLevel;
   /** Principals it approves on behalf of (its owner): it may not approve their requests. */
   readonly actsFor?: readonly string[];
+}
+
+/** An instance claims the consultation of a gate's automated approvers until `leaseUntil` (claim by append). */
+export interface StartConsultation {
+  readonly type: 'StartConsultation';
+  readonly approvalId: string;
+  readonly instance: string;
+  readonly now: string;
+  readonly leaseUntil: string;
 }
 
 export interface SkipStep {

@@ -132,8 +132,19 @@ export function decide(command: RunCommand, state: RunState): RunEvent[] {
       }
       return [{ type: 'ApprovalEscalated', data: { approvalId: gate.approvalId, stepId: step.id, by: command.by, toRoles: [...toRoles], reason: command.reason } }];
     }
+    case 'StartConsultation': {
+      const { step, gate } = openGate(state, command.approvalId);
+      if (gate.consulted) throw new IllegalStateError(`approval ${gate.approvalId}: its automated approvers have answered already`, { approvalId: gate.approvalId });
+      const lease = gate.consultation;
+      if (lease && lease.leaseUntil > command.now) {
+        throw new IllegalStateError(`approval ${gate.approvalId}: ${lease.instance} consults its automated approvers until ${lease.leaseUntil}`, { approvalId: gate.approvalId });
+      }
+      return [{ type: 'ApproverConsultationStarted', data: { approvalId: gate.approvalId, stepId: step.id, instance: command.instance, startedAt: command.now, leaseUntil: command.leaseUntil } }];
+    }
     case 'RecordAutomatedDecision': {
       const { step, gate } = openGate(state, command.approvalId);
+      // One answer per request: a late answer from a consultation that was taken over is not a second one.
+      if (gate.consulted) throw new IllegalStateError(`approval ${gate.approvalId}: its automated approvers have answered already`, { approvalId: gate.approvalId });
       const ref = { approvalId: gate.approvalId, stepId: step.id };
       const by = { id: `approver:${command.approver}`, role: AUTOMATED_ROLE };
       const handover = (reason: string): RunEvent[] => [{ type: 'ApprovalEscalated', data: { ...ref, by, toRoles: [...gate.eligibleRoles], reason: `handed over to humans: ${reason}` } }];

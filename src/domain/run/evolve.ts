@@ -50,7 +50,7 @@ function apply(state: RunState, event: RunEvent): RunState {
       return updateStep(state, event.data.stepId, (s) => ({ ...s, worker: event.data.worker, status: s.status === 'PENDING' ? 'ROUTED' : s.status }));
     case 'ApprovalRequested': {
       const d = event.data;
-      const gate: GateState = { approvalId: d.approvalId, status: 'OPEN', request: d, eligibleRoles: d.eligibleRoles, approvers: [], editedInput: undefined, votes: undefined, consulted: false, escalated: false };
+      const gate: GateState = { approvalId: d.approvalId, status: 'OPEN', request: d, eligibleRoles: d.eligibleRoles, approvers: [], editedInput: undefined, votes: undefined, consulted: false, consultation: undefined, escalated: false };
       return updateStep(state, d.stepId, (s) => ({ ...s, status: 'AWAITING_APPROVAL', gate }));
     }
     case 'ApprovalGranted': {
@@ -60,6 +60,10 @@ function apply(state: RunState, event: RunEvent): RunState {
     case 'ApprovalAutoApproved':
       // One vote, for the input as requested: alone it never completes a quorum of two or more.
       return updateGate(state, event.data.stepId, (g) => ({ ...vote(g, `approver:${event.data.approver}`, undefined), consulted: true }));
+    case 'ApproverConsultationStarted': {
+      const d = event.data;
+      return updateGate(state, d.stepId, (g) => ({ ...g, consultation: { instance: d.instance, leaseUntil: d.leaseUntil } }));
+    }
     case 'ApprovalDenied':
       return failGate(state, event.data.stepId, 'DENIED', `approval denied by ${event.data.approver.id}`);
     case 'ApprovalCancelled':

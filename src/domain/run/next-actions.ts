@@ -11,7 +11,7 @@ export type RunAction =
   | { readonly kind: 'recover'; readonly stepId: string; readonly attempt: number }
   /** A step cannot run because something it depends on did not succeed (CONTINUE). */
   | { readonly kind: 'skip'; readonly stepId: string; readonly becauseOf: string }
-  /** An open gate whose automated approvers have not answered yet. */
+  /** An open gate whose automated approvers have not answered yet and no instance's claim to ask them is live. */
   | { readonly kind: 'consult'; readonly approvalId: string }
   /** An open approval passed its expiry. */
   | { readonly kind: 'expire_approval'; readonly approvalId: string }
@@ -71,7 +71,12 @@ export function nextActions(state: RunState, now: string, interruptGraceMs = INT
         if (gate && gate.status === 'OPEN') {
           if (gate.request.expiresAt <= now) actions.push({ kind: 'expire_approval', approvalId: gate.approvalId });
           else {
-            if (!gate.consulted && gate.request.automatedApprovers.length > 0) actions.push({ kind: 'consult', approvalId: gate.approvalId });
+            if (!gate.consulted && gate.request.automatedApprovers.length > 0) {
+              // Another instance's claim is honoured until its lease passes; then anyone may take over.
+              const lease = gate.consultation?.leaseUntil;
+              if (lease !== undefined && lease > now) earliest(lease);
+              else actions.push({ kind: 'consult', approvalId: gate.approvalId });
+            }
             earliest(gate.request.expiresAt);
           }
         }

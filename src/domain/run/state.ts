@@ -28,6 +28,8 @@ export interface GateState {
   readonly votes?: Readonly<Record<string, number>>;
   /** An automated approver has answered (approved, denied or handed over to humans). */
   readonly consulted: boolean;
+  /** The latest claim of the consultation: which instance asks, and until when no other may. */
+  readonly consultation?: { readonly instance: string; readonly leaseUntil: string };
   readonly escalated: boolean;
 }
 

@@ -134,7 +134,7 @@ export const runsProjection: Projection<RunsState> = {
   version: 4,
   eventTypes: [
     'RunStarted', 'PlanCreated', 'StepRouted', 'ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied',
-    'ApprovalEscalated', 'ApprovalExpired', 'ApprovalCancelled', 'ApprovalAutoApproved', 'BudgetWarning',
+    'ApprovalEscalated', 'ApprovalExpired', 'ApprovalCancelled', 'ApprovalAutoApproved', 'ApproverConsultationStarted', 'BudgetWarning',
     'BudgetExceeded', 'ToolCallStarted', 'ToolCallSucceeded', 'ToolCallFailed', 'StepSkipped', 'RunAggregated',
     'RunCompleted', 'RunFailed', 'RunCancelled', 'RunResumed',
   ],
