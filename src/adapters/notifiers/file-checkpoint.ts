@@ -1,0 +1,33 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { Position } from '../../domain/ports/event-store.js';
+import type { NotificationCheckpoint } from '../../orchestrator/notification-dispatcher.js';
+
+/** The notification dispatcher's checkpoint in a file of the data folder (written whole, then renamed). */
+export function fileCheckpoint(path: string): NotificationCheckpoint {
+  return {
+    async load() {
+      try {
+        const text = (await readFile(path, 'utf8')).trim();
+        return text === '' ? undefined : text;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+    },
+    async save(position: Position) {
+      await writeFile(`${path}.tmp`, position, { mode: 0o600 });
+      await rename(`${path}.tmp`, path);
+    },
+  };
+}
+
+/** A checkpoint in memory (tests, and engines without a data folder). */
+export function memoryCheckpoint(): NotificationCheckpoint & { position?: Position } {
+  const cp: NotificationCheckpoint & { position?: Position } = {
+    load: async () => cp.position,
+    save: async (p) => {
+      cp.position = p;
+    },
+  };
+  return cp;
+}
