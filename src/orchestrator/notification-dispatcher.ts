@@ -77,7 +77,7 @@ export class NotificationDispatcher {
       this.again = true;
       return this.ticking;
     }
-    this.ticking = (async () => {
+    const tick = async () => {
       do {
         this.again = false;
         for (const [approvalId, record] of [...this.records]) {
@@ -90,9 +90,12 @@ export class NotificationDispatcher {
           }
         }
       } while (this.again && !this.stop.signal.aborted);
+    };
+    // Cleared in a callback, never inside tick itself: a tick with nothing due ends synchronously.
+    this.ticking = tick().finally(() => {
       this.ticking = undefined;
       this.arm();
-    })();
+    });
     return this.ticking;
   }
 
