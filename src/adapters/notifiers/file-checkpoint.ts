@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Position } from '../../domain/ports/event-store.js';
 import type { NotificationCheckpoint } from '../../orchestrator/notification-dispatcher.js';
@@ -15,8 +16,10 @@ export function fileCheckpoint(path: string): NotificationCheckpoint {
       }
     },
     async save(position: Position) {
-      await writeFile(`${path}.tmp`, position, { mode: 0o600 });
-      await rename(`${path}.tmp`, path);
+      // A temporary name of its own, so a second writer of the same file never renames this one's away.
+      const tmp = `${path}.${randomUUID()}.tmp`;
+      await writeFile(tmp, position, { mode: 0o600 });
+      await rename(tmp, path);
     },
   };
 }
