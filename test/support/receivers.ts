@@ -9,15 +9,16 @@ export interface Received {
   readonly body: unknown;
 }
 
-/** A real HTTP receiver on a free local port; `answer` decides the status (default 200). */
+/** A real HTTP receiver on a free local port; `answer` decides the status from the request and its number (default 200). `got` keeps the accepted ones. */
 export async function httpReceiver(answer: (r: Received, n: number) => number = () => 200, port = 0) {
   const got: Received[] = [];
+  let calls = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let raw = '';
     req.on('data', (c: Buffer) => { raw += c.toString('utf8'); });
     req.on('end', () => {
       const r = { headers: req.headers, raw, body: JSON.parse(raw) as unknown };
-      const status = answer(r, got.length + 1);
+      const status = answer(r, ++calls);
       if (status < 300) got.push(r);
       res.writeHead(status).end(status < 300 ? 'ok' : 'no');
     });

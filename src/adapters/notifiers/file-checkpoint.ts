@@ -23,14 +23,3 @@ export function fileCheckpoint(path: string): NotificationCheckpoint {
     },
   };
 }
-
-/** A checkpoint in memory (tests, and engines without a data folder). */
-export function memoryCheckpoint(): NotificationCheckpoint & { position?: Position } {
-  const cp: NotificationCheckpoint & { position?: Position } = {
-    load: async () => cp.position,
-    save: async (p) => {
-      cp.position = p;
-    },
-  };
-  return cp;
-}
