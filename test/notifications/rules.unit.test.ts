@@ -166,3 +166,21 @@ describe('notification config errors are refused at start', () => {
     expect(() => parseConfig({ auth: { tokens: [{ ...tokens[0], email: 'not-an-email' }] } })).toThrow(/auth\.tokens\.0\.email/);
   });
 });
+
+describe('the README example', () => {
+  it('is a valid gatehouse.yaml that tells tech leads by email and devops by Slack about high and critical requests, with reminders', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Notifications'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const config = parseConfig(parse(yaml), 'README');
+    const people = config.auth.tokens.map((t) => ({ id: t.id, role: t.role, email: t.email, slackChannel: t.slackChannel }));
+    const facts = gate({ level: 'critical', eligibleRoles: ['devops_engineer'] });
+    expect(planDeliveries({ kind: 'requested' }, gate(), config.notifications, people, 'x').map((d) => `${d.channel}:${d.to}`).sort())
+      .toEqual(['chat:#ops-approvals', 'mail:bob@example.com', 'mail:tina@example.com']);
+    expect(planDeliveries({ kind: 'reminder', share: 0.9 }, facts, config.notifications, people, 'x').map((d) => `${d.channel}:${d.to}`).sort())
+      .toEqual(['chat:#ops-approvals', 'mail:bob@example.com', 'mail:tina@example.com']);
+    expect(config.notifications.reminders).toEqual([0.5, 0.9]);
+  });
+});
