@@ -17,6 +17,10 @@ export const TokenEntry = z
     role: Role,
     /** The profile this principal's MCP `tools/call`s run under (and `tools/list` shows); default `GATEHOUSE_MCP_PROFILE`. */
     mcpProfile: z.string().min(1).max(100).optional(),
+    /** Where approval notifications reach this principal by email (notifications.channels of type email). */
+    email: z.email().max(320).optional(),
+    /** This principal's Slack channel or user (`#releases`, `@ann`) for Slack notifications. */
+    slackChannel: z.string().regex(/^[#@]?[A-Za-z0-9._-]{1,80}$/).optional(),
   })
   .refine((t) => (t.token ? 1 : 0) + (t.sha256 ? 1 : 0) === 1, 'give either token or sha256');
 /** A token entry as written (before parsing). */

@@ -4,6 +4,7 @@ import { buildSchema, type PubSub } from 'type-graphql';
 import { authChecker } from './auth/auth-checker.js';
 import { AuditQueries } from './resolvers/audit-queries.js';
 import { ApprovalMutations } from './resolvers/approval-mutations.js';
+import { ApprovalNotificationFields } from './resolvers/approval-notifications.js';
 import { ApprovalQueries } from './resolvers/approval-queries.js';
 import { CatalogQueries } from './resolvers/catalog-queries.js';
 import { ObservabilityQueries } from './resolvers/observability-queries.js';
@@ -29,7 +30,7 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The Gatehouse schema, built once per process from the type-graphql classes. */
 export function gatehouseSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [RunQueries, RunFields, ApprovalQueries, ObservabilityQueries, CatalogQueries, AuditQueries, RunMutations, ApprovalMutations, LiveSubscriptions],
+    resolvers: [RunQueries, RunFields, ApprovalQueries, ApprovalNotificationFields, ObservabilityQueries, CatalogQueries, AuditQueries, RunMutations, ApprovalMutations, LiveSubscriptions],
     authChecker,
     authMode: 'error',
     pubSub: unusedPubSub,

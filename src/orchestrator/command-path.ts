@@ -2,10 +2,8 @@ import { GENESIS_HASH } from '../domain/audit/chain.js';
 import { DomainError } from '../domain/errors.js';
 import type { AuditSigner } from '../domain/ports/audit-signer.js';
 import { type EventStore, WrongExpectedRevisionError } from '../domain/ports/event-store.js';
-import type { Notifier } from '../domain/ports/notifier.js';
 import type { RunCommand } from '../domain/run/commands.js';
 import { initialRunState, type RunState, runStreamId } from '../domain/run/state.js';
-import { approvalNotifications } from './approval-notifications.js';
 import { appendSigning } from './audit-signing.js';
 import { stopIfEnded } from './call-launcher.js';
 import type { ReportError } from './engine-errors.js';
@@ -26,7 +24,6 @@ export interface CommandPathOptions {
   /** Recorded in the metadata of every event appended here (which instance decided it). */
   readonly instanceId: string | undefined;
   readonly maxConflictRetries: number;
-  readonly notifier: Notifier | undefined;
   readonly changes: RunChanges;
   readonly report: ReportError;
   readonly now: () => string;
@@ -121,15 +118,14 @@ export class CommandPath {
     }
   }
 
-  /** What follows an append, in this order: ended calls stopped, slots settled, calls launched, gates consulted, wake-up armed, people told. */
+  /** What follows an append, in this order: ended calls stopped, slots settled, calls launched, gates consulted, wake-up armed. People are told by the notification dispatcher, which follows the log. */
   private afterAppend(runId: string, handle: RunHandle, before: RunState, plan: Plan): void {
-    const { limits, notifier } = this.options;
+    const { limits } = this.options;
     stopIfEnded(handle);
     limits?.afterAppend(before, plan.events);
     for (const call of plan.calls) this.options.launch(runId, handle, call);
     for (const approvalId of plan.consults) this.options.consult(runId, handle.state, approvalId);
     this.options.schedule(runId, handle, plan.wakeAt);
-    if (notifier) for (const n of approvalNotifications(runId, plan.events, handle.state, this.options.now())) notifier.notify(n);
     this.options.changes.emit(runId, handle.state);
   }
 }

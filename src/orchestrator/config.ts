@@ -5,6 +5,7 @@ import { RiskLevel } from '../domain/events/common.js';
 import { ApprovalPolicyConfig, defaultApprovalPolicy } from '../domain/approvals/policy-config.js';
 import { ApproverRule, DEFAULT_SIGNATURE_HEADER, DEFAULT_TIMESTAMP_HEADER, isAllowedApproverUrl } from '../domain/approvals/automated-approvers.js';
 import { ROLES, TokenEntry } from '../domain/roles.js';
+import { defaultNotificationsConfig, NotificationsConfig, notificationConfigProblems } from '../domain/notifications/config.js';
 import { Playbook, Profile, WorkerConfig, defaultProfiles, defaultWorkers } from './profiles.js';
 import { ToolSourcesConfig } from './tool-config.js';
 
@@ -44,11 +45,8 @@ const AutomatedApproverConfig = z.discriminatedUnion('type', [
 export const GatehouseConfig = z.strictObject({
   approvals: ApprovalPolicyConfig,
   automatedApprovers: z.array(AutomatedApproverConfig),
-  notifications: z.strictObject({
-    targets: z.array(z.strictObject({ url: z.url(), levels: z.array(RiskLevel).default([]) })),
-    attempts: z.number().int().positive(),
-    baseDelayMs: z.number().int().nonnegative(),
-  }),
+  /** Channels, addressing rules, reminders and retries of approval notifications (src/domain/notifications/). */
+  notifications: NotificationsConfig,
   auth: z.strictObject({
     /**
      * Bearer tokens (or their SHA-256) and who they stand for. Without an admin among them, the
@@ -63,7 +61,7 @@ export const GatehouseConfig = z.strictObject({
   sensitiveKeys: z.array(z.string()),
   /** HTTP tools (`tools:`) and MCP servers whose tools Gatehouse offers (`mcpServers:`); see tool-config.ts. */
   ...ToolSourcesConfig,
-}).superRefine(knownRoles);
+}).superRefine(knownRoles).superRefine(knownAddressees);
 export type GatehouseConfig = z.infer<typeof GatehouseConfig>;
 
 /**
@@ -84,10 +82,15 @@ function knownRoles(config: { approvals: ApprovalPolicyConfig }, ctx: z.Refineme
   }
 }
 
+/** Notification rules name channels, roles and principals that exist, and leases outlast sends. */
+function knownAddressees(config: { notifications: NotificationsConfig; auth: { tokens: Array<{ id: string; role: string; email?: string; slackChannel?: string }> } }, ctx: z.RefinementCtx): void {
+  for (const p of notificationConfigProblems(config.notifications, ROLES, config.auth.tokens)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+}
+
 export const defaultConfig: GatehouseConfig = {
   approvals: defaultApprovalPolicy,
   automatedApprovers: [],
-  notifications: { targets: [], attempts: 4, baseDelayMs: 200 },
+  notifications: defaultNotificationsConfig,
   auth: { tokens: [] },
   profiles: defaultProfiles,
   workers: defaultWorkers,

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { EventStore } from '../domain/ports/event-store.js';
 import type { RunIndexStore } from '../domain/ports/run-index.js';
 import type { Approver } from '../domain/ports/approver.js';
-import type { Notifier } from '../domain/ports/notifier.js';
 import { type ApprovalPolicyConfig, maxPendingOf } from '../domain/approvals/policy-config.js';
 import type { AuditSigner } from '../domain/ports/audit-signer.js';
 import type { SecretProvider } from '../domain/ports/secrets.js';
@@ -75,8 +74,6 @@ export interface RunEngineOptions {
   readonly approvalPolicy?: ApprovalPolicyConfig;
   /** Automated approvers consulted, in order, before humans on every non-AUTO gate. */
   readonly approvers?: readonly Approver[];
-  /** Told of every approval event this engine appends. */
-  readonly notifier?: Notifier;
   /** Signs approval decisions (granted, denied, auto-approved, expired) with the server's audit key. */
   readonly signer?: AuditSigner;
   /** Hash-chain every event appended (DESIGN.md "Audit integrity"). Default true. */
@@ -166,7 +163,7 @@ export class RunEngine {
     const timers = new RunTimers(this.clock, () => this.closed, (runId) => this.kick(runId));
     this.commands = new CommandPath({
       store: this.store, planner, limits: this.limits, chain: options.chain ?? true, signer: options.signer, policyVersion: gates.policyVersion, instanceId: options.instanceId,
-      maxConflictRetries: options.maxConflictRetries ?? 20, notifier: options.notifier, changes: this.changes, report: this.report,
+      maxConflictRetries: options.maxConflictRetries ?? 20, changes: this.changes, report: this.report,
       now: () => this.now(),
       mayKick: () => this.drive && !this.closed,
       kick: (runId) => this.kick(runId),

@@ -23,7 +23,9 @@ import { createWebhookApprover } from '../adapters/approvers/webhook-approver.js
 import { createEnvSecrets } from '../adapters/secrets/env-secrets.js';
 import type { SecretProvider } from '../domain/ports/secrets.js';
 import { loadOrCreateAuditSigner } from '../adapters/audit/ed25519-keys.js';
-import { createWebhookNotifier } from '../adapters/notifiers/webhook-notifier.js';
+import { channelsFrom } from '../adapters/notifiers/channels.js';
+import { fileCheckpoint } from '../adapters/notifiers/file-checkpoint.js';
+import { NotificationDispatcher } from '../orchestrator/notification-dispatcher.js';
 import type { Approver } from '../domain/ports/approver.js';
 import { type GatehouseConfig, loadConfig } from '../orchestrator/config.js';
 import { startConfiguredTools } from '../adapters/tools/configured-tools.js';
@@ -123,12 +125,6 @@ async function startLocked(options: GatehouseAppOptions, unlock: () => void): Pr
   });
   const workers = config.workers;
   const signer = loadOrCreateAuditSigner({ dataDir: env.dataDir, key: env.auditKey });
-  const notifier = createWebhookNotifier({
-    targets: config.notifications.targets,
-    attempts: config.notifications.attempts,
-    baseDelayMs: config.notifications.baseDelayMs,
-    onFailure: (url, n, error) => log.warn({ url, approvalId: n.approvalId, event: n.event, error }, 'approval notification not delivered'),
-  });
   // Every follower of the log (run follower, projections, metrics) says here whether it is live.
   const health = new FollowerHealth();
   const followError = (follower: string) => (error: unknown) => {
@@ -141,7 +137,6 @@ async function startLocked(options: GatehouseAppOptions, unlock: () => void): Pr
     store, tools, runIndex, profiles, workers, secrets,
     approvalPolicy: config.approvals,
     approvers: approversFrom(config, secrets),
-    notifier,
     signer,
     sensitiveKeys: config.sensitiveKeys,
     // Every error the engine cannot return to a caller is logged and counted, never dropped.
@@ -208,6 +203,17 @@ async function startLocked(options: GatehouseAppOptions, unlock: () => void): Pr
     env.host,
   );
 
+  // Notifications follow the log like the projections: who is told what is decided from it, once across instances.
+  const notifications = new NotificationDispatcher({
+    store, config: config.notifications, people: config.auth.tokens, channels: channelsFrom(config.notifications, secrets), instance: instanceId,
+    publicUrl: env.publicUrl ?? `http://localhost:${server.port}`, checkpoint: fileCheckpoint(join(env.dataDir, 'notifications.checkpoint')), health,
+    onError: (error) => {
+      log.warn({ err: error }, 'notification dispatcher error');
+      metrics.error('notify', errorCode(error));
+    },
+  });
+  await notifications.start();
+
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -215,7 +221,7 @@ async function startLocked(options: GatehouseAppOptions, unlock: () => void): Pr
       await metrics.close();
       await engine.shutdown(env.shutdownGraceMs);
       await configured.close();
-      await notifier.idle();
+      await notifications.close();
       await projections.stop();
       readModels.close();
       await runIndex.close();

@@ -50,6 +50,8 @@ export interface ServerEnv {
   readonly mcpHeartbeatMs?: number;
   /** GATEHOUSE_MCP_SESSION_IDLE_MS: an MCP session with nothing open for this long is closed. Default 1,800,000. */
   readonly mcpSessionIdleMs?: number;
+  /** GATEHOUSE_PUBLIC_URL: the base of the console links in notifications. Default http://localhost:<PORT>. */
+  readonly publicUrl?: string;
 }
 
 const Env = z.object({
@@ -74,6 +76,7 @@ const Env = z.object({
   GATEHOUSE_MCP_HEARTBEAT_MS: z.coerce.number().int().min(10).max(3_600_000).optional(),
   GATEHOUSE_MCP_SESSION_IDLE_MS: z.coerce.number().int().min(10).max(86_400_000).optional(),
   GATEHOUSE_CONSOLE_DIR: z.string().min(1).optional(),
+  GATEHOUSE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
 }).superRefine((e, ctx) => {
   const headers = e.GATEHOUSE_HTTP_HEADERS_TIMEOUT_MS;
   if (headers !== undefined && headers <= e.GATEHOUSE_HTTP_KEEPALIVE_TIMEOUT_MS) {
@@ -112,5 +115,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ServerEnv {
     ...(e.GATEHOUSE_MCP_HEARTBEAT_MS !== undefined ? { mcpHeartbeatMs: e.GATEHOUSE_MCP_HEARTBEAT_MS } : {}),
     ...(e.GATEHOUSE_MCP_SESSION_IDLE_MS !== undefined ? { mcpSessionIdleMs: e.GATEHOUSE_MCP_SESSION_IDLE_MS } : {}),
     ...(e.GATEHOUSE_CONSOLE_DIR ? { consoleDir: resolve(e.GATEHOUSE_CONSOLE_DIR) } : {}),
+    ...(e.GATEHOUSE_PUBLIC_URL ? { publicUrl: e.GATEHOUSE_PUBLIC_URL } : {}),
   };
 }

@@ -7,7 +7,11 @@ import type { ProjectionRunner } from '../projections/index.js';
 const FOLLOWED = [
   'ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied', 'ApprovalExpired', 'ApprovalCancelled', 'ApprovalAutoApproved',
   'ToolCallStarted', 'ToolCallSucceeded', 'ToolCallFailed', 'RunCompleted', 'RunFailed', 'RunCancelled',
+  'Delivered', 'DeliveryAttemptFailed', 'DeliveryFailed', 'DeliverySkipped',
 ];
+
+/** A notification outcome event and the `outcome` label it counts under. */
+const NOTIFICATION_OUTCOMES: Record<string, string> = { Delivered: 'delivered', DeliveryAttemptFailed: 'retried', DeliveryFailed: 'failed', DeliverySkipped: 'skipped' };
 
 /** Prometheus metrics of one server, fed by following the log from now on. */
 export interface ServerMetrics {
@@ -46,6 +50,10 @@ export function createMetrics(
   });
   const runs = new Counter({ name: 'gatehouse_runs_total', help: 'Finished runs by outcome', labelNames: ['outcome'], registers: [registry] });
   const errors = new Counter({ name: 'gatehouse_engine_errors_total', help: 'Errors with no caller to return to, by what failed and error code', labelNames: ['what', 'code'], registers: [registry] });
+  const notifications = new Counter({
+    name: 'gatehouse_notifications_total', help: 'Notification attempts by channel and outcome (delivered, retried, failed, skipped), from the delivery records in the log',
+    labelNames: ['channel', 'outcome'], registers: [registry],
+  });
   const operations = new Counter({ name: 'gatehouse_graphql_operations_total', help: 'GraphQL operations over HTTP', labelNames: ['kind', 'outcome'], registers: [registry] });
   new Gauge({
     name: 'gatehouse_projection_lag_events', help: 'Events in the log a read model has not applied yet', labelNames: ['projection'], registers: [registry],
@@ -103,12 +111,15 @@ export function createMetrics(
       case 'RunCancelled':
         runs.inc({ outcome: 'cancelled' });
         break;
+      case 'Delivered': case 'DeliveryAttemptFailed': case 'DeliveryFailed': case 'DeliverySkipped':
+        notifications.inc({ channel: (e.data as { channel: string }).channel, outcome: NOTIFICATION_OUTCOMES[e.type] ?? e.type });
+        break;
     }
   };
 
   // Counts what happens from now on; after a failed subscription it catches up from the last event
   // it saw (reads), then subscribes again, so an outage loses no count.
-  const filter = { streamPrefix: ['run-'], eventTypes: FOLLOWED };
+  const filter = { streamPrefix: ['run-', 'notify-'], eventTypes: FOLLOWED };
   const stop = new AbortController();
   let subscription: Subscription | undefined;
   const loop = (async () => {

@@ -4,7 +4,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createWebhookApprover } from '../../src/adapters/approvers/webhook-approver.js';
 import type { Approver } from '../../src/domain/ports/approver.js';
-import type { ApprovalNotification } from '../../src/domain/ports/notifier.js';
 import type { RunState } from '../../src/domain/run/state.js';
 import type { Clock } from '../../src/orchestrator/clock.js';
 import type { RunEngineOptions } from '../../src/orchestrator/engine.js';
@@ -14,7 +13,7 @@ import { alice, bob, type EngineHarness, engineHarness, restartedEngine } from '
 /**
  * Exactly once across instances (issue #17 item 3): several engines on one SQLite store, each
  * holding the same run, as several Gatehouse instances would. Whatever becomes due (a timer, an
- * automated approver's consultation, a notification) happens once in the cluster, not once per
+ * automated approver's consultation) happens once in the cluster, not once per
  * engine.
  */
 const Any = z.record(z.string(), z.unknown());
@@ -182,19 +181,5 @@ describe('each durable timer fires once in the cluster', () => {
     if (tool === 'flaky') await members[0]!.engine.waitFor(runId, terminal);
     expect(count(await types(runId), type) - before).toBe(1);
     if (tool === 'flaky') expect(invoked).toEqual([`${runId}:s:1`, `${runId}:s:2`]);
-  });
-});
-
-describe('notifications are sent once per event, by the instance whose append produced it', () => {
-  it('two engines, a gate requested through one and granted through the other: one notification per approval event', async () => {
-    const sent: Array<ApprovalNotification & { by: number }> = [];
-    const members = await cluster(2, (i) => ({ notifier: { notify: (n) => sent.push({ ...n, by: i }) } }));
-    const [a, b] = members as [Member, Member];
-    const state = await start(a, 'n1');
-    await allHold(members, 'n1');
-    await b.api.grantApproval({ approvalId: state.steps[0]?.gate?.approvalId as string }, bob);
-    await until(async () => (await types('n1')).includes('RunCompleted'), 'the run to complete');
-    await settle(members, 'n1');
-    expect(sent.map((n) => `${n.event} by ${n.by}`)).toEqual(['requested by 0', 'granted by 1']);
   });
 });

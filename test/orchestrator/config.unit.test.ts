@@ -22,14 +22,14 @@ describe('gatehouse.yaml', () => {
       '  confidence:',
       '    trustedRequesters: [deploy-bot]',
       'notifications:',
-      '  targets: [{ url: "http://127.0.0.1:9999/hook", levels: [high, critical] }]',
+      '  reminders: [0.75]',
     ].join('\n'));
     const config = loadConfig(file);
     expect(config.approvals.levels.medium).toEqual({ ...defaultConfig.approvals.levels.medium, timeoutMinutes: 5, onTimeout: 'approve' });
     expect(config.approvals.levels.high).toEqual(defaultConfig.approvals.levels.high);
     expect(config.approvals.confidence.trustedRequesters).toEqual(['deploy-bot']);
     expect(config.approvals.confidence.adjustments).toEqual(defaultConfig.approvals.confidence.adjustments);
-    expect(config.notifications).toEqual({ targets: [{ url: 'http://127.0.0.1:9999/hook', levels: ['high', 'critical'] }], attempts: 4, baseDelayMs: 200 });
+    expect(config.notifications).toEqual({ ...defaultConfig.notifications, reminders: [0.75] });
   });
 
   it('names the path of every bad value, and refuses unknown keys', () => {

@@ -67,7 +67,7 @@ describe('followers survive a dropped subscription', () => {
     const down = await eventually(async () => {
       const r = await health();
       expect(r.status).toBe(503);
-      expect(r.body.followers.filter((f) => f.state === 'stalled').map((f) => f.name).sort()).toEqual(['metrics', 'projections', 'run-follower']);
+      expect(r.body.followers.filter((f) => f.state === 'stalled').map((f) => f.name).sort()).toEqual(['metrics', 'notifications', 'projections', 'run-follower']);
       return r.body;
     });
     for (const f of down.followers) expect(Date.parse(f.since ?? '')).toBeLessThanOrEqual(Date.now());

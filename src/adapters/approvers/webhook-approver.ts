@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { RiskLevel } from '../../domain/events/common.js';
 import { DEFAULT_SIGNATURE_HEADER, DEFAULT_TIMESTAMP_HEADER, isAllowedApproverUrl } from '../../domain/approvals/automated-approvers.js';
 import type { Approver, AutomatedDecision } from '../../domain/ports/approver.js';
+import { webhookSignature } from '../signing/webhook-signature.js';
 
 const Answer = z.object({ decision: z.enum(['approve', 'deny', 'handover']), reason: z.string().max(5_000).default('') });
 
@@ -23,10 +23,6 @@ export interface WebhookApproverOptions {
   readonly now?: () => number;
 }
 
-/** `v1=<hex>`: HMAC-SHA256 over `<timestamp>.<body>`, so a captured request cannot be replayed later with another body. */
-export function webhookSignature(secret: string, timestamp: string, body: string): string {
-  return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
 
 /**
  * Asks a service: POST the request as JSON, signed (HMAC-SHA256 over timestamp and body); a 2xx

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { EventCatalog, type EventDefinition, type Stage } from './catalog.js';
+import * as N from './notification-events.js';
 import * as R from './requester-events.js';
 import * as E from './run-events.js';
 
@@ -67,8 +68,18 @@ export type RequesterEvent = {
   [T in RequesterEventType]: { type: T; data: z.output<(typeof requesterEventDefinitions)[T]['schema']> };
 }[RequesterEventType];
 
+/** Every event an approval's delivery record (`notify-<approvalId>`) can hold (src/domain/notifications/). */
+export const notificationEventDefinitions = {
+  DeliveriesPlanned: def('APPROVE', N.DeliveriesPlanned),
+  DeliveryAttempted: def('APPROVE', N.DeliveryAttempted),
+  Delivered: def('APPROVE', N.Delivered),
+  DeliveryAttemptFailed: def('APPROVE', N.DeliveryAttemptFailed),
+  DeliveryFailed: def('APPROVE', N.DeliveryFailed),
+  DeliverySkipped: def('APPROVE', N.DeliverySkipped),
+} as const;
+
 /** The catalog the stores use by default: every stream category Gatehouse writes, no upcasters yet. */
-export const eventCatalog = new EventCatalog({ ...runEventDefinitions, ...requesterEventDefinitions });
+export const eventCatalog = new EventCatalog({ ...runEventDefinitions, ...requesterEventDefinitions, ...notificationEventDefinitions });
 
 /** The lifecycle stage of a run event type. */
 export function stageOf(type: RunEventType): Stage {

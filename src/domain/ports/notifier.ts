@@ -1,15 +1,14 @@
-/** A message about an approval: created, escalated, decided or expired. */
-export interface ApprovalNotification {
-  readonly event: 'requested' | 'escalated' | 'granted' | 'denied' | 'auto_approved' | 'expired' | 'cancelled';
-  readonly approvalId: string;
-  readonly runId: string;
-  readonly stepId: string;
-  readonly riskLevel: string;
-  readonly at: string;
-  readonly data: unknown;
-}
+import type { ChannelType } from '../notifications/config.js';
+import type { NotificationMessage } from '../notifications/message.js';
 
-/** Delivers notifications; never blocks a run, never throws to its caller. */
-export interface Notifier {
-  notify(notification: ApprovalNotification): void;
+/**
+ * One configured channel (a signed webhook, a Slack incoming webhook, an SMTP relay). `send`
+ * resolves when the receiver accepted the message and throws otherwise; it never retries (the
+ * dispatcher retries from the log).
+ */
+export interface NotificationChannel {
+  readonly type: ChannelType;
+  send(message: NotificationMessage, to: string, signal: AbortSignal): Promise<void>;
+  /** The secret values this channel uses now (passwords, signing keys, token URLs): scrubbed from any stored error. */
+  secrets(): Promise<string[]>;
 }

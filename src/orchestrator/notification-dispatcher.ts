@@ -1,0 +1,186 @@
+import type { EventStore, Position, RecordedEvent, Subscription } from '../domain/ports/event-store.js';
+import { StoreClosedError } from '../domain/ports/event-store.js';
+import type { NotificationChannel } from '../domain/ports/notifier.js';
+import type { NotificationsConfig, Recipient } from '../domain/notifications/config.js';
+import { NOTIFICATION_EVENT_TYPES } from '../domain/notifications/events.js';
+import { evolveRecord, emptyRecord, isFinal, nextDueAt, type NotificationRecord } from '../domain/notifications/record.js';
+import { backoffMs, FollowerHealth, pause } from '../following/health.js';
+import type { Clock } from './clock.js';
+import { asNotificationEvent } from './notification-record.js';
+import { APPROVAL_EVENT_TYPES, planFor } from './notification-planning.js';
+import { sendDue } from './notification-sender.js';
+
+/** Where the dispatcher has planned up to (a file in the data folder; memory in tests). */
+export interface NotificationCheckpoint {
+  load(): Promise<Position | undefined>;
+  save(position: Position): Promise<void>;
+}
+
+/** The name the dispatcher reports its health under. */
+export const NOTIFICATIONS_FOLLOWER = 'notifications';
+
+/** What the dispatcher is given by its composition root. */
+export interface NotificationDispatcherOptions {
+  readonly store: EventStore;
+  readonly config: NotificationsConfig;
+  readonly people: readonly Recipient[];
+  readonly channels: Readonly<Record<string, NotificationChannel>>;
+  /** The console's base URL (GATEHOUSE_PUBLIC_URL): messages link to `<publicUrl>/approvals/<id>`. */
+  readonly publicUrl: string;
+  readonly checkpoint: NotificationCheckpoint;
+  readonly clock?: Clock;
+  readonly health?: FollowerHealth;
+  /** This instance, for the `actor` of what it appends. */
+  readonly instance?: string;
+  /** An error with no caller (a failed plan, a failed append after a send); the dispatcher goes on. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Follows the log and delivers approval notifications. Planning: each approval event after the
+ * checkpoint is turned into deliveries on the approval's `notify-` stream (once, by expected
+ * revision). Sending: the delivery records (the `notify-` streams, folded from the log) say what is
+ * due and when; a timer wakes the dispatcher at the earliest due instant, and each attempt is
+ * claimed by an append before it is sent. Nothing that matters lives only in memory: a restart
+ * rebuilds the records from the log and finds what fell due while it was down.
+ */
+export class NotificationDispatcher {
+  private readonly records = new Map<string, NotificationRecord>();
+  private readonly stop = new AbortController();
+  private readonly sends = new Set<Promise<void>>();
+  private readonly clock: Clock;
+  private readonly actor: string;
+  private subscription: Subscription | undefined;
+  private loop: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private again = false;
+
+  constructor(private readonly options: NotificationDispatcherOptions) {
+    this.clock = options.clock ?? { now: () => new Date() };
+    this.actor = `system:notifications${options.instance ? `:${options.instance}` : ''}`;
+  }
+
+  /** Starts following; the first start on a log begins at its head (history is not announced). */
+  async start(): Promise<void> {
+    let checkpoint = await this.options.checkpoint.load();
+    if (checkpoint === undefined) {
+      checkpoint = await this.options.store.headPosition();
+      if (checkpoint !== undefined) await this.options.checkpoint.save(checkpoint);
+    }
+    this.loop = this.follow(checkpoint);
+  }
+
+  /** Looks for due deliveries now (a test with its own clock calls it after moving the clock). */
+  poke(): Promise<void> {
+    if (this.ticking) {
+      this.again = true;
+      return this.ticking;
+    }
+    const tick = async () => {
+      do {
+        this.again = false;
+        for (const [approvalId, record] of [...this.records]) {
+          const due = nextDueAt(record);
+          if (due === undefined || due > this.clock.now().getTime() || this.stop.signal.aborted) continue;
+          try {
+            for (const p of await sendDue(this.sender(), approvalId)) this.track(p);
+          } catch (error) {
+            this.report(error);
+          }
+        }
+      } while (this.again && !this.stop.signal.aborted);
+    };
+    // Cleared in a callback, never inside tick itself: a tick with nothing due ends synchronously.
+    this.ticking = tick().finally(() => {
+      this.ticking = undefined;
+      this.arm();
+    });
+    return this.ticking;
+  }
+
+  /** Stops following and waits for the sends under way to record their outcome. */
+  async close(): Promise<void> {
+    this.stop.abort();
+    clearTimeout(this.timer);
+    await this.subscription?.close();
+    await this.loop;
+    await this.ticking;
+    while (this.sends.size > 0) await Promise.allSettled([...this.sends]);
+  }
+
+  private async follow(checkpoint: Position | undefined): Promise<void> {
+    const { store } = this.options;
+    // From the start: the notify- streams rebuild the records; approval events are planned only past the checkpoint.
+    const filter = { streamPrefix: ['run-', 'notify-'], eventTypes: [...APPROVAL_EVENT_TYPES, ...NOTIFICATION_EVENT_TYPES] };
+    let cursor: Position | undefined;
+    for (let attempt = 0; !this.stop.signal.aborted; ) {
+      try {
+        this.subscription = store.subscribeToAll({ after: cursor, filter });
+        if (this.stop.signal.aborted) break;
+        this.options.health?.live(NOTIFICATIONS_FOLLOWER);
+        attempt = 0;
+        for await (const e of this.subscription) {
+          await this.apply(e, checkpoint);
+          cursor = e.position;
+        }
+        if (this.stop.signal.aborted) break;
+        throw new Error('the subscription to $all ended');
+      } catch (error) {
+        if (this.stop.signal.aborted) break;
+        this.report(error);
+        this.options.health?.stalled(NOTIFICATIONS_FOLLOWER, error);
+        if (error instanceof StoreClosedError) break;
+        await pause(backoffMs(attempt++), this.stop.signal);
+      }
+    }
+  }
+
+  private async apply(e: RecordedEvent, checkpoint: Position | undefined): Promise<void> {
+    if (e.streamId.startsWith('notify-')) {
+      const approvalId = e.streamId.slice('notify-'.length);
+      const record = evolveRecord(this.records.get(approvalId) ?? emptyRecord, asNotificationEvent(e));
+      // A record whose deliveries are all final needs no memory: the log keeps it.
+      if (record.deliveries.every((d) => isFinal(d.status))) this.records.delete(approvalId);
+      else this.records.set(approvalId, record);
+      void this.poke();
+      return;
+    }
+    if (checkpoint !== undefined && this.options.store.comparePositions(e.position, checkpoint) <= 0) return;
+    // Without a channel nothing can be sent: no run is read back for it.
+    if (Object.keys(this.options.config.channels).length === 0) return;
+    // A plan that fails throws to the follower, which reports it stalled and tries the same event again.
+    await planFor({ store: this.options.store, config: this.options.config, people: this.options.people, actor: this.actor }, e);
+    await this.options.checkpoint.save(e.position);
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    if (this.stop.signal.aborted) return;
+    let next: number | undefined;
+    for (const r of this.records.values()) {
+      const due = nextDueAt(r);
+      if (due !== undefined) next = Math.min(next ?? Infinity, due);
+    }
+    if (next === undefined) return;
+    // Capped, so a clock that jumps (or a long wait) is looked at again within a minute.
+    const delay = Math.min(60_000, Math.max(0, next - this.clock.now().getTime()));
+    this.timer = setTimeout(() => void this.poke(), delay);
+    this.timer.unref();
+  }
+
+  private track(p: Promise<void>): void {
+    this.sends.add(p);
+    void p.finally(() => this.sends.delete(p));
+  }
+
+  private sender() {
+    const o = this.options;
+    return { store: o.store, clock: this.clock, config: o.config, channels: o.channels, publicUrl: o.publicUrl, actor: this.actor, report: (e: unknown) => this.report(e) };
+  }
+
+  private report(error: unknown): void {
+    if (this.stop.signal.aborted && error instanceof StoreClosedError) return;
+    this.options.onError?.(error);
+  }
+}
