@@ -1,0 +1,59 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserSuite, type ConsoleServer, launchBrowser, newPerson, PEOPLE, screenshot, signIn, startConsoleServer } from './harness.js';
+
+const START = `mutation($input: StartRunInput!) { startRun(input: $input) { runId steps { id approvalId } } }`;
+const APPROVE = `mutation($id: ID!) { approve(input: { approvalId: $id, justification: "release train" }) { approval { status } } }`;
+const SCREENS = ['/approvals', '/runs', '/budgets', '/signals'] as const;
+
+/** Errors the page logs or throws: a newcomer's first look should have none. */
+function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
+  return errors;
+}
+
+/** How far the page reaches past the window's right edge (0: no sideways scrolling). */
+const sideways = (page: Page) => page.evaluate('document.documentElement.scrollWidth - window.innerWidth') as Promise<number>;
+
+/**
+ * The console as a new user meets it: an empty data folder, a run that does not exist, a window
+ * 800 px wide, and the run page's tables read beside the other screens (one CSS bundle for all).
+ */
+describe.skipIf(browserSuite === 'skip')('console: a first look (real Chromium against the built server)', () => {
+  let server: ConsoleServer;
+  let browser: Browser;
+  let origin: string;
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startConsoleServer(), launchBrowser()]);
+    origin = await server.origin();
+  }, 90_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('on an empty data folder every screen opens with an empty state and no browser error; /runs says there are none yet', async () => {
+    const { context, page } = await newPerson(browser);
+    const errors = collectErrors(page);
+    await signIn(page, origin, PEOPLE.admin.token, '/approvals');
+    await expect.poll(() => page.getByTestId('inbox-count').textContent()).toMatch(/No approvals/);
+    await page.getByRole('link', { name: 'Runs' }).click();
+    await expect.poll(() => page.locator('.runs-page').textContent()).toMatch(/No runs yet/);
+    expect(await page.locator('.runs-page').textContent()).not.toMatch(/match these filters/);
+    await screenshot(page, 'first-look-runs-empty');
+    // a filter that matches nothing still says so
+    await page.goto(`${origin}/runs?status=FAILED`);
+    await expect.poll(() => page.locator('.runs-page').textContent()).toMatch(/No runs match these filters/);
+    await page.goto(`${origin}/budgets`);
+    await expect.poll(() => page.locator('.budgets').textContent()).toMatch(/No runs under this profile yet/);
+    await page.goto(`${origin}/signals`);
+    await expect.poll(() => page.locator('.signals').textContent()).toMatch(/Nothing recorded for overall yet/);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
