@@ -56,4 +56,18 @@ describe.skipIf(browserSuite === 'skip')('console: a first look (real Chromium a
     expect(errors).toEqual([]);
     await context.close();
   });
+
+  it('a run that does not exist says so once, without empty panels or buttons that cannot work', async () => {
+    const { context, page } = await newPerson(browser);
+    const errors = collectErrors(page);
+    await signIn(page, origin, PEOPLE.admin.token, '/runs/no-such-run');
+    await expect.poll(() => page.getByRole('alert').allTextContents()).toEqual([expect.stringMatching(/No run no-such-run/)]);
+    expect(await page.getByRole('heading', { name: 'Lifecycle' }).count()).toBe(0);
+    expect(await page.getByRole('heading', { name: 'Audit' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /Download JSON Lines/ }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: /Runs/ }).count()).toBeGreaterThan(0);
+    await screenshot(page, 'first-look-run-not-found');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });
