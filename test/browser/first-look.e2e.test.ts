@@ -70,4 +70,23 @@ describe.skipIf(browserSuite === 'skip')('console: a first look (real Chromium a
     expect(errors).toEqual([]);
     await context.close();
   });
+
+  it("the run page's budget table keeps its columns under their headings", async () => {
+    const r = await server.gql<{ startRun: { runId: string; steps: Array<{ approvalId: string | null }> } }>(PEOPLE.alice.token, START, {
+      input: { goal: 'ship 2.0', profile: 'enterprise', steps: [{ id: 'ship', tool: 'deploy.release', domain: 'deploys', input: { environment: 'staging', version: '2.0' } }] },
+    });
+    expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+    const { context, page } = await newPerson(browser);
+    await signIn(page, origin, PEOPLE.alice.token, `/runs/${r.data!.startRun.runId}`);
+    const table = page.locator('table', { has: page.getByRole('columnheader', { name: 'On exceeding' }) });
+    await table.locator('tbody tr').first().waitFor();
+    const layout = await table.evaluate((t) => ({
+      display: getComputedStyle(t).display,
+      headers: [...t.querySelectorAll('thead th')].map((th) => Math.round(th.getBoundingClientRect().left)),
+      rows: [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => Math.round(td.getBoundingClientRect().left))),
+    }));
+    expect(layout.display).toBe('table');
+    for (const row of layout.rows) expect(row).toEqual(layout.headers);
+    await context.close();
+  });
 });
