@@ -89,4 +89,31 @@ describe.skipIf(browserSuite === 'skip')('console: a first look (real Chromium a
     for (const row of layout.rows) expect(row).toEqual(layout.headers);
     await context.close();
   });
+
+  it('at 800 px wide no screen scrolls sideways (a run with its trace, the runs list, an open card)', async () => {
+    const open = await server.gql<{ startRun: { runId: string; steps: Array<{ approvalId: string | null }> } }>(PEOPLE.alice.token, START, {
+      input: { goal: 'ship 2.1 to staging, with a long goal that a narrow window must wrap', profile: 'enterprise', steps: [{ id: 'ship', tool: 'deploy.release', domain: 'deploys', input: { environment: 'staging', version: '2.1' } }] },
+    });
+    const done = await server.gql<{ startRun: { runId: string; steps: Array<{ approvalId: string | null }> } }>(PEOPLE.alice.token, START, {
+      input: { goal: 'ship 2.2', profile: 'enterprise', steps: [{ id: 'ship', tool: 'deploy.release', domain: 'deploys', input: { environment: 'staging', version: '2.2' } }] },
+    });
+    expect(await server.gql(PEOPLE.bob.token, APPROVE, { id: done.data!.startRun.steps[0]!.approvalId })).not.toHaveProperty('errors');
+    const { context, page } = await newPerson(browser);
+    await page.setViewportSize({ width: 800, height: 900 });
+    await signIn(page, origin, PEOPLE.bob.token, '/approvals');
+    await page.locator('article').first().waitFor();
+    const widths: Record<string, number> = { '/approvals': await sideways(page) };
+    for (const path of [...SCREENS.slice(1), `/runs/${done.data!.startRun.runId}`, `/approvals/${encodeURIComponent(open.data!.startRun.steps[0]!.approvalId!)}`]) {
+      await page.goto(`${origin}${path}`);
+      await page.getByTestId('who').waitFor();
+      if (path.startsWith('/runs/')) await page.getByTestId('run-status').filter({ hasText: 'SUCCEEDED' }).waitFor();
+      if (path === '/runs') await page.locator('.runs-table tbody tr').first().waitFor();
+      if (path.startsWith('/approvals/')) await page.locator('article').first().waitFor();
+      if (path === '/runs') await screenshot(page, 'first-look-runs-800');
+      if (path.startsWith('/runs/')) await screenshot(page, 'first-look-run-800');
+      widths[path.replace(/\/(runs|approvals)\/.+/, '/$1/<id>')] = await sideways(page);
+    }
+    expect(widths).toEqual({ '/approvals': 0, '/runs': 0, '/budgets': 0, '/signals': 0, '/runs/<id>': 0, '/approvals/<id>': 0 });
+    await context.close();
+  });
 });
