@@ -116,4 +116,28 @@ describe.skipIf(browserSuite === 'skip')('console: a first look (real Chromium a
     expect(widths).toEqual({ '/approvals': 0, '/runs': 0, '/budgets': 0, '/signals': 0, '/runs/<id>': 0, '/approvals/<id>': 0 });
     await context.close();
   });
+
+  it("an admin's empty inbox says how many open requests wait for other roles, live, and links to the runs", async () => {
+    const { context, page } = await newPerson(browser);
+    await signIn(page, origin, PEOPLE.admin.token, '/approvals');
+    await expect.poll(() => page.getByTestId('inbox-count').textContent()).toMatch(/No approvals wait for you/);
+    const before = (await server.gql<{ pendingApprovals: { totalCount: number } }>(PEOPLE.admin.token, 'query { pendingApprovals(scope: ALL, first: 1) { totalCount } }')).data!.pendingApprovals.totalCount;
+    const r = await server.gql<{ startRun: { steps: Array<{ approvalId: string | null }> } }>(PEOPLE.alice.token, START, {
+      input: { goal: 'ship 3.0', profile: 'enterprise', steps: [{ id: 'ship', tool: 'deploy.release', domain: 'deploys', input: { environment: 'staging', version: '3.0' } }] },
+    });
+    const others = page.getByTestId('inbox-others');
+    await expect.poll(() => others.textContent()).toMatch(new RegExp(`^${before + 1} more open requests? wait`));
+    expect(await others.getByRole('link').getAttribute('href')).toBe('/runs?status=RUNNING');
+    await screenshot(page, 'first-look-admin-inbox');
+    expect(await server.gql(PEOPLE.bob.token, APPROVE, { id: r.data!.startRun.steps[0]!.approvalId })).not.toHaveProperty('errors');
+    if (before === 0) await expect.poll(() => others.count()).toBe(0);
+    else await expect.poll(() => others.textContent()).toMatch(new RegExp(`^${before} more`));
+    // a tech lead, who may decide these, is not shown the count (the server keeps scope ALL for admins and viewers)
+    const bob = await newPerson(browser);
+    await signIn(bob.page, origin, PEOPLE.bob.token, '/approvals');
+    await bob.page.getByTestId('inbox-count').waitFor();
+    expect(await bob.page.getByTestId('inbox-others').count()).toBe(0);
+    await bob.context.close();
+    await context.close();
+  });
 });
