@@ -37,6 +37,16 @@ describe.skipIf(browserSuite === 'skip')('console: a first look (real Chromium a
     await server?.stop();
   });
 
+  it('the browser tests drive the bundle users get: React\'s production build, as npm start builds it', async () => {
+    const page = await (await fetch(`${origin}/`, { headers: { accept: 'text/html' } })).text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(page)?.[1];
+    expect(script).toBeDefined();
+    const code = await (await fetch(`${origin}${script}`)).text();
+    // React's development build carries its warnings; vitest sets NODE_ENV=test, which Vite obeyed
+    expect(code.length).toBeGreaterThan(0);
+    expect(code.includes('unique "key" prop'), 'the served script is React\'s development build').toBe(false);
+  });
+
   it('on an empty data folder every screen opens with an empty state and no browser error; /runs says there are none yet', async () => {
     const { context, page } = await newPerson(browser);
     const errors = collectErrors(page);
