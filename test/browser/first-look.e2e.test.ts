@@ -93,7 +93,8 @@ describe.skipIf(browserSuite === 'skip')('console: a first look (real Chromium a
     const table = page.locator('table', { has: page.getByRole('columnheader', { name: 'On exceeding' }) });
     await table.locator('tbody tr').first().waitFor();
     const layout = await table.evaluate((t) => ({
-      display: getComputedStyle(t).display,
+      // the root tsconfig has no DOM library: the page's own window gives the computed style
+      display: (t.ownerDocument.defaultView as unknown as { getComputedStyle(e: unknown): { display: string } }).getComputedStyle(t).display,
       headers: [...t.querySelectorAll('thead th')].map((th) => Math.round(th.getBoundingClientRect().left)),
       rows: [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => Math.round(td.getBoundingClientRect().left))),
     }));
