@@ -17,6 +17,12 @@ export default function setup(): void {
   if (!existsSync(join(repoRoot, 'dist', 'src', 'orchestrator', 'engine.js'))) throw new Error('the build emitted nothing: see the tsc output above');
   // The browser tests open the console the built server serves: build it too (a second or two).
   const vite = join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js');
-  const consoleBuild = spawnSync(process.execPath, [vite, 'build', '--config', join(repoRoot, 'console', 'vite.config.ts'), '--logLevel', 'warn'], { encoding: 'utf8', cwd: repoRoot });
+  const consoleBuild = spawnSync(process.execPath, [vite, 'build', '--config', join(repoRoot, 'console', 'vite.config.ts'), '--logLevel', 'warn'], {
+    encoding: 'utf8',
+    cwd: repoRoot,
+    // vitest sets NODE_ENV=test, and Vite obeys it: the console would be React's development build
+    // (640 kB, not the 400 kB npm start serves). The browser tests drive what users get.
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   if (consoleBuild.status !== 0) throw new Error(`the console did not build:\n${consoleBuild.stdout}${consoleBuild.stderr}`);
 }

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { announce, countText, focusAfterLeave, nextHidden } from './inbox';
+import { announce, countText, focusAfterLeave, nextHidden, othersText } from './inbox';
 
 describe('inbox bookkeeping', () => {
+  it('open requests only other roles may decide are counted, so an empty inbox is not mistaken for no work', () => {
+    expect(othersText(0, 0)).toBeUndefined();
+    expect(othersText(2, 2)).toBeUndefined();
+    expect(othersText(1, 0)).toBe('1 more open request waits for a role that is not yours.');
+    expect(othersText(5, 2)).toBe('3 more open requests wait for roles that are not yours.');
+  });
   it('a closed request is hidden at once; a revived one (same id, asked again) shows again', () => {
     const hidden = nextHidden(new Set(), { kind: 'CLOSED', approvalId: 'a1' });
     expect([...hidden]).toEqual(['a1']);

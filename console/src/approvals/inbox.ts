@@ -40,6 +40,16 @@ export function countText(n: number): string {
 }
 
 /**
+ * The open requests the caller sees but may not decide (`all` from scope ALL, `mine` from the
+ * inbox): an admin's inbox is empty by design, and without this it reads as "nothing waits".
+ */
+export function othersText(all: number, mine: number): string | undefined {
+  const others = all - mine;
+  if (others <= 0) return undefined;
+  return others === 1 ? '1 more open request waits for a role that is not yours.' : `${others} more open requests wait for roles that are not yours.`;
+}
+
+/**
  * Where focus goes when the card at `index` has left the list (decided here): the card that took
  * its place, else the new last one; undefined on an empty list (the page focuses its count then).
  */

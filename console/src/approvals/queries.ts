@@ -31,6 +31,18 @@ export const PENDING_APPROVALS = /* GraphQL */ `
   }
 `;
 
+/** How many requests are open for anyone (scope ALL: the server answers it to admins and viewers only). */
+export const OPEN_FOR_ALL = /* GraphQL */ `
+  query OpenForAll {
+    pendingApprovals(scope: ALL, first: 1) { totalCount }
+  }
+`;
+
+/** What OPEN_FOR_ALL answers. */
+export interface OpenForAllData {
+  readonly pendingApprovals: { readonly totalCount: number | null };
+}
+
 export const APPROVAL = /* GraphQL */ `
   query ApprovalCard($approvalId: ID!, $withInput: Boolean! = true) {
     approval(approvalId: $approvalId) {

@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useQuery } from 'urql';
+import { Link } from 'wouter';
 import { ApprovalCard } from '../approvals/ApprovalCard';
 import type { DecisionMode } from '../approvals/decision';
 import { refusalText } from '../approvals/errors';
 import { useApprovalChanges } from '../approvals/hooks';
-import { announce, countText, focusAfterLeave, nextHidden } from '../approvals/inbox';
-import { PENDING_APPROVALS, type PendingApprovalsData, seesPayloads } from '../approvals/queries';
+import { announce, countText, focusAfterLeave, nextHidden, othersText } from '../approvals/inbox';
+import { OPEN_FOR_ALL, type OpenForAllData, PENDING_APPROVALS, type PendingApprovalsData, seesPayloads } from '../approvals/queries';
 import { useToolSchemas } from '../approvals/tool-schemas';
 import { useInboxKeys } from '../approvals/use-keys';
 import { useSession } from '../auth/SessionContext';
@@ -17,8 +18,12 @@ import '../approvals/approvals.css';
  * so order and eligibility stay the server's). Keys: j/k select, a/d open approve/deny.
  */
 export function ApprovalsPage() {
-  const { can } = useSession();
+  const { can, me } = useSession();
   const [result, reread] = useQuery<PendingApprovalsData>({ query: PENDING_APPROVALS, variables: { first: 100, withInput: seesPayloads(can) } });
+  // Asked only by those who may not vote on everything they can see (admins, viewers): scope ALL
+  // is theirs, and a tech lead would only be refused.
+  const listsAll = me.isAdmin || !can('approve');
+  const [all, rereadAll] = useQuery<OpenForAllData>({ query: OPEN_FOR_ALL, pause: !listsAll });
   const schemas = useToolSchemas();
   const [hidden, setHidden] = useState<ReadonlySet<string>>(new Set());
   const [selectedId, setSelectedId] = useState<string | undefined>();
@@ -30,7 +35,10 @@ export function ApprovalsPage() {
   const toolOf = useRef(new Map<string, string>());
   for (const a of items) toolOf.current.set(a.approvalId, a.tool ?? a.stepId);
 
-  const refresh = useCallback(() => reread({ requestPolicy: 'network-only' }), [reread]);
+  const refresh = useCallback(() => {
+    reread({ requestPolicy: 'network-only' });
+    if (listsAll) rereadAll({ requestPolicy: 'network-only' });
+  }, [reread, rereadAll, listsAll]);
   useApprovalChanges((change) => {
     if (change) {
       setHidden((h) => nextHidden(h, change));
@@ -64,6 +72,7 @@ export function ApprovalsPage() {
   });
 
   const error = refusalText(result.error);
+  const others = result.data && all.data ? othersText(all.data.pendingApprovals.totalCount ?? 0, result.data.pendingApprovals.totalCount ?? items.length) : undefined;
   return (
     <section className="approvals">
       <h1>Approvals inbox</h1>
@@ -74,6 +83,11 @@ export function ApprovalsPage() {
       {error && <p role="alert" className="error">Could not read the inbox: {error}</p>}
       {!result.data && result.fetching && <p className="loading" role="status">Loading approvals…</p>}
       {result.data && <p className="count" data-testid="inbox-count" tabIndex={-1} ref={countRef}>{countText(items.length)}</p>}
+      {others && (
+        <p className="notice" data-testid="inbox-others">
+          {others} <Link href="/runs?status=RUNNING">See the running runs</Link>.
+        </p>
+      )}
       <div className="approval-list">
         {items.map((a, i) => (
           <ApprovalCard

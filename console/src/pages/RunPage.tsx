@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { useQuery, useSubscription } from 'urql';
+import { Link } from 'wouter';
 import { useSession } from '../auth/SessionContext';
 import { ApprovalsPanel } from '../runs/ApprovalsPanel';
 import { AuditPanel } from '../runs/AuditPanel';
@@ -32,6 +33,15 @@ export function RunPage(props: { id: string }) {
   useEffect(() => heading.current?.focus(), [props.id]);
   const run = progress.data?.runProgress;
   const runError = progress.error?.graphQLErrors[0]?.message ?? progress.error?.message;
+  // A mistyped or foreign link: one plain sentence, not seven "pending" stages and buttons that cannot work.
+  if (progress.error?.graphQLErrors.some((e) => e.extensions?.code === 'NOT_FOUND')) {
+    return (
+      <section className="run-page">
+        <h1 ref={heading} tabIndex={-1}>Run <code>{props.id}</code></h1>
+        <p className="error" role="alert">No run {props.id} is recorded. Check the address, or find the run under <Link href="/runs">Runs</Link>.</p>
+      </section>
+    );
+  }
 
   return (
     <section className="run-page">

@@ -30,7 +30,10 @@ export function RunsPage() {
         {runs?.pageInfo.hasNextPage && runs.pageInfo.endCursor && <button type="button" onClick={() => go(withFilter(filter, { after: runs.pageInfo.endCursor ?? undefined }))}>Older runs</button>}
       </div>
       {result.error && <p className="error" role="alert">{result.error.graphQLErrors[0]?.message ?? result.error.message}</p>}
-      {runs && runs.edges.length === 0 && <p className="notice">No runs match these filters.</p>}
+      {runs && runs.edges.length === 0 && (Object.keys(filter).length > 0
+        ? <p className="notice">No runs match these filters.</p>
+        // An empty data folder: say how a run starts (the console starts none), not that filters hide them.
+        : <p className="notice">No runs yet. A run starts through the API (<code>startRun</code>) or an agent over MCP; the README's walk-through starts one.</p>)}
       {runs && runs.edges.length > 0 && <RunsTable runs={runs.edges.map((e) => e.node)} />}
     </section>
   );

@@ -1,6 +1,6 @@
 import { useQuery } from 'urql';
 import { Link } from 'wouter';
-import { type BudgetBar, profileBars, runBars } from './budget-bars';
+import { allTimeText, type BudgetBar, profileBars, runBars } from './budget-bars';
 import { describeError, useEvery } from './hooks';
 import { BUDGET_QUERY, type Budget, type ProfileBudgetConfig } from './queries';
 
@@ -97,7 +97,7 @@ export function ProfileBudget(props: { profile: ProfileBudgetConfig }) {
           <p data-testid={`profile-${name}-runs`}>{plural(budget.runs ?? 0, 'run')}, {budget.liveRuns ?? 0} live. {budget.liveRuns ? 'Bars: what the live runs have used of their limits.' : 'No live run: limits apply per run, so the bars show counts only.'}</p>
           <div className="budget-lines" aria-live="polite">
             {profileBars(budget).map((bar) => (
-              <BudgetLineView key={bar.scope} bar={bar} extra={`${bar.allTime} calls over all time · ${bar.warnings} warnings · ${bar.exceeded} exceeded · ${bar.blocked} blocked`} />
+              <BudgetLineView key={bar.scope} bar={bar} extra={allTimeText(bar)} />
             ))}
           </div>
         </>

@@ -99,3 +99,10 @@ const KIND_ORDER: Record<string, number> = { total: 0, domain: 1, tool: 2 };
 function sortLines(lines: readonly BudgetLine[]): BudgetLine[] {
   return [...lines].sort((a, b) => (KIND_ORDER[a.kind] ?? 3) - (KIND_ORDER[b.kind] ?? 3) || a.scope.localeCompare(b.scope));
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** What a profile's line counted over all time, in words ("1 call", not "1 calls"). */
+export function allTimeText(counts: { readonly allTime: number; readonly warnings: number; readonly exceeded: number; readonly blocked: number }): string {
+  return `${plural(counts.allTime, 'call')} over all time · ${plural(counts.warnings, 'warning')} · ${counts.exceeded} exceeded · ${counts.blocked} blocked`;
+}

@@ -22,10 +22,14 @@ export function formatMs(ms: number | null | undefined): string {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-/** Calls per second; small rates as calls per minute, which is what a quiet system shows. */
+/**
+ * Calls per second; small rates as calls per minute, and under one a minute per hour (two calls in
+ * the last hour read "0.0/min" beside a count of 2, as if nothing had run).
+ */
 export function formatThroughput(perSecond: number | null | undefined): string {
   if (perSecond === null || perSecond === undefined || !Number.isFinite(perSecond)) return DASH;
   if (perSecond === 0) return '0/s';
+  if (perSecond * 60 < 0.95) return `${(perSecond * 3600).toFixed(1)}/h`;
   if (perSecond < 1) return `${(perSecond * 60).toFixed(1)}/min`;
   return `${perSecond.toFixed(perSecond < 10 ? 2 : 0)}/s`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { budgetState, profileBars, runBars, scopeLabel } from './budget-bars';
+import { allTimeText, budgetState, profileBars, runBars, scopeLabel } from './budget-bars';
 import { formatMs, formatShare, formatThroughput } from './format';
 import type { Budget, BudgetLine, Signals, SignalsData } from './queries';
 import { parseSignalsSearch, scopeOptions, signalsSearch } from './scopes';
@@ -49,6 +49,9 @@ describe('formatting', () => {
     expect([formatMs(0.911), formatMs(250.4), formatMs(1234), formatMs(65_000), formatMs(3_900_000)]).toEqual(['0.91 ms', '250 ms', '1.23 s', '1 min 5 s', '1 h 5 min']);
     expect(formatMs(null)).toBe('—');
     expect([formatThroughput(0), formatThroughput(0.05), formatThroughput(3)]).toEqual(['0/s', '3.0/min', '3.00/s']);
+    // two calls in the last hour are not "0.0/min"
+    expect([formatThroughput(2 / 3600), formatThroughput(1 / 60)]).toEqual(['2.0/h', '1.0/min']);
+    expect(allTimeText({ allTime: 1, warnings: 1, exceeded: 0, blocked: 2 })).toBe('1 call over all time · 1 warning · 0 exceeded · 2 blocked');
   });
 });
 
