@@ -16,7 +16,8 @@ describe('the lifecycle timeline', () => {
     const marks = stageTimeline([at('INITIALIZE', 0), at('PLAN', 1), at('ROUTE', 2), at('EXECUTE', 3), at('ROUTE', 4), at('EXECUTE', 5), at('AGGREGATE', 6), at('COMPLETE', 7)]);
     expect(marks.find((m) => m.stage === 'APPROVE')?.state).toBe('skipped');
     expect(marks.find((m) => m.stage === 'ROUTE')).toEqual({ stage: 'ROUTE', state: 'done', events: 2, firstAt: '2026-01-01T00:00:02.000Z', lastAt: '2026-01-01T00:00:04.000Z' });
-    expect(marks.find((m) => m.stage === 'COMPLETE')?.state).toBe('current');
+    // COMPLETE is terminal: a finished run's last stage is done, not under way.
+    expect(marks.find((m) => m.stage === 'COMPLETE')?.state).toBe('done');
   });
 
   it('shows FAILED only when the run reached it', () => {

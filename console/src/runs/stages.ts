@@ -17,7 +17,8 @@ export interface StageMark {
 /**
  * The lifecycle as a timeline, from the trace. Stages repeat (each step is routed, approved and
  * executed in turn), so a stage is "current" only as the stage of the newest event. FAILED is
- * shown only when the run reached it; COMPLETE stays pending meanwhile (a resumed run goes on).
+ * shown only when the run reached it; COMPLETE stays pending meanwhile (a resumed run goes on), and
+ * once reached it is done, never "current": nothing is under way in a completed run.
  */
 export function stageTimeline(events: readonly Pick<TraceEvent, 'stage' | 'recordedAt'>[]): StageMark[] {
   const seen = new Map<string, { events: number; firstAt: string; lastAt: string }>();
@@ -31,7 +32,7 @@ export function stageTimeline(events: readonly Pick<TraceEvent, 'stage' | 'recor
   return STAGES.filter((s) => s !== 'FAILED' || seen.has('FAILED')).map((stage, _i) => {
     const mark = seen.get(stage);
     const index = STAGES.indexOf(stage);
-    const state: StageMark['state'] = mark ? (stage === current ? 'current' : 'done') : index < furthest ? 'skipped' : 'pending';
+    const state: StageMark['state'] = mark ? (stage === current && stage !== 'COMPLETE' ? 'current' : 'done') : index < furthest ? 'skipped' : 'pending';
     return { stage, state, events: mark?.events ?? 0, ...(mark ? { firstAt: mark.firstAt, lastAt: mark.lastAt } : {}) };
   });
 }
