@@ -62,8 +62,19 @@ export function SessionProvider(props: { children: ReactNode; signIn: (submit: (
   }, []);
 
   const token = state.kind === 'signed-in' ? state.token : undefined;
-  const client = useMemo(() => (token ? createGatehouseClient(token, setConnection) : undefined), [token]);
-  useEffect(() => () => client?.dispose(), [client]);
+  // Made in an effect, not a memo: React may run a memo's function for a render it then throws away,
+  // and each client opens a WebSocket at once, so a memo left an orphan socket holding the token
+  // open (and retrying) after sign-out. An effect's cleanup closes exactly the one it made.
+  const [client, setClient] = useState<GatehouseClient | undefined>(undefined);
+  useEffect(() => {
+    if (!token) return;
+    const made = createGatehouseClient(token, setConnection);
+    setClient(made);
+    return () => {
+      made.dispose();
+      setClient(undefined);
+    };
+  }, [token]);
 
   const session = useMemo<Session | undefined>(() => {
     if (state.kind !== 'signed-in' || !client) return undefined;
@@ -80,7 +91,8 @@ export function SessionProvider(props: { children: ReactNode; signIn: (submit: (
     };
   }, [state, client, connection]);
 
-  if (state.kind === 'checking') return <p className="loading" role="status">Checking your session…</p>;
+  // Signed in but its client not made yet (the effect runs after this render): not the sign-in form.
+  if (state.kind === 'checking' || (state.kind === 'signed-in' && !session)) return <p className="loading" role="status">Checking your session…</p>;
   if (!session) return <>{props.signIn(submit, state.kind === 'signed-out' ? state.message : undefined)}</>;
   return (
     <SessionContext.Provider value={session}>
