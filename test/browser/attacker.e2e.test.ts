@@ -1,4 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserSuite, type ConsoleServer, launchBrowser, newPerson, PEOPLE, screenshot, signIn, startConsoleServer } from './harness.js';
@@ -146,4 +148,26 @@ describe.skipIf(browserSuite === 'skip')('console as an attacker sees it (real C
     expect(seen.filter((s) => s.includes(PEOPLE.carol.token))).toEqual([]);
     await context.close();
   }, 90_000);
+
+  it('a token revoked mid-session (config change and restart) signs the tab out and says why, instead of reconnecting forever', async () => {
+    const { context, page } = await newPerson(browser);
+    await signIn(page, origin, PEOPLE.dave.token, '/approvals');
+    await expect.poll(() => page.getByTestId('who').textContent()).toMatch(/dave/);
+    const config = join(dirname(server.dataDir), 'gatehouse.yaml');
+    const original = readFileSync(config, 'utf8');
+    writeFileSync(config, original.split('\n').filter((line) => !line.includes(PEOPLE.dave.token)).join('\n'));
+    try {
+      await server.servers.stop();
+      await server.servers.start();
+      await expect.poll(() => page.getByRole('alert').textContent().catch(() => ''), { timeout: 60_000 }).toMatch(/refused your token/);
+      await page.getByLabel('Token').waitFor();
+      expect(await page.evaluate('sessionStorage.length')).toBe(0);
+      await screenshot(page, 'attacker-token-revoked');
+    } finally {
+      writeFileSync(config, original);
+      await server.servers.stop();
+      await server.servers.start();
+    }
+    await context.close();
+  }, 150_000);
 });

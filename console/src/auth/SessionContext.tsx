@@ -61,6 +61,11 @@ export function SessionProvider(props: { children: ReactNode; signIn: (submit: (
     return undefined;
   }, []);
 
+  // The server stopped knowing the token mid-session: forget it and say so on the sign-in form.
+  const refused = useCallback(() => {
+    clearToken();
+    setState({ kind: 'signed-out', message: 'The server refused your token (it may have been revoked): sign in again.' });
+  }, []);
   const token = state.kind === 'signed-in' ? state.token : undefined;
   // Made in an effect, not a memo: React may run a memo's function for a render it then throws away,
   // and each client opens a WebSocket at once, so a memo left an orphan socket holding the token
@@ -68,13 +73,13 @@ export function SessionProvider(props: { children: ReactNode; signIn: (submit: (
   const [client, setClient] = useState<GatehouseClient | undefined>(undefined);
   useEffect(() => {
     if (!token) return;
-    const made = createGatehouseClient(token, setConnection);
+    const made = createGatehouseClient(token, setConnection, refused);
     setClient(made);
     return () => {
       made.dispose();
       setClient(undefined);
     };
-  }, [token]);
+  }, [token, refused]);
 
   const session = useMemo<Session | undefined>(() => {
     if (state.kind !== 'signed-in' || !client) return undefined;
