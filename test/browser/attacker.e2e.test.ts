@@ -176,6 +176,26 @@ describe.skipIf(browserSuite === 'skip')('console as an attacker sees it (real C
     await context.close();
   }, 60_000);
 
+  it('sign-out in one tab signs out the other tabs of the browser too, and closes their WebSockets', async () => {
+    const { context, page: first } = await newPerson(browser);
+    const second = await context.newPage(); // its own sessionStorage: it signs in on its own
+    await second.addInitScript(`{
+      const Native = window.WebSocket;
+      window.__sockets = [];
+      window.WebSocket = class extends Native { constructor(...a) { super(...a); window.__sockets.push(this); } };
+    }`);
+    await signIn(first, origin, PEOPLE.bob.token, '/approvals');
+    await signIn(second, origin, PEOPLE.carol.token, '/runs');
+    await expect.poll(() => second.locator('header .connection').textContent(), { timeout: 20_000 }).toBe('live');
+    await first.getByRole('button', { name: 'Sign out' }).click();
+    await first.getByLabel('Token').waitFor();
+    await second.getByLabel('Token').waitFor({ timeout: 20_000 });
+    expect(await second.getByRole('alert').textContent()).toMatch(/signed out in another tab/i);
+    expect(await second.evaluate('sessionStorage.length')).toBe(0);
+    await expect.poll(() => second.evaluate<number>('window.__sockets.filter((s) => s.readyState !== 3).length'), { timeout: 20_000 }).toBe(0);
+    await context.close();
+  }, 60_000);
+
   it('a token revoked mid-session (config change and restart) signs the tab out and says why, instead of reconnecting forever', async () => {
     const { context, page } = await newPerson(browser);
     await signIn(page, origin, PEOPLE.dave.token, '/approvals');

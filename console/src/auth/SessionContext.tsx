@@ -2,7 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { Provider } from 'urql';
 import { createGatehouseClient, type Connection, type GatehouseClient } from '../graphql/client';
 import { checkToken, type Me } from './me';
-import { clearToken, storeToken, storedToken } from './session';
+import { announceSignOut, clearToken, onSignOutElsewhere, storeToken, storedToken } from './session';
 
 /** A signed-in tab: who, its client, and how to leave. */
 export interface Session {
@@ -66,6 +66,11 @@ export function SessionProvider(props: { children: ReactNode; signIn: (submit: (
     clearToken();
     setState({ kind: 'signed-out', message: 'The server refused your token (it may have been revoked): sign in again.' });
   }, []);
+  // Another tab signed out: this one forgets its token too (the token never crosses tabs, only the word).
+  useEffect(() => onSignOutElsewhere(() => {
+    clearToken();
+    setState((s) => (s.kind === 'signed-out' ? s : { kind: 'signed-out', message: 'Signed out in another tab.' }));
+  }), []);
   const token = state.kind === 'signed-in' ? state.token : undefined;
   // Made in an effect, not a memo: React may run a memo's function for a render it then throws away,
   // and each client opens a WebSocket at once, so a memo left an orphan socket holding the token
@@ -91,6 +96,7 @@ export function SessionProvider(props: { children: ReactNode; signIn: (submit: (
       can: (operation) => state.me.isAdmin || operations.has(operation),
       signOut: () => {
         clearToken();
+        announceSignOut();
         setState({ kind: 'signed-out', message: 'Signed out.' });
       },
     };
