@@ -76,6 +76,11 @@ describe.skipIf(browserSuite === 'skip')('console as an attacker sees it (real C
       [`/runs/${encodeURIComponent(done.runId)}`, JUSTIFICATION],
       ['/budgets', undefined],
       ['/signals', undefined],
+      // addresses an attacker writes: query parameters the screens read back into fields and queries
+      [`/runs?requester=${encodeURIComponent(GOAL)}&profile=${encodeURIComponent(VERSION)}&status=${encodeURIComponent(GOAL)}`, undefined],
+      [`/budgets?runId=${encodeURIComponent(GOAL)}`, undefined],
+      [`/signals?scope=${encodeURIComponent(`tool:${GOAL}`)}&window=${encodeURIComponent(VERSION)}`, undefined],
+      [`/runs/${encodeURIComponent(GOAL)}`, undefined],
     ];
     for (const [path, shown] of screens) {
       await page.goto(`${origin}${path}`);
