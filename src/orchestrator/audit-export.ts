@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError } from '../domain/errors.js';
+import { NotFoundError, ValidationError } from '../domain/errors.js';
 import type { EventStore } from '../domain/ports/event-store.js';
 import { keyIdOf } from '../domain/audit/chain.js';
 import { type ChainEvent, type VerifyReport, verifyStream } from '../domain/audit/verify.js';
@@ -27,7 +27,7 @@ const Line = z.object({
 /** A run's stream as JSON Lines: a header (with the audit public key, as a hint), then one event a line. */
 export async function exportRun(store: EventStore, runId: string, options: { publicKeyPem?: string; now?: Date } = {}): Promise<string> {
   const events = await store.readStream(runStreamId(runId));
-  if (events.length === 0) throw new ValidationError(`no run ${runId} to export`);
+  if (events.length === 0) throw new NotFoundError(`no run ${runId} to export`);
   const header = { format: EXPORT_FORMAT, runId, streamId: runStreamId(runId), events: events.length, exportedAt: (options.now ?? new Date()).toISOString(), publicKey: options.publicKeyPem ?? null };
   const lines = events.map((e) => JSON.stringify({ revision: e.revision, position: e.position, type: e.type, recordedAt: e.recordedAt.toISOString(), data: e.data, metadata: e.metadata }));
   return `${[JSON.stringify(header), ...lines].join('\n')}\n`;
@@ -95,11 +95,11 @@ function safeKeyId(pem: string): string | undefined {
 /**
  * Verifies a run's stream as stored, with the given keys (a server passes its own): what the
  * console's audit panel shows. An unfinished run may be unsealed (the report says so); a finished
- * one must end in a seal. NOT_FOUND-like: a run with no events is a ValidationError naming it.
+ * one must end in a seal. A run with no events is a NotFoundError naming it (NOT_FOUND, as the API answers for a missing run).
  */
 export async function verifyStoredRun(store: EventStore, runId: string, publicKeys: readonly string[]): Promise<VerifyReport> {
   const events = await store.readStream(runStreamId(runId));
-  if (events.length === 0) throw new ValidationError(`no run ${runId} to verify`);
+  if (events.length === 0) throw new NotFoundError(`no run ${runId} to verify`);
   const chain = events.map((e) => ({ revision: e.revision, type: e.type, data: e.data, metadata: e.metadata as unknown as Record<string, unknown> }));
   return verifyStream(chain, { publicKeys, allowUnsealed: true, runId });
 }

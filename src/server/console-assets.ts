@@ -19,11 +19,12 @@ const API_PATHS = /^\/(graphql|mcp|metrics|healthz)(\/|$)/;
 /**
  * Security headers for the console's page and assets: no framing (an approve button must not be
  * clickjacked), no referrer (an approval id in the URL stays here), scripts only from this origin,
- * and the API reachable only on this origin (HTTP and WebSocket).
+ * and the API reachable only on this origin (HTTP and WebSocket: CSP3's 'self' covers ws/wss of this
+ * host; `ws: wss:` would have let a script open a socket to any host and send the token there).
  */
 const HEADERS: Record<string, string> = {
   'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',

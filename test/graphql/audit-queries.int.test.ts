@@ -78,14 +78,14 @@ describe('GraphQL over real HTTP: auditVerification and auditExport', () => {
     expect(viewer.body.data).toBeNull();
   });
 
-  it('bad input: a malformed run id and an unknown run are BAD_USER_INPUT, and nothing is appended', async () => {
+  it('bad input: a malformed run id is BAD_USER_INPUT, an unknown run NOT_FOUND (as `run` answers), and nothing is appended', async () => {
     const before = await s.eventCount();
     for (const query of [VERIFY, EXPORT]) {
       const malformed = await s.gql(TOKENS.developer, query, { id: 'no such/run' });
       expect(malformed.body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
       expect(malformed.body.errors?.[0]?.message).toMatch(/run ids use letters/);
       const unknown = await s.gql(TOKENS.developer, query, { id: 'nope' });
-      expect(unknown.body.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+      expect(unknown.body.errors?.[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
       expect(unknown.body.errors?.[0]?.message).toMatch(/no run nope/);
     }
     expect(await s.eventCount()).toBe(before);

@@ -2,7 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { Provider } from 'urql';
 import { createGatehouseClient, type Connection, type GatehouseClient } from '../graphql/client';
 import { checkToken, type Me } from './me';
-import { clearToken, storeToken, storedToken } from './session';
+import { announceSignOut, clearToken, onSignOutElsewhere, storeToken, storedToken } from './session';
 
 /** A signed-in tab: who, its client, and how to leave. */
 export interface Session {
@@ -61,9 +61,30 @@ export function SessionProvider(props: { children: ReactNode; signIn: (submit: (
     return undefined;
   }, []);
 
+  // The server stopped knowing the token mid-session: forget it and say so on the sign-in form.
+  const refused = useCallback(() => {
+    clearToken();
+    setState({ kind: 'signed-out', message: 'The server refused your token (it may have been revoked): sign in again.' });
+  }, []);
+  // Another tab signed out: this one forgets its token too (the token never crosses tabs, only the word).
+  useEffect(() => onSignOutElsewhere(() => {
+    clearToken();
+    setState((s) => (s.kind === 'signed-out' ? s : { kind: 'signed-out', message: 'Signed out in another tab.' }));
+  }), []);
   const token = state.kind === 'signed-in' ? state.token : undefined;
-  const client = useMemo(() => (token ? createGatehouseClient(token, setConnection) : undefined), [token]);
-  useEffect(() => () => client?.dispose(), [client]);
+  // Made in an effect, not a memo: React may run a memo's function for a render it then throws away,
+  // and each client opens a WebSocket at once, so a memo left an orphan socket holding the token
+  // open (and retrying) after sign-out. An effect's cleanup closes exactly the one it made.
+  const [client, setClient] = useState<GatehouseClient | undefined>(undefined);
+  useEffect(() => {
+    if (!token) return;
+    const made = createGatehouseClient(token, setConnection, refused);
+    setClient(made);
+    return () => {
+      made.dispose();
+      setClient(undefined);
+    };
+  }, [token, refused]);
 
   const session = useMemo<Session | undefined>(() => {
     if (state.kind !== 'signed-in' || !client) return undefined;
@@ -75,12 +96,14 @@ export function SessionProvider(props: { children: ReactNode; signIn: (submit: (
       can: (operation) => state.me.isAdmin || operations.has(operation),
       signOut: () => {
         clearToken();
+        announceSignOut();
         setState({ kind: 'signed-out', message: 'Signed out.' });
       },
     };
   }, [state, client, connection]);
 
-  if (state.kind === 'checking') return <p className="loading" role="status">Checking your session…</p>;
+  // Signed in but its client not made yet (the effect runs after this render): not the sign-in form.
+  if (state.kind === 'checking' || (state.kind === 'signed-in' && !session)) return <p className="loading" role="status">Checking your session…</p>;
   if (!session) return <>{props.signIn(submit, state.kind === 'signed-out' ? state.message : undefined)}</>;
   return (
     <SessionContext.Provider value={session}>

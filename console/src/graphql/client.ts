@@ -1,4 +1,4 @@
-import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
+import { Client, fetchExchange, mapExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 
 /**
@@ -23,8 +23,22 @@ export function graphqlUrls(origin = window.location.origin): { http: string; ws
 /** WebSocket status, shown in the header and on live pages ("reconnecting…"). */
 export type Connection = 'connecting' | 'connected' | 'reconnecting';
 
-/** A client that sends `token` as a bearer header (HTTP) and in connectionParams (WebSocket). */
-export function createGatehouseClient(token: string, onConnection?: (c: Connection) => void): GatehouseClient {
+/** The server closes a WebSocket whose token it does not know with 4403 (graphql-ws `Forbidden`). */
+export const TOKEN_REFUSED_CLOSE = 4403;
+
+/** Whether a socket close or an HTTP result says the server no longer knows this token. */
+export function isTokenRefusal(event: unknown): boolean {
+  if (typeof event !== 'object' || event === null) return false;
+  const e = event as { code?: unknown; response?: { status?: unknown }; graphQLErrors?: Array<{ extensions?: { code?: unknown } }> };
+  return e.code === TOKEN_REFUSED_CLOSE || e.response?.status === 401 || (e.graphQLErrors ?? []).some((g) => g.extensions?.code === 'UNAUTHENTICATED');
+}
+
+/**
+ * A client that sends `token` as a bearer header (HTTP) and in connectionParams (WebSocket).
+ * `onRefused` runs when the server refuses the token mid-session (revoked by a config change and a
+ * restart): the socket stops retrying with it, so the caller can sign out and say why.
+ */
+export function createGatehouseClient(token: string, onConnection?: (c: Connection) => void, onRefused?: () => void): GatehouseClient {
   const urls = graphqlUrls();
   let everConnected = false;
   const ws = createWsClient({
@@ -36,14 +50,19 @@ export function createGatehouseClient(token: string, onConnection?: (c: Connecti
     lazy: false,
     keepAlive: 10_000,
     retryAttempts: Number.POSITIVE_INFINITY,
-    shouldRetry: () => true,
+    // Any drop is retried (a restart, a network blip), except a refused token: retrying it forever
+    // would leave the page saying "reconnecting…" with a token that will never work again.
+    shouldRetry: (event) => !isTokenRefusal(event),
     on: {
       connecting: () => onConnection?.(everConnected ? 'reconnecting' : 'connecting'),
       connected: () => {
         everConnected = true;
         onConnection?.('connected');
       },
-      closed: () => onConnection?.(everConnected ? 'reconnecting' : 'connecting'),
+      closed: (event) => {
+        if (isTokenRefusal(event)) onRefused?.();
+        else onConnection?.(everConnected ? 'reconnecting' : 'connecting');
+      },
     },
   });
   const urql = new Client({
@@ -53,6 +72,7 @@ export function createGatehouseClient(token: string, onConnection?: (c: Connecti
     preferGetMethod: false,
     fetchOptions: () => ({ headers: { authorization: `Bearer ${token}` } }),
     exchanges: [
+      mapExchange({ onResult: (result) => void (isTokenRefusal(result.error) && onRefused?.()) }),
       fetchExchange,
       subscriptionExchange({
         forwardSubscription(request) {

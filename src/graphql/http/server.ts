@@ -1,5 +1,5 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
@@ -90,6 +90,9 @@ export async function startGraphqlServer(options: GraphqlServerOptions, port: nu
       // hook every field of every operation.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      // The console is our browser client; Apollo's landing page would load scripts from Apollo's CDN
+      // on our origin, with none of the console's CSP or framing headers. Introspection stays on.
+      ApolloServerPluginLandingPageDisabled(),
       subscriptionsOverWebSocketOnly(),
       costPlugin(limits.maxCost),
       observePlugin(options),

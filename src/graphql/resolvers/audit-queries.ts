@@ -12,7 +12,7 @@ const streamCost = ({ childComplexity }: { childComplexity: number }) => 1 + 100
 @Resolver()
 export class AuditQueries {
   @Authorized()
-  @Query(() => AuditVerification, { complexity: streamCost, description: 'Checks a run\'s audit chain with the server\'s own public key: chain, grants, signatures, seal (an unfinished run is reported unsealed). A run with no events is BAD_USER_INPUT.' })
+  @Query(() => AuditVerification, { complexity: streamCost, description: 'Checks a run\'s audit chain with the server\'s own public key: chain, grants, signatures, seal (an unfinished run is reported unsealed). A run with no events is NOT_FOUND, as for `run` and `runEvents`.' })
   async auditVerification(@Arg('runId', () => ID) runId: string, @Ctx() ctx: GraphQLContext): Promise<AuditVerification> {
     const id = parseArgs(RunIdArg, runId, 'runId');
     const keys = ctx.services.auditPublicKey ? [ctx.services.auditPublicKey] : [];
