@@ -50,7 +50,7 @@ describe('auditExport and auditVerification give nobody more than runEvents does
     const events = (await s.gql<{ runEvents: { edges: Array<{ node: { revision: number; type: string; data: unknown } }> } }>(TOKENS.developer2, EVENTS, { id: runId })).body.data!.runEvents.edges.map((e) => e.node);
     expect(lines.map(({ revision, type, data }) => ({ revision, type, data }))).toEqual(events);
     // the metadata is the audit chain's, nothing about who holds which token
-    for (const line of lines) expect(Object.keys(line.metadata).every((k) => ['correlationId', 'causationId', 'actor', 'schemaVersion', 'hash', 'signature', 'seal', 'keyId', 'signedAt', 'policyVersion'].includes(k))).toBe(true);
+    for (const line of lines) expect(Object.keys(line.metadata).every((k) => ['correlationId', 'causationId', 'actor', 'schemaVersion', 'hash', 'signature', 'seal', 'keyId', 'signedAt', 'policyVersion', 'instance'].includes(k))).toBe(true);
   });
 
   it('an unknown run id answers as `run` and runEvents do (NOT_FOUND), so the audit queries are no separate probe; a malformed id is BAD_USER_INPUT; nothing is appended', async () => {
