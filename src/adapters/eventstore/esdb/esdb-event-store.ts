@@ -171,7 +171,9 @@ class EsdbEventStore implements EventStore {
   async headPosition(): Promise<Position | undefined> {
     this.assertOpen();
     let head: Position | undefined;
-    await this.scanAll(undefined, true, Number.POSITIVE_INFINITY, (record, streamId) => {
+    // Wanting one event keeps the pages small (33): every read-your-writes wait asks for the
+    // head, and pages of 4,096 made each ask send, parse and drop thousands of events.
+    await this.scanAll(undefined, true, 1, (record, streamId) => {
       if (isSystemEvent(streamId, record.type) || !record.position) return true;
       head = formatEsdbPosition(record.position);
       return false;
