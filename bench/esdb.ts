@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sampleEvent } from './support/sample.js';
-import { EventStoreDBClient, excludeSystemEvents, jsonEvent, type ResolvedEvent } from '@eventstore/db-client';
+import { BACKWARDS, END, EventStoreDBClient, excludeSystemEvents, jsonEvent, type ResolvedEvent } from '@eventstore/db-client';
 import { createEsdbEventStore } from '../src/adapters/eventstore/esdb/esdb-event-store.js';
 import type { EventToAppend } from '../src/domain/ports/event-store.js';
 import { startEsdbDouble } from '../test/support/esdb-double/server.js';
@@ -17,6 +17,8 @@ const SINGLE = 2_000;
 const EVENTS = 20_000;
 const BATCH = 100;
 const ROUNDS = 5;
+/** headPosition calls per round: every read-your-writes wait makes one. */
+const HEADS = 100;
 
 
 const rawEvent = (e: EventToAppend) =>
@@ -85,6 +87,19 @@ export async function run(): Promise<void> {
       for await (const _ of sub) if (++n === EVENTS) break;
     },
   });
+  // The head: the raw side reads the newest event (this double holds no $> links, so it is a user event).
+  const head = await interleaved(ROUNDS, {
+    raw: async () => {
+      for (let i = 0; i < HEADS; i++) {
+        const out: ResolvedEvent[] = [];
+        for await (const r of raw.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 })) out.push(r);
+        if (!out[0] || !isUserEvent(out[0])) throw new Error('raw head read saw no user event');
+      }
+    },
+    gatehouse: async () => {
+      for (let i = 0; i < HEADS; i++) if ((await store.headPosition()) === undefined) throw new Error('headPosition saw no head');
+    },
+  });
   await store.close();
   await raw.dispose();
   reads.close();
@@ -105,5 +120,7 @@ export async function run(): Promise<void> {
     row(`append, ${BATCH} events per call (${EVENTS.toLocaleString('en-US')})`, EVENTS, batched),
     row(`readAll with parse (${EVENTS.toLocaleString('en-US')})`, EVENTS, readAll),
     row(`subscription catch-up (${EVENTS.toLocaleString('en-US')})`, EVENTS, catchUp),
+    // Calls/s, not events/s: the raw client reading the newest event of the log is the baseline.
+    row(`headPosition of ${EVENTS.toLocaleString('en-US')} (${HEADS} calls; raw: backwards read of 1)`, HEADS, head),
   ]);
 }

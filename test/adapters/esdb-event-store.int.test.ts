@@ -97,4 +97,14 @@ describe('EventStoreDB adapter: what the contract does not see', () => {
     expect(await waiting).toEqual({ done: true, value: undefined });
     await expect.poll(() => double.log.followerCount()).toBe(1);
   });
+
+  it('headPosition reads a handful of events backwards, not a page of thousands: every read-your-writes wait asks it', async () => {
+    // 3,000 user events, each followed by its $> link: the head is behind one system event.
+    for (let b = 0; b < 30; b++) await store.append(`run-head-${b}`, Array.from({ length: 100 }, (_, i) => stepSucceeded(i, `head-${b}`)));
+    const last = await store.append('run-head-last', [runStarted('head-last')]);
+    const before = double.reads.recordsSent;
+    expect(await store.headPosition()).toBe(last.position);
+    // It asked for 4,096 (the double sent all of them) before; one page of 4 now.
+    expect(double.reads.recordsSent - before).toBeLessThanOrEqual(4);
+  });
 });

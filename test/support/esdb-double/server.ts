@@ -9,7 +9,7 @@ import { deleteHandler, tombstoneHandler } from './delete.js';
 import { supportedMethodsHandler } from './features.js';
 import { EventLog } from './log.js';
 import { grpc, serverFeaturesGrpc, streamsGrpc } from './protocol.js';
-import { readHandler } from './read.js';
+import { type ReadStats, readHandler } from './read.js';
 import { emitCategoryLinks, seedSystemEvents } from './seed.js';
 
 export interface EsdbDoubleOptions {
@@ -28,6 +28,8 @@ export interface EsdbDouble {
   readonly connectionString: string;
   readonly port: number;
   readonly log: EventLog;
+  /** How many records finite reads have sent: what clients asked for, for tests and benchmarks. */
+  readonly reads: ReadStats;
   /** Ends every call at once: dispose clients first, then call this. */
   close(): void;
 }
@@ -38,9 +40,10 @@ export async function startEsdbDouble(options: EsdbDoubleOptions = {}): Promise<
     if (options.seedSystemEvents ?? true) seedSystemEvents(log);
     if (options.categoryLinks ?? true) emitCategoryLinks(log);
   }
+  const reads: ReadStats = { recordsSent: 0 };
   const server = new grpc.Server();
   server.addService(streamsGrpc.StreamsService, {
-    read: readHandler(log),
+    read: readHandler(log, reads),
     append: appendHandler(log),
     delete: deleteHandler(log),
     tombstone: tombstoneHandler(log),
@@ -53,6 +56,7 @@ export async function startEsdbDouble(options: EsdbDoubleOptions = {}): Promise<
     connectionString: `esdb://127.0.0.1:${port}?tls=false`,
     port,
     log,
+    reads,
     // tryShutdown waits for open subscriptions forever; a test double can just drop them.
     close: () => server.forceShutdown(),
   };

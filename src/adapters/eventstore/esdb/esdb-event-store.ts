@@ -171,11 +171,14 @@ class EsdbEventStore implements EventStore {
   async headPosition(): Promise<Position | undefined> {
     this.assertOpen();
     let head: Position | undefined;
-    await this.scanAll(undefined, true, Number.POSITIVE_INFINITY, (record, streamId) => {
+    // Pages of 4: the head is the newest user event, behind at most a few system events (the
+    // category projection's `$>` link). Pages of 4,096 made each call send, parse and drop
+    // thousands of events; pages of 33 still parsed 33 to keep one.
+    await this.scanAll(undefined, true, 1, (record, streamId) => {
       if (isSystemEvent(streamId, record.type) || !record.position) return true;
       head = formatEsdbPosition(record.position);
       return false;
-    });
+    }, 3);
     return head;
   }
 
@@ -196,11 +199,12 @@ class EsdbEventStore implements EventStore {
     backwards: boolean,
     want: number,
     visit: (record: ClientRecord, streamId: string) => boolean,
+    slack = READ_SLACK,
   ): Promise<void> {
     let cursor = after;
     let wanted = want;
     for (;;) {
-      const pageSize = Number.isFinite(wanted) ? Math.min(wanted + READ_SLACK, READ_PAGE) : READ_PAGE;
+      const pageSize = Number.isFinite(wanted) ? Math.min(wanted + slack, READ_PAGE) : READ_PAGE;
       const page = await drain(
         this.client.readAll({
           direction: backwards ? BACKWARDS : FORWARDS,
