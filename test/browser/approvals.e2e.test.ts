@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserSuite, type ConsoleServer, launchBrowser, newPerson, PEOPLE, screenshot, signIn, startConsoleServer } from './harness.js';
+import { browserSuite, closeConsole, type ConsoleServer, newPerson, openConsole, PEOPLE, screenshot, signIn } from './harness.js';
 
 const START = /* GraphQL */ `mutation($input: StartRunInput!) { startRun(input: $input) { runId } }`;
 const RUN = /* GraphQL */ `query($id: ID!) { run(runId: $id) { status steps { id approvalId approvalStatus } } }`;
@@ -14,14 +14,8 @@ describe.skipIf(browserSuite === 'skip')('console: the approvals inbox (real Chr
   let browser: Browser;
   let origin: string;
 
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startConsoleServer(), launchBrowser()]);
-    origin = await server.origin();
-  }, 90_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  beforeAll(async () => void ({ server, browser, origin } = await openConsole()), 90_000);
+  afterAll(() => closeConsole({ server, browser }));
 
   /** alice starts a run through the API; resolves with its id once `stepId`'s gate is open. */
   async function startGated(input: Record<string, unknown>, stepId: string): Promise<{ runId: string; approvalId: string }> {

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserSuite, type ConsoleServer, launchBrowser, newPerson, PEOPLE, screenshot, signIn, startConsoleServer } from './harness.js';
+import { browserSuite, closeConsole, type ConsoleServer, newPerson, openConsole, PEOPLE, screenshot, signIn } from './harness.js';
 
 const START = `mutation($input: StartRunInput!) { startRun(input: $input) { runId steps { id approvalId } } }`;
 const APPROVE = `mutation($id: ID!, $j: String) { approve(input: { approvalId: $id, justification: $j }) { approval { status } } }`;
@@ -15,29 +15,14 @@ const GOAL = '<img id=pwn1 src=x onerror="window.__xss=1;alert(1)"><script>windo
 const VERSION = '"><svg id=pwn2 onload=window.__xss=3>'; // the tool's output echoes it too
 const JUSTIFICATION = 'javascript:alert(1)//<b id=pwn3 onmouseover=window.__xss=4>x</b>';
 
-/** A free TCP port, so a restarted server comes back where the open page's socket reconnects. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe.skipIf(browserSuite === 'skip')('console as an attacker sees it (real Chromium against the built server)', () => {
   let server: ConsoleServer;
   let browser: Browser;
   let origin: string;
 
-  beforeAll(async () => {
-    const port = await freePort();
-    [server, browser] = await Promise.all([startConsoleServer({ env: { PORT: String(port) } }), launchBrowser()]);
-    origin = await server.origin();
-  }, 90_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  beforeAll(async () => void ({ server, browser, origin } = await openConsole({ restartable: true })), 90_000);
+  afterAll(() => closeConsole({ server, browser }));
 
   async function gatedRun(goal: string, version: string): Promise<{ runId: string; approvalId: string }> {
     const r = await server.gql<{ startRun: { runId: string; steps: Array<{ approvalId: string | null }> } }>(PEOPLE.alice.token, START, {

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserSuite, type ConsoleServer, launchBrowser, newPerson, PEOPLE, screenshot, signIn, startConsoleServer } from './harness.js';
+import { browserSuite, closeConsole, type ConsoleServer, newPerson, openConsole, PEOPLE, screenshot, signIn } from './harness.js';
 
 const START = `mutation($input: StartRunInput!) { startRun(input: $input) { runId steps { id approvalId } } }`;
 const APPROVE = `mutation($id: ID!) { approve(input: { approvalId: $id, justification: "release train" }) { approval { status } } }`;
@@ -28,14 +28,8 @@ describe.skipIf(browserSuite === 'skip')('console: a first look (real Chromium a
   let browser: Browser;
   let origin: string;
 
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startConsoleServer(), launchBrowser()]);
-    origin = await server.origin();
-  }, 90_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  beforeAll(async () => void ({ server, browser, origin } = await openConsole()), 90_000);
+  afterAll(() => closeConsole({ server, browser }));
 
   it('the browser tests drive the bundle users get: React\'s production build, as npm start builds it', async () => {
     const page = await (await fetch(`${origin}/`, { headers: { accept: 'text/html' } })).text();

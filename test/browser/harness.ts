@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { repoRoot } from '../support/built.js';
@@ -38,6 +39,35 @@ export interface ConsoleServer {
   /** A GraphQL call as `token`, over HTTP. */
   gql<T = Record<string, unknown>>(token: string, query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> }>;
   stop(): Promise<void>;
+}
+
+/** A free TCP port, so a restarted server comes back where an open page's socket reconnects. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** What a browser suite opens once: the server (restartable on a fixed port if asked), a browser, its origin. */
+export interface OpenConsole {
+  readonly server: ConsoleServer;
+  readonly browser: Browser;
+  readonly origin: string;
+}
+
+/** Starts the server and the browser together (a suite's beforeAll). */
+export async function openConsole(options: { restartable?: boolean; extraConfig?: string } = {}): Promise<OpenConsole> {
+  const env = options.restartable ? { PORT: String(await freePort()) } : {};
+  const [server, browser] = await Promise.all([startConsoleServer({ env, ...(options.extraConfig ? { extraConfig: options.extraConfig } : {}) }), launchBrowser()]);
+  return { server, browser, origin: await server.origin() };
+}
+
+/** Closes what openConsole opened, whatever of it started (a suite's afterAll). */
+export async function closeConsole(opened: Partial<OpenConsole>): Promise<void> {
+  await opened.browser?.close();
+  await opened.server?.stop();
 }
 
 /** Starts `node dist/src/server/main.js` with the people above and any extra gatehouse.yaml text. */

@@ -1,35 +1,19 @@
-import { createServer } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserSuite, type ConsoleServer, launchBrowser, newPerson, PEOPLE, screenshot, signIn, startConsoleServer } from './harness.js';
+import { browserSuite, closeConsole, type ConsoleServer, newPerson, openConsole, PEOPLE, screenshot, signIn } from './harness.js';
 
 const START = `mutation($input: StartRunInput!) { startRun(input: $input) { runId steps { id approvalId } } }`;
 const APPROVE = `mutation($id: ID!) { approve(input: { approvalId: $id, justification: "release train" }) { approval { status } } }`;
 const EVENTS = `query($id: ID!, $after: String) { runEvents(runId: $id, after: $after, first: 100) { edges { node { id revision type } } pageInfo { endCursor hasNextPage } } }`;
 
-/** A free TCP port, so a restarted server comes back where the open page's socket reconnects. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe.skipIf(browserSuite === 'skip')('console: runs (real Chromium against the built server)', () => {
   let server: ConsoleServer;
   let browser: Browser;
   let origin: string;
 
-  beforeAll(async () => {
-    const port = await freePort();
-    [server, browser] = await Promise.all([startConsoleServer({ env: { PORT: String(port) } }), launchBrowser()]);
-    origin = await server.origin();
-  }, 90_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  beforeAll(async () => void ({ server, browser, origin } = await openConsole({ restartable: true })), 90_000);
+  afterAll(() => closeConsole({ server, browser }));
 
   /** alice releases to staging: a medium-risk gate that bob (tech lead) may decide. */
   async function gatedRun(version: string): Promise<{ runId: string; approvalId: string }> {

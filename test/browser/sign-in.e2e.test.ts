@@ -1,20 +1,14 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserSuite, type ConsoleServer, launchBrowser, newPerson, PEOPLE, screenshot, signIn, startConsoleServer } from './harness.js';
+import { browserSuite, closeConsole, type ConsoleServer, newPerson, openConsole, PEOPLE, screenshot, signIn } from './harness.js';
 
 describe.skipIf(browserSuite === 'skip')('console: sign-in (real Chromium against the built server)', () => {
   let server: ConsoleServer;
   let browser: Browser;
   let origin: string;
 
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startConsoleServer(), launchBrowser()]);
-    origin = await server.origin();
-  }, 90_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  beforeAll(async () => void ({ server, browser, origin } = await openConsole()), 90_000);
+  afterAll(() => closeConsole({ server, browser }));
 
   it('a token the server refuses says so plainly, and nothing is stored', async () => {
     const { context, page } = await newPerson(browser);

@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserSuite, type ConsoleServer, launchBrowser, newPerson, PEOPLE, screenshot, signIn, startConsoleServer } from './harness.js';
+import { browserSuite, closeConsole, type ConsoleServer, newPerson, openConsole, PEOPLE, screenshot, signIn } from './harness.js';
 
 const START = /* GraphQL */ `mutation Start($input: StartRunInput!) { startRun(input: $input) { runId } }`;
 const RUN = /* GraphQL */ `query Run($runId: ID!) { run(runId: $runId) { status steps { id status } } }`;
@@ -27,14 +27,8 @@ describe.skipIf(browserSuite === 'skip')('console: golden signals and budgets (r
   }
   const finished = (run: { status: string }) => run.status !== 'RUNNING';
 
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startConsoleServer(), launchBrowser()]);
-    origin = await server.origin();
-  }, 90_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  beforeAll(async () => void ({ server, browser, origin } = await openConsole()), 90_000);
+  afterAll(() => closeConsole({ server, browser }));
 
   it('after a few runs the signals page shows non-empty charts, and its numbers move live when another run finishes', async () => {
     // two calls that succeed and one that fails (no such file: a USER error)
