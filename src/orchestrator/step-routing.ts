@@ -78,7 +78,7 @@ export class StepRouter {
               failedStep: step?.id,
             };
       }
-      case 'consult': // asked after the append, off the decision path (see ApproverConsultation)
+      case 'consult': // the planner claims it (StartConsultation with its instance and lease), not a routing matter
       case 'wait_until':
         return undefined;
     }
