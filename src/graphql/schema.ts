@@ -9,7 +9,7 @@ import { ApprovalQueries } from './resolvers/approval-queries.js';
 import { CatalogQueries } from './resolvers/catalog-queries.js';
 import { ObservabilityQueries } from './resolvers/observability-queries.js';
 import { RunMutations } from './resolvers/run-mutations.js';
-import { RunFields, RunQueries } from './resolvers/run-queries.js';
+import { RunConnectionFields, RunFields, RunQueries } from './resolvers/run-queries.js';
 import { LiveSubscriptions } from './resolvers/subscriptions.js';
 
 /**
@@ -30,7 +30,7 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The Gatehouse schema, built once per process from the type-graphql classes. */
 export function gatehouseSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [RunQueries, RunFields, ApprovalQueries, ApprovalNotificationFields, ObservabilityQueries, CatalogQueries, AuditQueries, RunMutations, ApprovalMutations, LiveSubscriptions],
+    resolvers: [RunQueries, RunFields, RunConnectionFields, ApprovalQueries, ApprovalNotificationFields, ObservabilityQueries, CatalogQueries, AuditQueries, RunMutations, ApprovalMutations, LiveSubscriptions],
     authChecker,
     authMode: 'error',
     pubSub: unusedPubSub,

@@ -61,6 +61,14 @@ export const GatehouseConfig = z.strictObject({
   sensitiveKeys: z.array(z.string()),
   /** HTTP tools (`tools:`) and MCP servers whose tools Gatehouse offers (`mcpServers:`); see tool-config.ts. */
   ...ToolSourcesConfig,
+  /**
+   * How long the read models keep finished runs. `finishedRunsDays`: runs over for good (SUCCEEDED,
+   * PARTIAL, CANCELLED) that ended longer ago leave `runs(...)` and the per-run read models; the
+   * log keeps them (`run(runId)` folds them from it). Absent: keep every run.
+   */
+  retention: z.strictObject({
+    finishedRunsDays: z.number().positive('must be a positive number of days').max(36_500, 'must be at most 36,500 days').optional(),
+  }),
 }).superRefine(knownRoles).superRefine(knownAddressees);
 export type GatehouseConfig = z.infer<typeof GatehouseConfig>;
 
@@ -98,6 +106,7 @@ export const defaultConfig: GatehouseConfig = {
   sensitiveKeys: [],
   tools: [],
   mcpServers: {},
+  retention: {},
 };
 
 /** A config that does not validate: the message names the file and every bad path. */

@@ -1,8 +1,8 @@
 import { type EventStore, type Position, type RecordedEvent, StoreClosedError, type Subscription } from '../domain/ports/event-store.js';
 import { backoffMs, type FollowerHealth } from '../following/health.js';
-import { type Collection, type ReadModelState, takeStateChanges } from './documents.js';
+import { type Collection, DEFAULT_CACHE_SIZE, type ReadModelState, takeStateChanges } from './documents.js';
 import { asProjected, type Projection, ProjectionError, ProjectionFold } from './projection.js';
-import type { ProjectionCommit, ReadModelStore } from './read-model-store.js';
+import type { ProjectionCommit, ReadModelStore, SweptDocuments } from './read-model-store.js';
 
 /** Where a projection is: following the log, stopped by an event it could not apply, or not started. */
 export type ProjectionStatus = 'running' | 'failed' | 'stopped';
@@ -50,6 +50,17 @@ export interface ProjectionRunnerOptions {
   readonly health?: FollowerHealth;
   /** The log or the read-model store failed: reported here, then the runner follows again after a backoff. */
   readonly onFollowError?: (error: unknown) => void;
+  /**
+   * Most clean decoded documents each paged-out collection keeps in memory (unsaved ones are kept
+   * until the next save, at most `maxBatch` events' worth). Default 2,000.
+   */
+  readonly cacheSize?: number;
+  /**
+   * Retention: runs over for good that ended more than this many days ago (by `now`) are dropped
+   * from the read models, with every per-run document (the log keeps them). A sweep runs after
+   * catch-up, after a rebuild, and every `sweepIntervalMs` (default 1 hour). Default: keep all.
+   */
+  readonly retention?: { readonly finishedRunsDays: number; readonly sweepIntervalMs?: number };
 }
 
 /** The name the runner reports its health under. */
@@ -59,6 +70,7 @@ interface Handle {
   readonly projection: Projection<ReadModelState>;
   fold: ProjectionFold<ReadModelState>;
   status: ProjectionStatus;
+  declared: boolean;
   error?: ProjectionError;
   saved: Position | undefined;
 }
@@ -116,6 +128,9 @@ export class ProjectionRunner {
   private failures = 0;
   private retry: NodeJS.Timeout | undefined;
   private started = false;
+  private readonly cacheSize: number;
+  private readonly retention: ProjectionRunnerOptions['retention'];
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ProjectionRunnerOptions) {
     this.store = options.store;
@@ -127,6 +142,8 @@ export class ProjectionRunner {
     this.now = options.now ?? Date.now;
     this.health = options.health;
     this.onFollowError = options.onFollowError ?? (() => {});
+    this.cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
+    this.retention = options.retention;
     for (const projection of options.projections) {
       if (this.handles.has(projection.name)) throw new Error(`two projections named ${projection.name}`);
       this.handles.set(projection.name, {
@@ -134,6 +151,7 @@ export class ProjectionRunner {
         fold: new ProjectionFold(projection, (a, b) => this.store.comparePositions(a, b)),
         status: 'stopped',
         saved: undefined,
+        declared: false,
       });
     }
   }
@@ -147,11 +165,17 @@ export class ProjectionRunner {
     this.started = true;
     for (const handle of this.handles.values()) this.load(handle);
     this.startLoop();
+    if (this.retention && !this.sweepTimer) {
+      this.sweepTimer = setInterval(() => this.sweepSafely(), this.retention.sweepIntervalMs ?? 3_600_000);
+      this.sweepTimer.unref();
+    }
   }
 
   /** Stops following and saves what was applied. */
   async stop(): Promise<void> {
     this.started = false;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
     await this.stopLoop();
     for (const h of this.handles.values()) if (h.status === 'running') h.status = 'stopped';
   }
@@ -234,10 +258,11 @@ export class ProjectionRunner {
   async rebuild(name?: string, onProgress?: (progress: RebuildProgress) => void): Promise<void> {
     const names = name === undefined ? [...this.handles.keys()] : [this.handle(name).projection.name];
     await this.stopLoop();
+    for (const h of this.handles.values()) this.declare(h);
     this.readModels.reset(names.map((n) => ({ name: n, version: this.handle(n).projection.version })));
     for (const n of names) {
       const h = this.handle(n);
-      h.fold = new ProjectionFold(h.projection, (a, b) => this.store.comparePositions(a, b));
+      h.fold = this.newFold(h);
       h.saved = undefined;
       h.error = undefined;
       h.status = 'stopped';
@@ -258,6 +283,7 @@ export class ProjectionRunner {
     if (!run) return;
     this.rebuilding = undefined;
     this.save();
+    this.sweepSafely(); // a rebuild replays dropped runs too: retention applies again
     run.onProgress?.(this.progressOf(run, true));
   }
 
@@ -275,21 +301,48 @@ export class ProjectionRunner {
     };
   }
 
+  /**
+   * Tells the store about the projection's collections (tables, columns, indexes). False when a
+   * stored layout had to be replaced, so the projection must be rebuilt.
+   */
+  private declare(handle: Handle): boolean {
+    if (handle.declared) return true;
+    handle.declared = true;
+    let kept = true;
+    for (const [collection, c] of Object.entries(handle.projection.initialState())) {
+      if (!this.readModels.declare({ projection: handle.projection.name, collection, spec: c.spec })) kept = false;
+    }
+    return kept;
+  }
+
+  /** A fold from the initial state, its paged-out collections reading the store on a miss. */
+  private newFold(handle: Handle): ProjectionFold<ReadModelState> {
+    const fold = new ProjectionFold(handle.projection, (a, b) => this.store.comparePositions(a, b));
+    for (const [collection, c] of Object.entries(fold.state)) {
+      if (c.spec.resident) continue;
+      c.attach({ source: this.readModels.source(handle.projection.name, collection), flush: () => this.save(), cacheSize: this.cacheSize });
+    }
+    return fold;
+  }
+
+  /**
+   * Loads a projection's cursor and its resident collections (the paged-out ones are read on
+   * demand): start-up costs what is kept in memory, not the history.
+   */
   private load(handle: Handle): void {
     const { projection } = handle;
+    const layoutKept = this.declare(handle);
     const stored = this.readModels.load(projection.name);
-    handle.fold = new ProjectionFold(projection, (a, b) => this.store.comparePositions(a, b));
+    handle.fold = this.newFold(handle);
     handle.error = undefined;
-    if (!stored || stored.version !== projection.version) {
+    if (!stored || stored.version !== projection.version || !layoutKept) {
       // New, or built by other code: start over from the beginning of the log.
       this.readModels.reset([{ name: projection.name, version: projection.version }]);
       handle.saved = undefined;
     } else {
-      const state = handle.fold.state;
-      for (const { collection, id, doc } of stored.documents) {
-        const target = state[collection] as Collection<unknown> | undefined;
-        if (!target) throw new Error(`read model ${projection.name} v${projection.version} has no collection "${collection}"`);
-        target.restore(id, doc);
+      for (const [collection, target] of Object.entries(handle.fold.state) as Array<[string, Collection<unknown>]>) {
+        if (!target.spec.resident) continue;
+        for (const { id, doc } of this.readModels.documents(projection.name, collection)) target.restore(id, doc);
       }
       handle.fold.applied = stored.checkpoint;
       handle.saved = stored.checkpoint;
@@ -356,15 +409,18 @@ export class ProjectionRunner {
         if (last) after = last.position;
         if (this.waiters.length > 0) this.wakeWaiters();
         if (page.length < CATCH_UP_PAGE) break;
-        // A rebuild saves once at its end: every document is encoded and written once.
+        // A rebuild saves in batches too, so its saved documents can leave the caches.
         pending += page.length;
-        if (!this.rebuilding && pending >= this.maxBatch) {
+        if (pending >= this.maxBatch) {
           this.save();
           pending = 0;
         }
       }
       if (this.stopping) return;
-      if (!this.rebuilding) this.save();
+      if (!this.rebuilding) {
+        this.save();
+        this.sweepSafely();
+      }
       const subscription = this.store.subscribeToAll(after === undefined ? {} : { after });
       this.subscription = subscription;
       if (this.stopping) {
@@ -426,6 +482,33 @@ export class ProjectionRunner {
     handle.error = error;
     for (const w of [...this.waiters]) if (w.names.includes(handle.projection.name)) w.reject(error);
     this.onError(error);
+  }
+
+  /**
+   * Retention: saves, then drops from the store the runs over for good that ended before the
+   * cutoff (`now` minus `finishedRunsDays`) with their per-run documents, in one transaction, and
+   * forgets them from the caches. Wall clock here, outside the folds. Nothing without retention.
+   */
+  sweep(): SweptDocuments {
+    const retention = this.retention;
+    if (!retention) return [];
+    this.save();
+    const before = new Date(this.now() - retention.finishedRunsDays * 86_400_000).toISOString();
+    const perRun: Array<{ projection: string; collection: string }> = [];
+    for (const h of this.handles.values()) {
+      for (const [collection, c] of Object.entries(h.fold.state)) if (c.spec.perRun) perRun.push({ projection: h.projection.name, collection });
+    }
+    const swept = this.readModels.sweep(before, perRun);
+    for (const { projection, collection, ids } of swept) this.handles.get(projection)?.fold.state[collection]?.forget(ids);
+    return swept;
+  }
+
+  private sweepSafely(): void {
+    try {
+      this.sweep();
+    } catch (error) {
+      this.onFollowError(error);
+    }
   }
 
   /** Saves now, or once `saveIntervalMs` has passed since the last save. */

@@ -148,6 +148,7 @@ async function startLocked(options: GatehouseAppOptions, unlock: () => void): Pr
   const orchestrator = new Orchestrator({ engine, tools, playbooks });
   const projections = new ProjectionRunner({
     store, readModels, projections: allProjections,
+    retention: config.retention.finishedRunsDays === undefined ? undefined : { finishedRunsDays: config.retention.finishedRunsDays },
     health,
     onFollowError: followError('projections'),
     onError: (error) => {

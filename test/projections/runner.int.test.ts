@@ -27,7 +27,9 @@ const RUNS = 2_000;
 /** A projection's stored documents decoded and encoded again, as one string (what a restart would load). */
 function persistedDump(readModels: ReadModelStore, projection: Projection): string {
   const state = projection.initialState();
-  for (const d of readModels.load(projection.name)?.documents ?? []) (state[d.collection] as Collection<unknown>).restore(d.id, d.doc);
+  for (const [name, c] of Object.entries(state) as Array<[string, Collection<unknown>]>) {
+    for (const d of readModels.documents(projection.name, name)) c.restore(d.id, d.doc);
+  }
   return dumpState(state);
 }
 
@@ -230,13 +232,14 @@ describe('SQLite read-model store: reset', () => {
         { name: 'a', version: 1, checkpoint: '5', changes: [doc('1'), doc('2')] },
         { name: 'b', version: 1, checkpoint: '5', changes: [doc('1')] },
       ]);
+    const stored = (name: string) => ({ ...store.load(name), documents: store.documents(name, 'c').map((d) => ({ collection: 'c', ...d })) });
     fill();
     store.reset([{ name: 'a', version: 2 }]);
-    expect(store.load('a')).toEqual({ version: 2, checkpoint: undefined, documents: [] });
-    expect(store.load('b')).toEqual({ version: 1, checkpoint: '5', documents: [doc('1')] });
+    expect(stored('a')).toEqual({ version: 2, checkpoint: undefined, documents: [] });
+    expect(stored('b')).toEqual({ version: 1, checkpoint: '5', documents: [doc('1')] });
     fill();
     store.reset([{ name: 'a', version: 3 }, { name: 'b', version: 4 }]);
-    expect([store.load('a'), store.load('b')]).toEqual([
+    expect([stored('a'), stored('b')]).toEqual([
       { version: 3, checkpoint: undefined, documents: [] },
       { version: 4, checkpoint: undefined, documents: [] },
     ]);

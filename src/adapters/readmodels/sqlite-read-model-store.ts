@@ -1,5 +1,7 @@
 import { openSqliteFile } from '../sqlite-file.js';
-import type { ProjectionCommit, ReadModelStore, StoredProjection } from '../../projections/read-model-store.js';
+import type { DocumentSource } from '../../projections/documents.js';
+import type { ProjectionCommit, ReadModelStore, StoredProjection, SweptDocuments } from '../../projections/read-model-store.js';
+import { IndexedCollectionTable } from './sqlite-collections.js';
 
 export interface SqliteReadModelStoreOptions {
   /** The SQLite file, normally the event store's own (`store.settings().path`). */
@@ -38,6 +40,8 @@ DELETE FROM projection_checkpoints;
 /**
  * Read models in the SQLite file of the embedded store, on a connection of their own. A commit
  * writes the changed documents of every projection and their checkpoints in one transaction.
+ * Collections with index columns live in tables of their own (`sqlite-collections.ts`); the others
+ * in `projection_docs`, one row per document.
  */
 export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions): ReadModelStore {
   const db = openSqliteFile(options.path, options, (db) =>
@@ -49,7 +53,10 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
   );
   const stmt = {
     checkpoint: db.prepare<[string], { version: number; position: string | null }>('SELECT version, position FROM projection_checkpoints WHERE name = ?'),
-    documents: db.prepare<[string], [string, string, string]>('SELECT collection, id, doc FROM projection_docs WHERE projection = ?').raw(),
+    documents: db.prepare<[string, string], { id: string; doc: string }>('SELECT id, doc FROM projection_docs WHERE projection = ? AND collection = ?'),
+    getDoc: db.prepare<[string, string, string], string>('SELECT doc FROM projection_docs WHERE projection = ? AND collection = ? AND id = ?').pluck(),
+    countDocs: db.prepare<[string, string], number>('SELECT count(*) FROM projection_docs WHERE projection = ? AND collection = ?').pluck(),
+    allDocs: db.prepare<[string, string], [string, string]>('SELECT id, doc FROM projection_docs WHERE projection = ? AND collection = ? ORDER BY id').raw(),
     upsertDoc: db.prepare<[string, string, string, string]>('INSERT OR REPLACE INTO projection_docs (projection, collection, id, doc) VALUES (?, ?, ?, ?)'),
     deleteDoc: db.prepare<[string, string, string]>('DELETE FROM projection_docs WHERE projection = ? AND collection = ? AND id = ?'),
     deleteDocs: db.prepare<[string]>('DELETE FROM projection_docs WHERE projection = ?'),
@@ -57,10 +64,15 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
     projectionsWithDocs: db.prepare<[], string>('SELECT DISTINCT projection FROM projection_docs').pluck(),
     upsertCheckpoint: db.prepare<[string, number, string | null]>('INSERT OR REPLACE INTO projection_checkpoints (name, version, position) VALUES (?, ?, ?)'),
   };
+  /** Indexed collections by `projection\0collection`. */
+  const tables = new Map<string, IndexedCollectionTable>();
+  const key = (projection: string, collection: string) => `${projection}\u0000${collection}`;
   const commitTx = db.transaction((commits: readonly ProjectionCommit[]) => {
     for (const c of commits) {
       for (const change of c.changes) {
-        if (change.doc === null) stmt.deleteDoc.run(c.name, change.collection, change.id);
+        const table = tables.get(key(c.name, change.collection));
+        if (table) table.write(change.id, change.doc, change.columns);
+        else if (change.doc === null) stmt.deleteDoc.run(c.name, change.collection, change.id);
         else stmt.upsertDoc.run(c.name, change.collection, change.id, change.doc);
       }
       stmt.upsertCheckpoint.run(c.name, c.version, c.checkpoint);
@@ -73,14 +85,61 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
     // (pages dropped whole) instead of deleting a rebuild's hundreds of MB row by row.
     if (kept.length === 0) stmt.deleteAllDocs.run();
     else for (const name of names) stmt.deleteDocs.run(name);
+    for (const [k, table] of tables) if (names.has(k.slice(0, k.indexOf('\u0000')))) table.clear();
     for (const { name, version } of projections) stmt.upsertCheckpoint.run(name, version, null);
   });
+  const sweepTx = db.transaction((before: string, perRun: ReadonlyArray<{ readonly projection: string; readonly collection: string }>): SweptDocuments => {
+    const swept: SweptDocuments = [];
+    const ids = new Set<string>();
+    for (const [k, table] of tables) {
+      const expired = table.expire(before);
+      if (expired.length === 0) continue;
+      const [projection = '', collection = ''] = k.split('\u0000');
+      swept.push({ projection, collection, ids: expired });
+      for (const id of expired) ids.add(id);
+    }
+    if (ids.size === 0) return swept;
+    for (const { projection, collection } of perRun) {
+      const table = tables.get(key(projection, collection));
+      for (const id of ids) {
+        if (table) table.deleteId(id);
+        else stmt.deleteDoc.run(projection, collection, id);
+      }
+      swept.push({ projection, collection, ids: [...ids] });
+    }
+    return swept;
+  });
   return {
+    declare(declaration) {
+      if (!declaration.spec.columns) return true;
+      const table = db.transaction(() => new IndexedCollectionTable(db, declaration)).immediate();
+      tables.set(key(declaration.projection, declaration.collection), table);
+      return !table.replaced;
+    },
     load(name: string): StoredProjection | undefined {
       const row = stmt.checkpoint.get(name);
       if (!row) return undefined;
-      const documents = stmt.documents.all(name).map(([collection, id, doc]) => ({ collection, id, doc }));
-      return { version: row.version, checkpoint: row.position ?? undefined, documents };
+      return { version: row.version, checkpoint: row.position ?? undefined };
+    },
+    documents(projection, collection) {
+      const table = tables.get(key(projection, collection));
+      if (table) return table.all().map(([id, doc]) => ({ id, doc }));
+      return stmt.documents.all(projection, collection);
+    },
+    source(projection, collection): DocumentSource {
+      const table = tables.get(key(projection, collection));
+      if (table) return table;
+      return {
+        get: (id) => stmt.getDoc.get(projection, collection, id),
+        count: (query) => {
+          if (Object.keys(query).length > 0) throw new Error(`${projection}/${collection} has no index columns to query`);
+          return stmt.countDocs.get(projection, collection) as number;
+        },
+        find: () => {
+          throw new Error(`${projection}/${collection} has no index columns to query`);
+        },
+        all: () => stmt.allDocs.all(projection, collection),
+      };
     },
     commit(commits) {
       // IMMEDIATE: take the write lock first, so a writer in another process cannot deadlock us.
@@ -88,6 +147,9 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
     },
     reset(projections) {
       resetTx.immediate(projections);
+    },
+    sweep(before, perRun) {
+      return sweepTx.immediate(before, perRun);
     },
     close() {
       if (db.open) db.close();

@@ -4,7 +4,7 @@ import { runStreamId } from '../../domain/run/state.js';
 import type { RunView } from '../../projections/read-models/runs.js';
 import type { GatehouseServices, GraphQLContext } from '../context.js';
 import { gqlError } from '../errors.js';
-import { readRun } from './runs.js';
+import { readRunOrFold } from './runs.js';
 
 /** How long a query waits for `atLeast`, and a mutation for its own write, by default. */
 export const DEFAULT_CONSISTENCY_WAIT_MS = 5_000;
@@ -46,7 +46,7 @@ export async function runAfterWrite(ctx: GraphQLContext, runId: string): Promise
       throw gqlError('READ_MODEL_LAGGING', 'the change was recorded, but the read models have not caught up yet: query again shortly');
     }
   }
-  return readRun(services, runId);
+  return readRunOrFold(services, runId);
 }
 
 /**

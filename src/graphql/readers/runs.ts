@@ -1,7 +1,7 @@
 import { NotFoundError } from '../../domain/errors.js';
 import { runStreamId } from '../../domain/run/state.js';
 import { runQueries, runsProjection } from '../../projections/index.js';
-import { asProjected } from '../../projections/projection.js';
+import { asProjected, ProjectionFold } from '../../projections/projection.js';
 import { type RunView, type TraceEntry, traceOf } from '../../projections/read-models/runs.js';
 import type { GatehouseServices } from '../context.js';
 import type { Page } from '../types/connection.js';
@@ -17,6 +17,9 @@ export interface RunsQuery {
   after?: string;
 }
 
+/** A page of runs whose `totalCount` is counted only when asked for (`countRuns`). */
+export type RunsPage = Page<RunView> & { count: () => number };
+
 /** A run from the runs read model, or NOT_FOUND. */
 export function readRun(services: GatehouseServices, runId: string): RunView {
   const run = runQueries.run(services.projections.read(runsProjection), runId);
@@ -24,40 +27,37 @@ export function readRun(services: GatehouseServices, runId: string): RunView {
   return run;
 }
 
+/**
+ * A run from the runs read model; one retention dropped from it (the read model applied its
+ * stream, but has no document) is folded from its stream: the runs projection's own evolve on a
+ * fresh state (one fold), slower. NOT_FOUND if the log has none, or the read model is not there yet.
+ */
+export async function readRunOrFold(services: GatehouseServices, runId: string): Promise<RunView> {
+  const run = runQueries.run(services.projections.read(runsProjection), runId);
+  if (run) return run;
+  const events = await services.store.readStream(runStreamId(runId));
+  const last = events[events.length - 1];
+  const applied = services.projections.position(runsProjection.name);
+  // A run the read model has not reached yet (this instance lags) is answered as the read model
+  // stands, as before: only a run it has applied and dropped is folded from the log.
+  if (!last || applied === undefined || services.store.comparePositions(applied, last.position) < 0) throw new NotFoundError(`no run ${runId}`, { runId });
+  const fold = new ProjectionFold(runsProjection, (a, b) => services.store.comparePositions(a, b));
+  for (const e of events) fold.apply(asProjected(e));
+  const folded = runQueries.run(fold.state, runId);
+  if (!folded) throw new NotFoundError(`no run ${runId}`, { runId });
+  return folded;
+}
+
 /** A run's trace: its stream's events without payloads, from the log. */
 export async function readTrace(services: GatehouseServices, runId: string): Promise<TraceEntry[]> {
   return traceOf((await services.store.readStream(runStreamId(runId))).map(asProjected));
 }
 
-/** Runs newest first, filtered, one keyset page at a time (the cursor survives inserts). */
-export function readRuns(services: GatehouseServices, q: RunsQuery): Page<RunView> {
+/** Runs newest first, filtered, one keyset page at a time (the cursor survives inserts): indexed SQL. */
+export function readRuns(services: GatehouseServices, q: RunsQuery): RunsPage {
   const state = services.projections.read(runsProjection);
-  const matching = [...state.runs.values()].filter(
-    (r) =>
-      (!q.status || r.status === q.status) &&
-      (!q.profile || r.profile === q.profile) &&
-      (!q.requester || r.requester?.id === q.requester) &&
-      (!q.startedAfter || r.startedAt >= q.startedAfter) &&
-      (!q.startedBefore || r.startedAt < q.startedBefore),
-  );
-  matching.sort(newestFirst);
-  let start = 0;
-  if (q.after !== undefined) {
-    const key = decodeKey(q.after);
-    start = matching.findIndex((r) => compareKey([r.startedAt, r.runId], key) > 0);
-    if (start < 0) start = matching.length;
-  }
-  const slice = matching.slice(start, start + q.first);
-  const edges = slice.map((node) => ({ cursor: encodeKey([node.startedAt, node.runId]), node }));
-  return { edges, pageInfo: { endCursor: edges[edges.length - 1]?.cursor, hasNextPage: start + q.first < matching.length }, totalCount: matching.length };
-}
-
-/** Descending by (startedAt, runId): positive when `a` comes after `b` in the listing. */
-function compareKey(a: readonly [string, string], b: readonly [string, string]): number {
-  if (a[0] !== b[0]) return a[0] < b[0] ? 1 : -1;
-  return a[1] === b[1] ? 0 : a[1] < b[1] ? 1 : -1;
-}
-
-function newestFirst(a: RunView, b: RunView): number {
-  return compareKey([a.startedAt, a.runId], [b.startedAt, b.runId]);
+  const filter = { status: q.status, profile: q.profile, requester: q.requester, startedAfter: q.startedAfter, startedBefore: q.startedBefore };
+  const { items, hasNextPage } = runQueries.list(state, { ...filter, first: q.first, after: q.after === undefined ? undefined : decodeKey(q.after) });
+  const edges = items.map((node) => ({ cursor: encodeKey([node.startedAt, node.runId]), node }));
+  return { edges, pageInfo: { endCursor: edges[edges.length - 1]?.cursor, hasNextPage }, count: () => runQueries.count(state, filter) };
 }

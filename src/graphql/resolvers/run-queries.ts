@@ -5,7 +5,7 @@ import { Cursor, First, parseArgs, RunIdArg } from '../parse.js';
 import { AT_LEAST } from '../readers/at-least.js';
 import { readAtLeast } from '../readers/consistency.js';
 import { readRunEvents } from '../readers/run-events.js';
-import { readRun, readRuns, readTrace } from '../readers/runs.js';
+import { readRunOrFold, readRuns, readTrace, type RunsPage } from '../readers/runs.js';
 import { RunsFilter } from '../types/inputs.js';
 import { Run, RunConnection, TraceEntry } from '../types/run.js';
 import { RunEventConnection } from '../types/run-event.js';
@@ -31,11 +31,11 @@ const RunsArgs = z.object({
 @Resolver()
 export class RunQueries {
   @Authorized()
-  @Query(() => Run, { description: 'A run from the runs read model; NOT_FOUND if there is none.' })
+  @Query(() => Run, { description: 'A run from the runs read model (one retention dropped from it: folded from its stream, slower); NOT_FOUND if there is none.' })
   async run(@Arg('runId', () => ID) runId: string, @Ctx() ctx: GraphQLContext, @Arg('atLeast', () => String, { nullable: true, description: AT_LEAST }) atLeast?: string): Promise<Run> {
     const id = parseArgs(RunIdArg, runId, 'runId');
     await readAtLeast(ctx.services, atLeast);
-    return readRun(ctx.services, id) as Run;
+    return (await readRunOrFold(ctx.services, id)) as Run;
   }
 
   @Authorized()
@@ -80,6 +80,15 @@ export class RunFields {
   })
   async trace(@Root() run: Run, @Ctx() ctx: GraphQLContext): Promise<TraceEntry[]> {
     return (await readTrace(ctx.services, run.runId)) as TraceEntry[];
+  }
+}
+
+/** `runs(...).totalCount`: one indexed count, made only when the field is selected. */
+@Resolver(() => RunConnection)
+export class RunConnectionFields {
+  @FieldResolver(() => Int, { nullable: true, description: 'All runs matching the filter (counted only when asked for: a count over an index).' })
+  totalCount(@Root() page: RunsPage): number {
+    return page.count();
   }
 }
 

@@ -53,7 +53,8 @@ export const budgetsProjection: Projection<BudgetsState> = {
   // 2: recovered re-claims are no longer counted as calls (the decider's countCall).
   version: 2,
   eventTypes: ['RunStarted', 'PlanCreated', 'ToolCallStarted', 'BudgetWarning', 'BudgetExceeded', 'RunCompleted', 'RunFailed', 'RunCancelled', 'RunResumed'],
-  initialState: () => ({ runs: new Collection<RunBudget>(), profiles: new Collection<ProfileBudget>() }),
+  // One document per run (paged out, dropped with its run by retention); one per profile (in memory: as many as configured profiles).
+  initialState: () => ({ runs: new Collection<RunBudget>({ perRun: true }), profiles: new Collection<ProfileBudget>({ resident: true }) }),
   evolve(state, event) {
     const runId = event.metadata.correlationId;
     if (event.type === 'RunStarted') {

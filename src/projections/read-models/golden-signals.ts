@@ -78,10 +78,12 @@ export const goldenSignalsProjection: Projection<GoldenSignalsState> = {
     'ApprovalAutoApproved', 'ToolCallStarted', 'ToolCallSucceeded', 'ToolCallFailed', 'RunCompleted', 'RunFailed', 'RunCancelled',
   ],
   initialState: () => ({
-    totals: new Collection<Signals>(signalsCodec<Signals>()),
-    windows: new Collection<SignalsBucket>(signalsCodec<SignalsBucket>()),
-    context: new Collection<RunContext>(),
-    clock: new Collection<{ at: number }>(),
+    // Groups (tools, workers, profiles), the buckets of the last hour and the watermark stay in
+    // memory: bounded by configuration and by time, not by history. A run's context is paged out.
+    totals: new Collection<Signals>({ codec: signalsCodec<Signals>(), resident: true }),
+    windows: new Collection<SignalsBucket>({ codec: signalsCodec<SignalsBucket>(), resident: true }),
+    context: new Collection<RunContext>({ perRun: true }),
+    clock: new Collection<{ at: number }>({ resident: true }),
   }),
   evolve(state, event) {
     const runId = event.metadata.correlationId;

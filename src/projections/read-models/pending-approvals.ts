@@ -56,7 +56,10 @@ export const pendingApprovalsProjection: Projection<PendingApprovalsState> = {
     'PlanCreated', 'ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied', 'ApprovalEscalated', 'ApprovalExpired',
     'ApprovalCancelled', 'ApprovalAutoApproved', 'RunCompleted', 'RunFailed', 'RunCancelled', 'RunResumed',
   ],
-  initialState: () => ({ approvals: new Collection<PendingApproval>(), plans: new Collection<RunPlan>() }),
+  // Open requests stay in memory (bounded by open work: each leaves when decided, expired, cancelled
+  // or its run ends, and requesters have a cap on pending requests); plans are paged out, since a
+  // FAILED run keeps its plan for a resume.
+  initialState: () => ({ approvals: new Collection<PendingApproval>({ resident: true }), plans: new Collection<RunPlan>({ perRun: true }) }),
   evolve(state, event) {
     const runId = event.metadata.correlationId;
     switch (event.type) {

@@ -2,7 +2,7 @@ import type { FailureMode, Principal, RecordedError } from '../../domain/events/
 import { stageOf, type Stage } from '../../domain/events/index.js';
 import { evolve as evolveRun } from '../../domain/run/evolve.js';
 import { gateStatusOf, initialRunState, TERMINAL_RUN, type RunState, type RunStatus, type StepState, type StepStatus } from '../../domain/run/state.js';
-import { Collection } from '../documents.js';
+import { Collection, type CollectionSpec, type DocumentQuery } from '../documents.js';
 import { isoAt, type ProjectedEvent, type Projection } from '../projection.js';
 
 /** One step of a run as the log tells it. */
@@ -76,6 +76,8 @@ export interface RunView {
   durationMs?: number;
   failure?: { stage: string; error: RecordedError; failureMode?: FailureMode };
   cancelledBy?: Principal;
+  /** Over for good: the domain's fold was dropped (SUCCEEDED, PARTIAL, or CANCELLED with nothing unanswered). */
+  settled: boolean;
   steps: StepView[];
   routing: RoutingView[];
   progress: ProgressView;
@@ -127,18 +129,34 @@ export function traceOf(events: Iterable<ProjectedEvent>): TraceEntry[] {
  */
 export type RunsState = { readonly runs: Collection<RunView>; readonly folds: Collection<RunState> };
 
+/**
+ * The runs collection's index columns: every filter and sort of `runs(...)`, and the time after
+ * which retention may drop a run (its end, once it is over for good; never for a FAILED run).
+ */
+const runColumns: CollectionSpec<RunView> = {
+  columns: {
+    status: (r) => r.status,
+    profile: (r) => r.profile,
+    requester: (r) => r.requester?.id,
+    startedAt: (r) => r.startedAt,
+    retireAt: (r) => (r.settled ? r.endedAt : undefined),
+  },
+  indexes: [['startedAt', 'id'], ['status', 'startedAt', 'id'], ['profile', 'startedAt', 'id'], ['requester', 'startedAt', 'id'], ['retireAt']],
+  expiresAt: 'retireAt',
+};
+
 /** Runs: summary, step list, routing decisions and weighted progress per run. */
 export const runsProjection: Projection<RunsState> = {
   name: 'runs',
-  // 4: statuses, attempts, results and gates come from the domain's fold, kept per open run.
-  version: 4,
+  // 5: `settled` (over for good) is in the document, as the column retention reads.
+  version: 5,
   eventTypes: [
     'RunStarted', 'PlanCreated', 'StepRouted', 'ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied',
     'ApprovalEscalated', 'ApprovalExpired', 'ApprovalCancelled', 'ApprovalAutoApproved', 'ApproverConsultationStarted', 'BudgetWarning',
     'BudgetExceeded', 'ToolCallStarted', 'ToolCallSucceeded', 'ToolCallFailed', 'StepSkipped', 'RunAggregated',
     'RunCompleted', 'RunFailed', 'RunCancelled', 'RunResumed',
   ],
-  initialState: () => ({ runs: new Collection<RunView>(), folds: new Collection<RunState>() }),
+  initialState: () => ({ runs: new Collection<RunView>(runColumns), folds: new Collection<RunState>({ perRun: true }) }),
   evolve(state, event) {
     const runId = event.metadata.correlationId;
     const at = isoAt(event);
@@ -162,6 +180,7 @@ export const runsProjection: Projection<RunsState> = {
         requester: d.requestedBy,
         routing: [],
         runId,
+        settled: false,
         stage: 'INITIALIZE',
         startedAt: at,
         status: 'RUNNING',
@@ -174,8 +193,10 @@ export const runsProjection: Projection<RunsState> = {
     if (before) {
       const after = evolveRun(before, event);
       apply(run, before, after, event, at);
-      if (TERMINAL_RUN.has(after.status) && after.status !== 'FAILED' && !after.steps.some((s) => (s.unanswered ?? []).length > 0)) state.folds.delete(runId);
-      else state.folds.set(runId, after);
+      if (TERMINAL_RUN.has(after.status) && after.status !== 'FAILED' && !after.steps.some((s) => (s.unanswered ?? []).length > 0)) {
+        state.folds.delete(runId);
+        run.settled = true;
+      } else state.folds.set(runId, after);
     }
     run.stage = stageOf(event.type);
     run.updatedAt = at;
@@ -282,22 +303,44 @@ function progressOf(run: RunView): ProgressView {
   return { done, inFlight, percent, total };
 }
 
+/** The filters of a runs listing (all optional) and its keyset page. */
+export interface RunsFilter {
+  status?: string;
+  profile?: string;
+  requester?: string;
+  /** ISO instants: startedAt >= startedAfter, startedAt < startedBefore. */
+  startedAfter?: string;
+  startedBefore?: string;
+  first: number;
+  /** The (startedAt, runId) of the previous page's last run. */
+  after?: readonly [string, string];
+}
+
+/** The store query for a listing without its page (for counting) or with it. */
+function runsQuery(f: Omit<RunsFilter, 'first' | 'after'>): DocumentQuery {
+  const equals: Record<string, string> = {};
+  if (f.status) equals.status = f.status;
+  if (f.profile) equals.profile = f.profile;
+  if (f.requester) equals.requester = f.requester;
+  return {
+    equals,
+    atLeast: f.startedAfter ? { startedAt: f.startedAfter } : undefined,
+    below: f.startedBefore ? { startedAt: f.startedBefore } : undefined,
+  };
+}
+
 /** Queries over the runs read model. */
 export const runQueries = {
   run(state: RunsState, runId: string): RunView | undefined {
     return state.runs.get(runId);
   },
-  /** Runs newest first, optionally by status or profile, `limit` at a time after `cursor` (a run id). */
-  list(
-    state: RunsState,
-    filter: { status?: RunStatus; profile?: string; requester?: string; first?: number; after?: string } = {},
-  ): { items: RunView[]; endCursor?: string; hasNextPage: boolean } {
-    const all = [...state.runs.values()]
-      .filter((r) => (!filter.status || r.status === filter.status) && (!filter.profile || r.profile === filter.profile) && (!filter.requester || r.requester?.id === filter.requester))
-      .sort((a, b) => (a.startedAt === b.startedAt ? (a.runId < b.runId ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1));
-    const start = filter.after === undefined ? 0 : all.findIndex((r) => r.runId === filter.after) + 1;
-    const first = filter.first ?? 50;
-    const items = all.slice(start, start + first);
-    return { items, endCursor: items[items.length - 1]?.runId, hasNextPage: start + first < all.length };
+  /** Runs newest first (startedAt, then runId, descending), filtered, one keyset page: one indexed SQL query. */
+  list(state: RunsState, filter: RunsFilter): { items: RunView[]; hasNextPage: boolean } {
+    const rows = state.runs.find({ ...runsQuery(filter), orderBy: ['startedAt', 'id'], descending: true, after: filter.after, limit: filter.first + 1 });
+    return { items: rows.slice(0, filter.first), hasNextPage: rows.length > filter.first };
+  },
+  /** How many runs match the filters (a count over an index: asked for only when wanted). */
+  count(state: RunsState, filter: Omit<RunsFilter, 'first' | 'after'>): number {
+    return state.runs.count(runsQuery(filter));
   },
 };
