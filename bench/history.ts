@@ -74,7 +74,7 @@ async function startServer(dataDir: string, configPath: string): Promise<Server>
   const t0 = performance.now();
   const child = spawn(process.execPath, [join(root, 'dist/src/server/main.js')], {
     cwd: root,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_CONFIG: configPath, GATEHOUSE_EVENTSTORE: '', NODE_ENV: 'production', GATEHOUSE_CONSISTENCY_WAIT_MS: '600000' },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_CONFIG: configPath, GATEHOUSE_EVENTSTORE: '', NODE_ENV: 'production', GATEHOUSE_CONSISTENCY_WAIT_MS: '60000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stderr: string[] = [];
@@ -97,7 +97,8 @@ async function metrics(server: Server): Promise<string> {
 
 /**
  * Waits until every read model has applied the head of the log: a query with `atLeast` (the
- * head's position is the consistency token on SQLite) waits inside the server. Not /metrics: its
+ * head's position is the consistency token on SQLite) waits inside the server, up to 60 s a
+ * query (under fetch's 300 s headers timeout), and is asked again. Not /metrics: its
  * lag gauge reads up to 100,000 events per projection per scrape, and polling it slows catch-up.
  */
 async function caughtUp(server: Server, storePath: string): Promise<void> {
