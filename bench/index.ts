@@ -14,6 +14,7 @@ const areas: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   console: () => import('./console.js'),
   instances: () => import('./instances.js'),
   cluster: () => import('./cluster.js'),
+  history: () => import('./history.js'),
 };
 
 const requested = process.argv.slice(2);

@@ -11,7 +11,7 @@ import type { PendingLimits } from './pending-limits.js';
 import type { Plan, Planner, StartedCall } from './planner.js';
 import type { RunChanges } from './run-changes.js';
 import type { RunHandle } from './run-handles.js';
-import { loadRun, toAppend } from './run-repository.js';
+import { catchUpRun, loadRun, toAppend } from './run-repository.js';
 
 /** What the command path needs: the log, the planner, and what follows an append. */
 export interface CommandPathOptions {
@@ -46,7 +46,8 @@ export class CommandPath {
   async executeNow(runId: string, handle: RunHandle, commands: readonly RunCommand[], actor: string): Promise<RunState> {
     const { store, planner, limits, chain, signer, maxConflictRetries } = this.options;
     for (let attempt = 0; ; attempt++) {
-      const cached = handle.revision !== -2;
+      // Decided on what was held, not on what this attempt reads from the log.
+      const cached = handle.revision !== -2 && !handle.behind;
       let read = false;
       if (handle.revision === -2 && attempt === 0 && commands[0]?.type === 'StartRun') {
         // A new run: skip the read; if the stream exists after all, the append's no_stream
@@ -59,6 +60,15 @@ export class CommandPath {
         handle.state = loaded.state;
         handle.revision = loaded.revision;
         handle.lastHash = loaded.lastHash;
+        handle.behind = false;
+        read = true;
+      } else if (handle.behind) {
+        // What is held is the fold up to `revision`: others only ever add after it, so read just that.
+        const caught = await catchUpRun(store, runId, handle);
+        handle.state = caught.state;
+        handle.revision = caught.revision;
+        handle.lastHash = caught.lastHash;
+        handle.behind = false;
         read = true;
       }
       let plan: Plan;
@@ -68,7 +78,7 @@ export class CommandPath {
         // A refusal decided on a cached state may be stale (another process moved the run on):
         // confirm it against the log before returning it.
         if (error instanceof DomainError && cached && attempt < maxConflictRetries) {
-          handle.revision = -2;
+          handle.behind = true;
           continue;
         }
         // The refusal stands, but the state it was decided on was just read from the log: the
@@ -108,7 +118,7 @@ export class CommandPath {
           await limits.abandon(before.requestedBy.id, slots).catch((e: unknown) => this.options.report(e, { runId, what: 'pending-slots', requesterId: before.requestedBy?.id }));
         }
         if (error instanceof WrongExpectedRevisionError && attempt < maxConflictRetries) {
-          handle.revision = -2; // someone else appended: re-read and decide again
+          handle.behind = true; // someone else appended: read what they added and decide again
           continue;
         }
         throw error;

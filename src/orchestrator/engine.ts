@@ -261,8 +261,8 @@ export class RunEngine {
     const handle = this.runs.open(runId);
     handle.pending++;
     const result = handle.queue.then(() => {
-      // The log has moved past what this engine holds: read it again before deciding.
-      if (seenRevision !== undefined && handle.revision < seenRevision) handle.revision = -2;
+      // The log has moved past what this engine holds: read what came after it before deciding.
+      if (seenRevision !== undefined && handle.revision < seenRevision) handle.behind = true;
       return this.commands.executeNow(runId, handle, commands, actor);
     });
     handle.queue = result.catch(() => undefined).finally(() => {

@@ -111,17 +111,34 @@ export class NotificationDispatcher {
 
   private async follow(checkpoint: Position | undefined): Promise<void> {
     const { store } = this.options;
-    // From the start: the notify- streams rebuild the records; approval events are planned only past the checkpoint.
     const filter = { streamPrefix: ['run-', 'notify-'], eventTypes: [...APPROVAL_EVENT_TYPES, ...NOTIFICATION_EVENT_TYPES] };
+    const records = { streamPrefix: ['notify-'], eventTypes: [...NOTIFICATION_EVENT_TYPES] };
+    const before = (a: Position, b: Position) => store.comparePositions(a, b) < 0;
+    // The records are rebuilt from the notify- streams alone; the approval events are read only
+    // past the checkpoint (those before it were planned already): a start does not read every
+    // approval in history.
+    let rebuiltTo: Position | undefined;
+    let rebuilt = false;
     let cursor: Position | undefined;
     for (let attempt = 0; !this.stop.signal.aborted; ) {
       try {
+        if (!rebuilt) {
+          for (;;) {
+            const page = await store.readAll({ after: rebuiltTo, maxCount: 1_000, filter: records });
+            for (const e of page) await this.apply(e, checkpoint);
+            rebuiltTo = page.at(-1)?.position ?? rebuiltTo;
+            if (page.length < 1_000) break;
+          }
+          rebuilt = true;
+          cursor = checkpoint !== undefined && rebuiltTo !== undefined && before(rebuiltTo, checkpoint) ? rebuiltTo : checkpoint;
+        }
         this.subscription = store.subscribeToAll({ after: cursor, filter });
         if (this.stop.signal.aborted) break;
         this.options.health?.live(NOTIFICATIONS_FOLLOWER);
         attempt = 0;
         for await (const e of this.subscription) {
-          await this.apply(e, checkpoint);
+          // A record event the rebuild applied already is not applied twice.
+          if (!(rebuiltTo !== undefined && e.streamId.startsWith('notify-') && !before(rebuiltTo, e.position))) await this.apply(e, checkpoint);
           cursor = e.position;
         }
         if (this.stop.signal.aborted) break;

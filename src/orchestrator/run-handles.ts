@@ -8,6 +8,8 @@ import { TERMINAL_RUN } from '../domain/run/state.js';
 export interface RunHandle {
   state: RunState;
   revision: number;
+  /** The log may hold events after `revision`: read those (only those) before deciding. */
+  behind?: boolean;
   lastHash?: string;
   queue: Promise<unknown>;
   pending: number;

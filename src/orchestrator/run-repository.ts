@@ -21,6 +21,17 @@ export async function loadRun(store: EventStore, runId: string): Promise<LoadedR
   return { state, revision: recorded.length - 1, lastHash: recorded[recorded.length - 1]?.metadata.hash };
 }
 
+/**
+ * Brings a held fold up to the log: reads only the events after `held.revision` and folds them on
+ * `held.state` (a run's stream only grows, so the fold of the rest equals the fold of the whole).
+ */
+export async function catchUpRun(store: EventStore, runId: string, held: LoadedRun): Promise<LoadedRun> {
+  const recorded = await store.readStream(runStreamId(runId), { fromRevision: held.revision + 1 });
+  if (recorded.length === 0) return held;
+  const state = foldRun(recorded.map((e) => ({ type: e.type, data: e.data }) as RunEvent), held.state);
+  return { state, revision: (recorded[recorded.length - 1] as (typeof recorded)[number]).revision, lastHash: recorded[recorded.length - 1]?.metadata.hash };
+}
+
 /** Events to append, with the metadata every run event carries; `actors[i]` caused `events[i]`. */
 export function toAppend(
   runId: string,

@@ -21,6 +21,8 @@ export interface ServerMetrics {
   /** Counts an error that had no caller to return to (engine, followers, projections). */
   error(what: string, code: string): void;
   render(): Promise<{ contentType: string; body: string }>;
+  /** What the follower holds: open approvals and calls in flight (open work, never history). */
+  held(): { approvals: number; calls: number };
   close(): Promise<void>;
 }
 
@@ -72,7 +74,13 @@ export function createMetrics(
   });
 
   const requestedAt = new Map<string, number>();
+  /** The approvals each unfinished run asked for: a run can end with a gate open, and nothing decides it after. */
+  const approvalsOf = new Map<string, string[]>();
   const calls = new Map<string, string>();
+  const ended = (run: string) => {
+    for (const id of approvalsOf.get(run) ?? []) requestedAt.delete(id);
+    approvalsOf.delete(run);
+  };
   const observe = (e: RecordedEvent): void => {
     const at = e.recordedAt.getTime();
     const run = e.metadata.correlationId;
@@ -81,6 +89,7 @@ export function createMetrics(
         const d = e.data as RunEventData<'ApprovalRequested'>;
         approvals.inc({ risk: d.risk.level });
         requestedAt.set(d.approvalId, at);
+        approvalsOf.set(run, [...(approvalsOf.get(run) ?? []), d.approvalId]);
         break;
       }
       case 'ApprovalGranted': case 'ApprovalDenied': case 'ApprovalExpired': case 'ApprovalCancelled': case 'ApprovalAutoApproved': {
@@ -104,12 +113,15 @@ export function createMetrics(
       }
       case 'RunCompleted':
         runs.inc({ outcome: (e.data as RunEventData<'RunCompleted'>).status.toLowerCase() });
+        ended(run);
         break;
       case 'RunFailed':
         runs.inc({ outcome: 'failed' });
+        ended(run);
         break;
       case 'RunCancelled':
         runs.inc({ outcome: 'cancelled' });
+        ended(run);
         break;
       case 'Delivered': case 'DeliveryAttemptFailed': case 'DeliveryFailed': case 'DeliverySkipped':
         notifications.inc({ channel: (e.data as { channel: string }).channel, outcome: NOTIFICATION_OUTCOMES[e.type] ?? e.type });
@@ -166,6 +178,7 @@ export function createMetrics(
     operation: (kind, ok) => operations.inc({ kind, outcome: ok ? 'ok' : 'error' }),
     error: (what, code) => errors.inc({ what, code }),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+    held: () => ({ approvals: Math.max(requestedAt.size, approvalsOf.size), calls: calls.size }),
     close: async () => {
       stop.abort();
       await subscription?.close();

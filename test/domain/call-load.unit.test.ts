@@ -38,4 +38,21 @@ describe('CallLoad: calls in flight per worker and instance, folded from the log
     load.apply({ runId: 'r', revision: 4, type: 'RunCancelled', data: {} });
     expect(load.byWorker()).toEqual([]);
   });
+
+  it('holds nothing for finished runs: not for a late answer after the end, not for a replayed claim of an ended run', () => {
+    const load = new CallLoad();
+    const N = 1_000;
+    for (let i = 0; i < N; i++) {
+      const r = `r${i}`;
+      load.apply({ runId: r, revision: 0, type: 'RunStarted', data: {} });
+      load.apply(started(r, 1, 's', 'w'));
+      load.apply({ runId: r, revision: 2, type: 'RunFailed', data: {} });
+      // A call still running when its run failed is answered into the log after the end.
+      load.apply(ended(r, 3, 's'));
+      // The stream read at start and the same events live: an old claim seen again after the end.
+      load.apply(started(r, 1, 's', 'w'));
+    }
+    expect(load.heldRuns()).toBe(0);
+    expect(load.byWorker()).toEqual([]);
+  });
 });

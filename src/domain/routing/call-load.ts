@@ -21,6 +21,8 @@ interface OpenCall {
 }
 
 const RUN_ENDS = new Set(['RunCompleted', 'RunFailed', 'RunCancelled']);
+/** How many ended runs' last revisions are kept to recognize replayed events (a stream read at start, then live). */
+const ENDED_REMEMBERED = 1_024;
 
 /**
  * The calls in flight across every instance on one store, folded from the log: a ToolCallStarted
@@ -28,10 +30,13 @@ const RUN_ENDS = new Set(['RunCompleted', 'RunFailed', 'RunCancelled']);
  * deciding instance. This is what `least_loaded` must see when several instances share a store
  * (process memory only knows its own calls). Per run it remembers the last revision applied, so
  * replaying events it already has (a stream read at start, then the same events live) is harmless.
- * Only unfinished runs are held: a run's entry is dropped with its terminal event.
+ * Only runs with calls claimed and not ended are held: a run's entry is dropped with its terminal
+ * event, and events that open no call on a run not held create none.
  */
 export class CallLoad {
   private readonly runs = new Map<string, { revision: number; open: Map<string, OpenCall> }>();
+  /** Recently ended runs → their terminal revision (bounded): an older claim seen again opens nothing. */
+  private readonly ended = new Map<string, number>();
   /** worker → instance → calls in flight: kept with every change, so routing reads it in O(instances). */
   private readonly counts = new Map<string, Map<string | undefined, number>>();
 
@@ -42,8 +47,13 @@ export class CallLoad {
     if (RUN_ENDS.has(event.type)) {
       if (run) for (const call of run.open.values()) this.count(call, -1);
       this.runs.delete(event.runId);
+      this.rememberEnded(event.runId, event.revision);
       return;
     }
+    // Only a claim opens an entry: anything else on a run not held (a call answered after its run
+    // ended, a run that has claimed nothing yet) has no call to close, and keeping an entry for it
+    // would hold every finished run forever.
+    if (!run && (event.type !== 'ToolCallStarted' || event.revision <= (this.ended.get(event.runId) ?? -1))) return;
     const entry = run ?? { revision: -1, open: new Map<string, OpenCall>() };
     entry.revision = event.revision;
     if (!run) this.runs.set(event.runId, entry);
@@ -69,6 +79,11 @@ export class CallLoad {
     }
   }
 
+  /** How many runs it holds an entry for (runs with calls claimed and not yet ended): open work only. */
+  heldRuns(): number {
+    return this.runs.size;
+  }
+
   /** Calls in flight on `worker`, leaving out those decided by `exceptInstance` (the caller's own, which it counts itself). */
   inFlightOf(worker: string, exceptInstance: string | undefined): number {
     let n = 0;
@@ -81,6 +96,13 @@ export class CallLoad {
     const out: WorkerInstanceLoad[] = [];
     for (const [worker, byInstance] of this.counts) for (const [instance, inFlight] of byInstance) out.push({ worker, instance, inFlight });
     return out.sort((a, b) => a.worker.localeCompare(b.worker) || (a.instance ?? '').localeCompare(b.instance ?? ''));
+  }
+
+  /** Oldest first out: a replay older than what is remembered is only possible right after a start. */
+  private rememberEnded(runId: string, revision: number): void {
+    this.ended.delete(runId);
+    this.ended.set(runId, revision);
+    if (this.ended.size > ENDED_REMEMBERED) this.ended.delete(this.ended.keys().next().value as string);
   }
 
   private count(call: OpenCall, delta: number): void {
