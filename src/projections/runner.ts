@@ -1,4 +1,4 @@
-import { type EventStore, type Position, type RecordedEvent, StoreClosedError, type Subscription } from '../domain/ports/event-store.js';
+import { type AllFilter, type EventStore, type Position, type RecordedEvent, StoreClosedError, type Subscription } from '../domain/ports/event-store.js';
 import { backoffMs, type FollowerHealth } from '../following/health.js';
 import { type Collection, DEFAULT_CACHE_SIZE, type ReadModelState, takeStateChanges } from './documents.js';
 import { asProjected, type Projection, ProjectionError, ProjectionFold } from './projection.js';
@@ -397,16 +397,39 @@ export class ProjectionRunner {
   private async follow(from: Position | undefined): Promise<void> {
     let after = from;
     let pending = 0;
+    // A rebuild first catches up only the projections it rebuilds, reading only their event types
+    // (the store filters them); the others wait at their cursors, nothing of theirs read, evolved
+    // or written, and join once the rebuilt ones have caught up.
+    const everyone = this.running;
+    let filter = this.rebuildFilter();
+    if (filter) {
+      const names = (this.rebuilding as RebuildRun).names;
+      this.running = everyone.filter((h) => names.includes(h.projection.name));
+      after = this.oldestApplied(this.running);
+    }
     try {
       for (;;) {
         // Let appends, queries and timers run between pages (and `start` return before the first).
         await new Promise((resolve) => setImmediate(resolve));
         if (this.stopping) return;
-        const page = await this.store.readAll(after === undefined ? { maxCount: CATCH_UP_PAGE } : { after, maxCount: CATCH_UP_PAGE });
+        // Read before the page: every event of the filtered types up to it will have been read.
+        const top = filter && (await this.store.headPosition());
+        const page = await this.store.readAll({ ...(after === undefined ? {} : { after }), maxCount: CATCH_UP_PAGE, ...(filter && { filter }) });
         if (this.stopping) return;
         for (let i = 0; i < page.length; i++) this.dispatch(asProjected(page[i] as RecordedEvent));
         const last = page[page.length - 1];
         if (last) after = last.position;
+        if (filter && page.length < CATCH_UP_PAGE) {
+          // The rebuilt ones have applied every event of their types up to `top`: so, `top` itself.
+          for (const h of this.running) {
+            if (top !== undefined && (h.fold.applied === undefined || this.store.comparePositions(h.fold.applied, top) < 0)) h.fold.applied = top;
+          }
+          filter = undefined;
+          this.running = everyone;
+          after = this.oldestApplied(everyone);
+          if (this.waiters.length > 0) this.wakeWaiters();
+          continue;
+        }
         if (this.waiters.length > 0) this.wakeWaiters();
         if (page.length < CATCH_UP_PAGE) break;
         // A rebuild saves in batches too, so its saved documents can leave the caches.
@@ -436,6 +459,26 @@ export class ProjectionRunner {
     } finally {
       this.save();
     }
+  }
+
+  /** The union of the event types of the projections being rebuilt, or undefined when not rebuilding. */
+  private rebuildFilter(): AllFilter | undefined {
+    const run = this.rebuilding;
+    if (!run) return undefined;
+    const types = new Set<string>();
+    for (const name of run.names) for (const type of this.handle(name).projection.eventTypes) types.add(type);
+    return { eventTypes: [...types] };
+  }
+
+  /** The oldest cursor these projections applied (undefined if one applied nothing yet). */
+  private oldestApplied(handles: readonly Handle[]): Position | undefined {
+    let from: Position | undefined;
+    for (const h of handles) {
+      const applied = h.fold.applied;
+      if (applied === undefined) return undefined;
+      if (from === undefined || this.store.comparePositions(applied, from) < 0) from = applied;
+    }
+    return from;
   }
 
   private async followLive(subscription: Subscription): Promise<void> {

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { EventCodec } from '../../src/adapters/eventstore/shared/codec.js';
 import { ReadValidator } from '../../src/adapters/eventstore/shared/read-validator.js';
 import { CorruptEventError } from '../../src/domain/errors.js';
-import { runEventCatalog } from '../../src/domain/events/index.js';
+import { runEventCatalog, runEventDefinitions } from '../../src/domain/events/index.js';
+import { EventCatalog } from '../../src/domain/events/catalog.js';
+import { z } from 'zod';
 import { EventMetadata } from '../../src/domain/events/metadata.js';
 import { ev, type SpecEvent } from '../support/projections-events.js';
 
@@ -128,6 +130,20 @@ describe('the quick read check (Ajv from the zod schemas)', () => {
     // Both sides were exercised: many mutations stay valid (odd values in free-form fields), most do not.
     expect(quickPath).toBeGreaterThan(1_000);
     expect(quickPath).toBeLessThan(15_000);
+  });
+
+  it('sends data written with an older schema version to the upcaster, even when it also fits the current schema', () => {
+    const V2 = z.object({ stepId: z.string(), attempt: z.number(), output: z.unknown(), durationMs: z.number(), workerLatencyMs: z.number().optional() });
+    const v2 = new EventCatalog(
+      { ...runEventDefinitions, ToolCallSucceeded: { stage: 'EXECUTE', schema: V2, version: 2 } },
+      [{ type: 'ToolCallSucceeded', fromVersion: 1, up: (d) => ({ ...(d as object), workerLatencyMs: 0 }) }],
+    );
+    const codec = new EventCodec({ catalog: v2 });
+    const data = JSON.stringify({ stepId: 's1', attempt: 1, output: null, durationMs: 3 });
+    const metadata = (version: number) => JSON.stringify({ correlationId: 'r1', actor: 'system:engine', schemaVersion: version });
+    const read = (version: number) => codec.decodeFields('00000000-0000-4000-8000-000000000001', 'run-r1', 0, '1', 'ToolCallSucceeded', data, metadata(version), new Date(0)).data;
+    expect(read(1)).toEqual({ stepId: 's1', attempt: 1, output: null, durationMs: 3, workerLatencyMs: 0 });
+    expect(read(2)).toEqual({ stepId: 's1', attempt: 1, output: null, durationMs: 3 });
   });
 
   it('agrees with zod where JSON Schema and zod differ: UTF-16 lengths, "__proto__" keys', () => {

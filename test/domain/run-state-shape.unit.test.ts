@@ -37,7 +37,14 @@ describe('run state shape', () => {
     ]);
     const states: RunState[] = [];
     let state = initialRunState();
-    for (const event of events) states.push((state = evolve(state, event)));
+    for (const event of events) {
+      // evolve sets the version on the copy it made, never on the state it was given (frozen: a
+      // write to it throws), and counts every event.
+      const next = evolve(Object.freeze(state), event);
+      expect(next).not.toBe(state);
+      expect(next.version).toBe(state.version + 1);
+      states.push((state = next));
+    }
     const shapes = (values: object[]) => new Set(values.map((v) => Object.keys(v).join(',')));
     expect(shapes([initialRunState(), ...states])).toHaveLength(1);
     const steps = states.flatMap((s) => [...s.steps]);

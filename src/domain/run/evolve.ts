@@ -7,7 +7,11 @@ import type { GateState, RunState, StepState } from './state.js';
 /** Applies one event to a run's state. Pure; never throws for an event the decider produced. */
 export function evolve(state: RunState, event: RunEvent): RunState {
   const next = apply(state, event);
-  return { ...next, version: state.version + 1 };
+  // Every case returns a copy of its own: set the version on it rather than copying it again (a
+  // rebuild folds every event of the log; one copy of the whole state per event less).
+  if (next === state) return { ...state, version: state.version + 1 };
+  (next as { version: number }).version = state.version + 1;
+  return next;
 }
 
 /** Folds a whole stream. */

@@ -147,8 +147,7 @@ export class EventCodec {
       plainKeys(data) &&
       plainKeys(metadata) &&
       quick.metadataOk(rawMeta) &&
-      (rawMeta as EventMetadata).schemaVersion === this.catalog.currentVersion(type) &&
-      quick.dataOk(type, rawData)
+      quick.currentDataOk(type, (rawMeta as EventMetadata).schemaVersion, rawData)
     ) {
       // What zod would return unchanged (see ReadValidator): no need to copy it through zod.
       return { id, streamId, revision, position, type, data: rawData, metadata: rawMeta as EventMetadata, recordedAt };

@@ -22,7 +22,8 @@ export class ReadValidator {
   // Lengths in code points, as zod 4 counts them (Ajv's default); patterns without the 'u' flag,
   // as the schemas' own regex literals are written.
   private readonly ajv = new Ajv({ strict: false, validateFormats: false, unicodeRegExp: false });
-  private readonly data = new Map<string, ValidateFunction | null>();
+  /** Per type: its current schema version and the check (null: none), found with one lookup per event. */
+  private readonly data = new Map<string, { readonly version: number | undefined; readonly check: ValidateFunction | null }>();
   private readonly metadata: ValidateFunction | null;
 
   constructor(private readonly catalog: EventCatalog) {
@@ -36,12 +37,24 @@ export class ReadValidator {
 
   /** Whether `data` is valid current-version data of `type`, exactly as zod would return it. */
   dataOk(type: string, data: unknown): boolean {
-    let check = this.data.get(type);
-    if (check === undefined) {
-      check = this.catalog.has(type) ? this.compile(this.catalog.definition(type).schema) : null;
-      this.data.set(type, check);
-    }
+    const { check } = this.entry(type);
     return check !== null && check(data);
+  }
+
+  /** Whether `data` was written with the current schema version of `type` and is valid for it, as zod would return it. */
+  currentDataOk(type: string, schemaVersion: unknown, data: unknown): boolean {
+    const { version, check } = this.entry(type);
+    return check !== null && schemaVersion === version && check(data);
+  }
+
+  private entry(type: string): { readonly version: number | undefined; readonly check: ValidateFunction | null } {
+    let entry = this.data.get(type);
+    if (entry === undefined) {
+      const known = this.catalog.has(type);
+      entry = { version: this.catalog.currentVersion(type), check: known ? this.compile(this.catalog.definition(type).schema) : null };
+      this.data.set(type, entry);
+    }
+    return entry;
   }
 
   private compile(schema: z.ZodType): ValidateFunction | null {

@@ -115,6 +115,8 @@ class SqliteFileEventStore implements SqliteEventStore {
   private busySince: number | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly scanTx: (after: number, filter: AllFilter | undefined) => Page<number>;
+  private lastRecordedAt = Number.NaN;
+  private lastDate = new Date(Number.NaN);
 
   constructor(options: SqliteEventStoreOptions) {
     this.codec = new EventCodec(options);
@@ -364,7 +366,12 @@ class SqliteFileEventStore implements SqliteEventStore {
 
   private decode(row: EventRow): RecordedEvent {
     const [position, streamId, revision, id, type, data, metadata, recordedAt] = row;
-    return this.codec.decodeFields(id, streamId, revision, formatSequencePosition(position), type, data, metadata, new Date(recordedAt));
+    // The events of one group commit share their recordedAt: one Date for a run of them.
+    if (recordedAt !== this.lastRecordedAt) {
+      this.lastRecordedAt = recordedAt;
+      this.lastDate = new Date(recordedAt);
+    }
+    return this.codec.decodeFields(id, streamId, revision, formatSequencePosition(position), type, data, metadata, this.lastDate);
   }
 
   /** Polls for other processes' commits only while someone waits for live events. */
