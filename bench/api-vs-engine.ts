@@ -19,11 +19,13 @@ const APPROVALS = 300;
 const SERVER = join(dirname(fileURLToPath(import.meta.url)), 'support', 'api-server.js');
 
 interface Pass {
-  inproc: { tenInFlight: { runsPerSecond: number; startMs: number[] }; serial: { runsPerSecond: number; startMs: number[] } };
-  http: { tenInFlight: { runsPerSecond: number; startMs: number[]; doneInAnswer: number }; serial: { runsPerSecond: number; startMs: number[] }; approveAlone: number[]; approveUnderLoad: number[] };
+  inproc: { tenInFlight: { runsPerSecond: number; startMs: number[]; cpuMsPerRun: number }; serial: { runsPerSecond: number; startMs: number[] } };
+  http: { tenInFlight: { runsPerSecond: number; startMs: number[]; doneInAnswer: number; cpuMsPerRun: number }; serial: { runsPerSecond: number; startMs: number[] }; approveAlone: number[]; approveUnderLoad: number[] };
 }
 
-function spawnServer(dir: string, mode: 'inproc' | 'server', name: string): { child: ChildProcess; output: Promise<string>; exited: Promise<number | null> } {
+interface Spawned { child: ChildProcess; output: Promise<string>; exited: Promise<number | null>; cpuMs(): Promise<number> }
+
+function spawnServer(dir: string, mode: 'inproc' | 'server', name: string): Spawned {
   const profDir = process.env.BENCH_API_CPU_PROF;
   const args = mode === 'server' && profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, SERVER] : [SERVER];
   const child = spawn(process.execPath, args, {
@@ -32,14 +34,31 @@ function spawnServer(dir: string, mode: 'inproc' | 'server', name: string): { ch
   });
   const exited = new Promise<number | null>((r) => child.once('exit', r));
   let out = '';
-  child.stdout?.on('data', (c: Buffer) => void (out += c.toString()));
+  let cpuWaiter: ((ms: number) => void) | undefined;
+  let tail = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    out += c.toString();
+    tail += c.toString();
+    for (let nl = tail.indexOf('\n'); nl >= 0; nl = tail.indexOf('\n')) {
+      const line = tail.slice(0, nl);
+      tail = tail.slice(nl + 1);
+      if (line.startsWith('cpu ')) {
+        const { user, system } = JSON.parse(line.slice(4)) as { user: number; system: number };
+        cpuWaiter?.((user + system) / 1000);
+      }
+    }
+  });
+  const cpuMs = () => new Promise<number>((resolve) => {
+    cpuWaiter = resolve;
+    child.kill('SIGUSR2');
+  });
   const output = new Promise<string>((resolve, reject) => {
     child.stdout?.on('data', () => {
       if (out.includes('\n')) resolve(out);
     });
     void exited.then((code) => (out.includes('\n') ? resolve(out) : reject(new Error(`bench server (${mode}) exited ${code} before answering`))));
   });
-  return { child, output, exited };
+  return { child, output, exited, cpuMs };
 }
 
 async function inProcessPass(dir: string, i: number): Promise<Pass['inproc']> {
@@ -50,7 +69,7 @@ async function inProcessPass(dir: string, i: number): Promise<Pass['inproc']> {
 }
 
 async function httpPass(dir: string, i: number): Promise<Pass['http']> {
-  const { child, output, exited } = spawnServer(dir, 'server', `http-${i}`);
+  const { child, output, exited, cpuMs } = spawnServer(dir, 'server', `http-${i}`);
   const url = /gatehouse ready on (\S+)/.exec(await output)?.[1];
   if (!url) throw new Error('the bench server did not say where it listens');
   const clients = REQUESTERS.map((r) => benchClient(url, r.token));
@@ -58,7 +77,9 @@ async function httpPass(dir: string, i: number): Promise<Pass['http']> {
   const lead = benchClient(url, LEAD.token);
   try {
     await loadPass(clients, 200); // warm-up: JIT, statement caches, connections
-    const tenInFlight = await loadPass(clients, RUNS);
+    const cpu0 = await cpuMs();
+    const load = await loadPass(clients, RUNS);
+    const tenInFlight = { ...load, cpuMsPerRun: ((await cpuMs()) - cpu0) / RUNS };
     const serial = await loadPass(clients.slice(0, 1), Math.max(50, Math.round(RUNS / 5)));
     const approveAlone = (await approveLoop(dev, lead, APPROVALS + 20)).slice(20);
     let loaded = true;
@@ -99,6 +120,7 @@ export async function runApiVsEngine(): Promise<void> {
   const approveLoadedP99 = p((x) => x.http.approveUnderLoad, 99);
   const rows = [
     { measure: '5-step runs/s, 10 clients / 10 in flight (until SUCCEEDED)', 'in-process engine (baseline)': ms(med((x) => x.inproc.tenInFlight.runsPerSecond)), 'HTTP GraphQL': ms(med((x) => x.http.tenInFlight.runsPerSecond)), 'HTTP ÷ baseline': `${Math.round(share10 * 100)} %`, passes: `${all((x) => x.inproc.tenInFlight.runsPerSecond)} vs ${all((x) => x.http.tenInFlight.runsPerSecond)}`, target: '≥ 50 %', result: met(share10 >= 0.5) },
+    { measure: 'server CPU ms per run (user + system), 10 in flight', 'in-process engine (baseline)': ms(med((x) => x.inproc.tenInFlight.cpuMsPerRun)), 'HTTP GraphQL': ms(med((x) => x.http.tenInFlight.cpuMsPerRun)), 'HTTP ÷ baseline': `${Math.round(med((x) => x.http.tenInFlight.cpuMsPerRun / x.inproc.tenInFlight.cpuMsPerRun) * 100)} %`, passes: `${passes.map((x) => ms(x.inproc.tenInFlight.cpuMsPerRun)).join(' / ')} vs ${passes.map((x) => ms(x.http.tenInFlight.cpuMsPerRun)).join(' / ')}`, target: '', result: '' },
     { measure: '5-step runs/s, one requester, one at a time', 'in-process engine (baseline)': ms(med((x) => x.inproc.serial.runsPerSecond)), 'HTTP GraphQL': ms(med((x) => x.http.serial.runsPerSecond)), 'HTTP ÷ baseline': `${Math.round(share1 * 100)} %`, passes: `${all((x) => x.inproc.serial.runsPerSecond)} vs ${all((x) => x.http.serial.runsPerSecond)}`, target: '(reported)', result: '' },
     { measure: 'startRun p50 ms, 10 clients', 'in-process engine (baseline)': ms(p((x) => x.inproc.tenInFlight.startMs, 50)), 'HTTP GraphQL': ms(p((x) => x.http.tenInFlight.startMs, 50)), 'HTTP ÷ baseline': '', passes: '', target: '', result: '' },
     { measure: 'startRun p99 ms, 10 clients', 'in-process engine (baseline)': ms(p((x) => x.inproc.tenInFlight.startMs, 99)), 'HTTP GraphQL': ms(startP99), 'HTTP ÷ baseline': '', passes: all((x) => percentile(x.http.tenInFlight.startMs, 99)), target: '≤ 20 ms', result: met(startP99 <= 20) },

@@ -12,7 +12,10 @@ import { STEPS } from './api-shared.js';
 const START = `mutation($input: StartRunInput!) { startRun(input: $input) { runId status steps { approvalId } } }`;
 const APPROVE = `mutation($id: ID!) { approve(input: { approvalId: $id }) { approval { status } } }`;
 const PROGRESS = `subscription($id: ID!) { runProgress(runId: $id) { status } }`;
+const EVENTS = `subscription($id: ID!) { runEvents(runId: $id) { type data } }`;
 const TERMINAL = new Set(['SUCCEEDED', 'PARTIAL', 'FAILED', 'CANCELLED']);
+/** Diagnosis only (BENCH_API_FOLLOW): `progress` (default), `events` (runEvents until the terminal event), `none` (no wait). */
+const FOLLOW = process.env.BENCH_API_FOLLOW ?? 'progress';
 
 /** One GraphQL client: its token over HTTP, and one graphql-ws connection for the ends of its runs. */
 export interface BenchClient {
@@ -34,6 +37,22 @@ export function benchClient(url: string, token: string): BenchClient {
 
 /** Resolves with the run's terminal status, told by the server over graphql-ws. */
 function untilTerminal(ws: Client, runId: string): Promise<string> {
+  if (FOLLOW === 'none') return Promise.resolve('SUCCEEDED');
+  if (FOLLOW === 'events') {
+    return new Promise((resolve, reject) => {
+      const stop = ws.subscribe({ query: EVENTS, variables: { id: runId } }, {
+        next: (v) => {
+          const e = (v.data as { runEvents: { type: string; data: { status?: string } } } | undefined)?.runEvents;
+          if (e?.type === 'RunCompleted' || e?.type === 'RunFailed' || e?.type === 'RunCancelled') {
+            stop();
+            resolve(e.type === 'RunCompleted' ? (e.data.status ?? 'SUCCEEDED') : e.type);
+          }
+        },
+        error: reject,
+        complete: () => {},
+      });
+    });
+  }
   return new Promise((resolve, reject) => {
     const stop = ws.subscribe({ query: PROGRESS, variables: { id: runId } }, {
       next: (v) => {

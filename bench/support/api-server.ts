@@ -36,11 +36,13 @@ if (process.env.BENCH_API_MODE === 'inproc') {
   process.exit(0);
 } else {
   onShutdownSignals(app.stop, (message) => log.info(message));
+  // The parent asks for this process's CPU time around a pass: less noisy than wall time on a shared machine.
+  process.on('SIGUSR2', () => void process.stdout.write(`cpu ${JSON.stringify(process.cpuUsage())}\n`));
   process.stdout.write(`gatehouse ready on http://127.0.0.1:${app.server.port}/graphql\n`);
 }
 
 /** The in-process baseline: the same runs as the HTTP clients start, through `Orchestrator.startRun`. */
-async function inProcess(runs: number): Promise<{ tenInFlight: { runsPerSecond: number; startMs: number[] }; serial: { runsPerSecond: number; startMs: number[] } }> {
+async function inProcess(runs: number): Promise<{ tenInFlight: { runsPerSecond: number; startMs: number[]; cpuMsPerRun: number }; serial: { runsPerSecond: number; startMs: number[]; cpuMsPerRun: number } }> {
   // Told after every append this engine makes: a run's end is known without polling.
   const waiting = new Map<string, (state: RunState) => void>();
   app.services.orchestrator.onRunChange((runId, state) => {
@@ -59,6 +61,7 @@ async function inProcess(runs: number): Promise<{ tenInFlight: { runsPerSecond: 
   const pass = async (inFlight: number, total: number) => {
     const startMs: number[] = [];
     let next = 0;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(Array.from({ length: inFlight }, async (_, c) => {
       while (next < total) {
@@ -66,7 +69,8 @@ async function inProcess(runs: number): Promise<{ tenInFlight: { runsPerSecond: 
         await one(c, startMs);
       }
     }));
-    return { runsPerSecond: (total / (performance.now() - t0)) * 1000, startMs };
+    const cpu = process.cpuUsage(cpu0);
+    return { runsPerSecond: (total / (performance.now() - t0)) * 1000, startMs, cpuMsPerRun: (cpu.user + cpu.system) / 1000 / total };
   };
   await pass(10, 200); // warm-up: JIT, statement caches
   const tenInFlight = await pass(10, runs);
