@@ -8,19 +8,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { approveLoop, benchClient, loadPass } from './support/api-load.js';
+import { approveLoop, benchClient, loadPass, progressMessages } from './support/api-load.js';
 import { CONFIG, DEV, LEAD, REQUESTERS } from './support/api-shared.js';
 import { median, percentile } from './support/measure.js';
 import { printTable } from './support/table.js';
 
-const RUNS = Number(process.env.BENCH_API_RUNS ?? 1_000);
+const RUNS = Number(process.env.BENCH_API_RUNS ?? 500);
 const PASSES = Number(process.env.BENCH_API_PASSES ?? 3);
 const APPROVALS = 300;
 const SERVER = join(dirname(fileURLToPath(import.meta.url)), 'support', 'api-server.js');
 
 interface Pass {
   inproc: { tenInFlight: { runsPerSecond: number; startMs: number[]; cpuMsPerRun: number }; serial: { runsPerSecond: number; startMs: number[] } };
-  http: { tenInFlight: { runsPerSecond: number; startMs: number[]; doneInAnswer: number; cpuMsPerRun: number }; serial: { runsPerSecond: number; startMs: number[] }; approveAlone: number[]; approveUnderLoad: number[] };
+  http: { tenInFlight: { runsPerSecond: number; startMs: number[]; doneInAnswer: number; cpuMsPerRun: number; messagesPerRun: number }; serial: { runsPerSecond: number; startMs: number[] }; approveAlone: number[]; approveUnderLoad: number[] };
 }
 
 interface Spawned { child: ChildProcess; output: Promise<string>; exited: Promise<number | null>; cpuMs(): Promise<number> }
@@ -78,8 +78,9 @@ async function httpPass(dir: string, i: number): Promise<Pass['http']> {
   try {
     await loadPass(clients, 200); // warm-up: JIT, statement caches, connections
     const cpu0 = await cpuMs();
+    const messages0 = progressMessages.count;
     const load = await loadPass(clients, RUNS);
-    const tenInFlight = { ...load, cpuMsPerRun: ((await cpuMs()) - cpu0) / RUNS };
+    const tenInFlight = { ...load, cpuMsPerRun: ((await cpuMs()) - cpu0) / RUNS, messagesPerRun: (progressMessages.count - messages0) / RUNS };
     const serial = await loadPass(clients.slice(0, 1), Math.max(50, Math.round(RUNS / 5)));
     const approveAlone = (await approveLoop(dev, lead, APPROVALS + 20)).slice(20);
     let loaded = true;
@@ -131,5 +132,6 @@ export async function runApiVsEngine(): Promise<void> {
   printTable(`API vs in-process engine: ${RUNS.toLocaleString('en-US')} 5-step runs per pass, median of ${PASSES} alternating passes, SQLite (load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)})`, rows);
   const inAnswer = passes.map((x) => x.http.tenInFlight.doneInAnswer).join(' / ');
   console.log(`\nEach process is composed as npm start composes it; the baseline calls Orchestrator.startRun and learns the end from the engine's change listener.`);
-  console.log(`HTTP clients learn SUCCEEDED from the startRun answer when the read model already says so (${inAnswer} of ${RUNS} per pass), else from a graphql-ws runProgress subscription.`);
+  console.log(`HTTP clients learn SUCCEEDED from the startRun answer when the read model already says so (${inAnswer} of ${RUNS} per pass), else from a graphql-ws runProgress subscription`);
+  console.log(`(${passes.map((x) => x.http.tenInFlight.messagesPerRun.toFixed(1)).join(' / ')} runProgress messages per run). Server CPU per run: the server process's user + system time around the pass.`);
 }

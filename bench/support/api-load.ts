@@ -17,6 +17,9 @@ const TERMINAL = new Set(['SUCCEEDED', 'PARTIAL', 'FAILED', 'CANCELLED']);
 /** Diagnosis only (BENCH_API_FOLLOW): `progress` (default), `events` (runEvents until the terminal event), `none` (no wait). */
 const FOLLOW = process.env.BENCH_API_FOLLOW ?? 'progress';
 
+/** runProgress messages received, all clients together (how many states a run's followers are sent). */
+export const progressMessages = { count: 0 };
+
 /** One GraphQL client: its token over HTTP, and one graphql-ws connection for the ends of its runs. */
 export interface BenchClient {
   gql(query: string, variables: Record<string, unknown>): Promise<Record<string, any>>;
@@ -56,6 +59,7 @@ function untilTerminal(ws: Client, runId: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stop = ws.subscribe({ query: PROGRESS, variables: { id: runId } }, {
       next: (v) => {
+        progressMessages.count++;
         const status = (v.data as { runProgress: { status: string } } | undefined)?.runProgress.status;
         if (status && TERMINAL.has(status)) {
           stop();

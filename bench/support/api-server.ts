@@ -29,7 +29,7 @@ const log = pino({ level: env.logLevel });
 const app = await startGatehouse({ env, log, tools, demoTools: false });
 
 if (process.env.BENCH_API_MODE === 'inproc') {
-  const runs = Number(process.env.BENCH_API_RUNS ?? 1_000);
+  const runs = Number(process.env.BENCH_API_RUNS ?? 500);
   const result = await inProcess(runs);
   await app.stop();
   process.stdout.write(`${JSON.stringify(result)}\n`);
