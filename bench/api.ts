@@ -1,7 +1,8 @@
 /**
- * The API under load, in this process over real HTTP and WebSockets on the SQLite store:
- * approve → ToolCallStarted latency, one event fanned out to 100 graphql-ws subscribers, and
- * startRun throughput with 10 HTTP clients.
+ * The API under load. First in this process over real HTTP and WebSockets on the SQLite store:
+ * approve → ToolCallStarted latency and one event fanned out to 100 graphql-ws subscribers. Then
+ * (api-vs-engine.ts) 5-step runs started by 10 HTTP clients with distinct tokens against the
+ * in-process engine, each in its own server process. BENCH_API_PARTS=vs runs only the second part.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { defineTool } from '../src/orchestrator/tools/tool.js';
 import { startGatehouse } from '../src/server/app.js';
 import { percentile } from './support/measure.js';
 import { printTable } from './support/table.js';
+import { runApiVsEngine } from './api-vs-engine.js';
 
 const DEV = 'bench-developer-token-01';
 const LEAD = 'bench-techlead-token-001';
@@ -23,6 +25,12 @@ const noop = defineTool({ ...base, name: 'bench.noop', input: z.object({}).loose
 const gated = defineTool({ ...base, name: 'bench.gated', input: z.object({}).loose(), action: { category: 'deploy', operation: 'release', environment: 'staging' }, approval: { eligibleRoles: ['tech_lead'] } });
 
 export async function run(): Promise<void> {
+  if (process.env.BENCH_API_PARTS !== 'vs') await inProcessPart();
+  await runApiVsEngine();
+}
+
+/** approve → ToolCallStarted and the fan-out, with the server in this process. */
+async function inProcessPart(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-api-'));
   const app = await startGatehouse({
     env: { port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', shutdownGraceMs: 1_000 },
@@ -93,21 +101,6 @@ export async function run(): Promise<void> {
     for (const c of clients) await c.dispose();
     rows.push({ measure: `append → last of ${clients.length} ws subscribers`, n: fanMs.length, p50_ms: percentile(fanMs, 50), p95_ms: percentile(fanMs, 95), p99_ms: percentile(fanMs, 99), target: 'p99 ≤ 10 ms' });
 
-    // 3. startRun throughput, 10 HTTP clients
-    const total = 1_000;
-    let next = 0;
-    const latencies: number[] = [];
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: 10 }, async () => {
-      while (next < total) {
-        next++;
-        const s = performance.now();
-        await gql(DEV, START, { input: { goal: 'g', profile: 'technical', steps: [{ id: 's', tool: 'bench.noop', domain: 'bench', input: {} }] } });
-        latencies.push(performance.now() - s);
-      }
-    }));
-    const seconds = (performance.now() - t0) / 1000;
-    rows.push({ measure: `startRun, 10 HTTP clients: ${Math.round(total / seconds)} runs/s`, n: total, p50_ms: percentile(latencies, 50), p95_ms: percentile(latencies, 95), p99_ms: percentile(latencies, 99), target: '' });
   } finally {
     await app.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -108,4 +108,36 @@ describe('PullSubscription', () => {
     expect(idOf(await settledWithin(sub.next(), 200))).toBe('e1');
     await sub.close();
   });
+
+  it('a stream subscription is not woken by commits that name only other streams (one read per own commit, not per commit)', async () => {
+    const changes = new ChangeSignal();
+    const logs = new Map<string, RecordedEvent[]>();
+    const reads = new Map<string, number>();
+    const subscribe = (streamId: string) =>
+      new PullSubscription<number>(0, (after) => {
+        reads.set(streamId, (reads.get(streamId) ?? 0) + 1);
+        const page = (logs.get(streamId) ?? []).slice(after);
+        return { events: page, cursor: after + page.length, caughtUp: true };
+      }, changes, () => {}, streamId);
+    const quiet = Array.from({ length: 10 }, (_, i) => subscribe(`run-q${i}`));
+    const waiting = quiet.map((q) => q.next());
+    const busy = subscribe('run-busy');
+    for (let n = 0; n < 20; n++) {
+      const next = busy.next();
+      await new Promise((resolve) => setImmediate(resolve));
+      logs.set('run-busy', [...(logs.get('run-busy') ?? []), event(n)]);
+      changes.bump(['run-busy']);
+      expect(idOf(await settledWithin(next, 1_000))).toBe(`e${n}`);
+    }
+    // Each quiet one read once (found nothing) and then slept through the 20 commits of run-busy.
+    for (let i = 0; i < 10; i++) expect(reads.get(`run-q${i}`)).toBe(1);
+    // A commit that names no streams (another process's, seen by polling) wakes everyone.
+    logs.set('run-q0', [event(0)]);
+    changes.bump();
+    expect(idOf(await settledWithin(waiting[0]!, 1_000))).toBe('e0');
+    for (let i = 1; i < 10; i++) expect(reads.get(`run-q${i}`)).toBe(2);
+    for (const sub of [...quiet, busy]) await sub.close();
+    expect(changes.waiterCount()).toBe(0);
+  });
 });
+

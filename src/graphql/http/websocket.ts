@@ -34,7 +34,9 @@ export function attachWebSocket(options: WebSocketOptions): { close(): Promise<v
   const connections = new WeakMap<WebSocket, Connection>();
   const rules = [...specifiedRules, ...limitRules(limits)];
   const mask = (errors: readonly GraphQLError[]) => errors.map((e) => maskError(e.toJSON(), e, options.onInternalError));
-  const operations = new WeakMap<DocumentNode, string>();
+  // By context (one per subscription), not by document: a cached document serves many subscriptions.
+  const operations = new WeakMap<object, string>();
+  const documents = new ValidDocuments();
 
   const disposable = useServer<Record<string, unknown> | undefined, { socket: WebSocket }>(
     {
@@ -58,14 +60,17 @@ export function attachWebSocket(options: WebSocketOptions): { close(): Promise<v
         if (connection.active.size >= limits.maxSubscriptionsPerConnection) {
           return [gqlError('TOO_MANY_SUBSCRIPTIONS', `at most ${limits.maxSubscriptionsPerConnection} operations per connection`)];
         }
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, { maxTokens: limits.maxTokens });
-        } catch (error) {
-          return [new GqlError(error instanceof GqlError ? error.message : 'syntax error', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        let document = documents.get(payload.query);
+        if (!document) {
+          try {
+            document = parse(payload.query, { maxTokens: limits.maxTokens });
+          } catch (error) {
+            return [new GqlError(error instanceof GqlError ? error.message : 'syntax error', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          }
+          const invalid = validate(schema, document, rules);
+          if (invalid.length > 0) return invalid.map((e) => new GqlError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+          documents.set(payload.query, document);
         }
-        const invalid = validate(schema, document, rules);
-        if (invalid.length > 0) return invalid.map((e) => new GqlError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
         if (!getOperationAST(document, payload.operationName)) {
           return [new GqlError('unknown operation', { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })];
         }
@@ -75,8 +80,8 @@ export function attachWebSocket(options: WebSocketOptions): { close(): Promise<v
           return [error as GraphQLError];
         }
         connection.active.add(id);
-        operations.set(document, JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null]));
         const contextValue: GraphQLContext = { principal: connection.principal, services };
+        operations.set(contextValue, JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null]));
         return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue };
       },
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: mask(result.errors) } : undefined),
@@ -110,14 +115,14 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
  * share one execution of that event. What a subscription payload shows depends only on those: resolvers see the caller
  * through the role checks of `@Authorized` (role and admin flag), never its id.
  */
-function sharedSubscribe(operations: WeakMap<DocumentNode, string>): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+function sharedSubscribe(operations: WeakMap<object, string>): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const results = new WeakMap<object, Map<string, Result>>();
   return async (args) => {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source; // refused before it started: errors only
     const events = source[Symbol.asyncIterator]();
     const principal = (args.contextValue as GraphQLContext).principal;
-    const operation = operations.get(args.document);
+    const operation = operations.get(args.contextValue as object);
     const key = operation === undefined ? undefined : `${principal?.role ?? ''}\u0000${principal?.isAdmin === true}\u0000${operation}`;
     const run = (payload: unknown): Result => {
       if (key === undefined || !isSharedPayload(payload)) return execute({ ...args, rootValue: payload });
@@ -155,4 +160,31 @@ function sharedSubscribe(operations: WeakMap<DocumentNode, string>): (args: Exec
     };
     return iterator;
   };
+}
+
+/**
+ * Documents that parsed within the token limit and passed validation (depth, aliases, directives
+ * included), by query text, as Apollo's document store keeps them over HTTP: a client subscribing
+ * with the same text again is not parsed and validated again. Only the checks that depend on the
+ * text alone are skipped; cost (which depends on the variables) and the operation name are checked
+ * per subscription. Bounded: at most 256 documents of at most 16 kB of text each, least recently
+ * used dropped first.
+ */
+class ValidDocuments {
+  private readonly byText = new Map<string, DocumentNode>();
+
+  get(text: string): DocumentNode | undefined {
+    const document = this.byText.get(text);
+    if (document) {
+      this.byText.delete(text);
+      this.byText.set(text, document);
+    }
+    return document;
+  }
+
+  set(text: string, document: DocumentNode): void {
+    if (text.length > 16_384) return;
+    if (this.byText.size >= 256) this.byText.delete(this.byText.keys().next().value as string);
+    this.byText.set(text, document);
+  }
 }

@@ -35,7 +35,10 @@ function sharedRunEvent(runId: string, e: RecordedEvent): RunEvent {
  * The run's read model (progress, stage, steps) as it is now, then after each of its later events.
  * The store subscription starts after the newest event read here, and the first payload is the
  * read model once it has applied that event: an event committed in between is delivered by the
- * subscription, never missed (at worst a client sees the same state twice).
+ * subscription, never missed (at worst a client sees the same state twice). Events that reach the
+ * feed together (one commit, or a client behind) are sent as one state, the newest: the state read
+ * for an event is the read model as it is then, so an earlier event of the same batch would only
+ * repeat it (one message per event cost the server a read, an execution and a socket write each).
  */
 export async function runProgressFeed(services: GatehouseServices, runId: string): Promise<AsyncIterableIterator<Run>> {
   const streamId = runStreamId(runId);
@@ -46,5 +49,6 @@ export async function runProgressFeed(services: GatehouseServices, runId: string
     return runQueries.run(services.projections.read(runsProjection), runId) as Run | undefined;
   };
   const subscription = sharedFeeds(services.store).stream(streamId, last.revision);
-  return liveFeed(subscription, (e) => runAt(e.position), { first: () => runAt(last.position) });
+  // Skipped only when a later event is already there: its state includes this one, and the last is always sent.
+  return liveFeed(subscription, (e) => (subscription.hasNext() ? undefined : runAt(e.position)), { first: () => runAt(last.position) });
 }

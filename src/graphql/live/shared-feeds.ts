@@ -23,9 +23,15 @@ export interface SharedFeedOptions {
  */
 export interface SharedFeeds {
   /** A run stream's events after revision `after` (-1: from the start; `end`: from now on). */
-  stream(streamId: string, after: number | 'end'): Subscription;
+  stream(streamId: string, after: number | 'end'): FeedSubscription;
   /** `$all` events matching `filter` from now on. */
   all(filter: AllFilter): Subscription;
+}
+
+/** A client's subscription to a shared feed. */
+export interface FeedSubscription extends Subscription {
+  /** Whether another event is already known to follow the one `next()` delivered last (queued, or left to read). */
+  hasNext(): boolean;
 }
 
 const byStore = new WeakMap<EventStore, SharedFeeds>();
@@ -167,7 +173,7 @@ class Hub {
 }
 
 /** The part both kinds of client share: a queue filled by the hub, and one `next()` at a time. */
-abstract class Client extends SerialSubscription<RecordedEvent> implements Subscription, Member {
+abstract class Client extends SerialSubscription<RecordedEvent> implements FeedSubscription, Member {
   protected queue: RecordedEvent[] = [];
   protected head = 0;
   /** The log must be read (catch-up, or after a gap or an overflow) before the queue is used. */
@@ -186,6 +192,14 @@ abstract class Client extends SerialSubscription<RecordedEvent> implements Subsc
     hub.join(this);
   }
 
+
+  hasNext(): boolean {
+    if (this.closed) return false;
+    if (this.mustRead) return true; // a page said more follows, a gap was seen, or the queue overflowed
+    for (let i = this.bufferIndex; i < this.buffer.length; i++) if (this.accept(this.buffer[i] as RecordedEvent) !== 'skip') return true;
+    for (let i = this.head; i < this.queue.length; i++) if (this.accept(this.queue[i] as RecordedEvent) !== 'skip') return true;
+    return false;
+  }
 
   offer(event: RecordedEvent): void {
     if (this.closed) return;

@@ -71,7 +71,7 @@ class MemoryEventStore implements EventStore {
       this.all.push(row);
     }
     if (!stream) this.streams.set(streamId, rows);
-    this.changes.bump();
+    this.changes.bump([streamId]);
     const lastRow = rows[rows.length - 1] as StoredRow;
     const lastHash = prepared[prepared.length - 1]?.metadata.hash;
     return { nextExpectedRevision: lastRow.revision, position: lastRow.position, ...(options.chain && lastHash ? { lastHash } : {}) };
@@ -150,6 +150,7 @@ class MemoryEventStore implements EventStore {
         },
         this.changes,
         (sub) => this.subscriptions.delete(sub as PullSubscription<unknown>),
+        streamId,
       ),
     );
   }

@@ -34,6 +34,8 @@ export class PullSubscription<C> extends SerialSubscription<RecordedEvent> imple
     private readonly fetchPage: FetchPage<C>,
     private readonly changes: ChangeSignal,
     private readonly onClose: (sub: PullSubscription<C>) => void = () => {},
+    /** The one stream this subscription reads: it then waits only for commits that may touch it. */
+    private readonly streamId?: string,
   ) {
     super();
   }
@@ -68,7 +70,7 @@ export class PullSubscription<C> extends SerialSubscription<RecordedEvent> imple
       if (this.caughtUpAt === seen) {
         // Every commit since that read moved the counter; none did, so a read now would be empty.
         this.caughtUpAt = undefined;
-        await this.changes.waitForChange(seen, this.abort.signal);
+        await this.changes.waitForChange(seen, this.abort.signal, this.streamId);
         continue;
       }
       let page: Page<C>;
@@ -83,7 +85,7 @@ export class PullSubscription<C> extends SerialSubscription<RecordedEvent> imple
       this.buffer = page.events;
       this.index = 0;
       this.caughtUpAt = page.caughtUp === true && page.events.length > 0 ? seen : undefined;
-      if (page.events.length === 0) await this.changes.waitForChange(seen, this.abort.signal);
+      if (page.events.length === 0) await this.changes.waitForChange(seen, this.abort.signal, this.streamId);
     }
   }
 }

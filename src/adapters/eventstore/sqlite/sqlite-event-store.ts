@@ -234,7 +234,8 @@ class SqliteFileEventStore implements SqliteEventStore {
       for (const item of batch) item.reject(error);
       return;
     }
-    if (batch.some((item) => item.result)) this.changes.bump();
+    // Naming the streams lets a stream subscription sleep through other streams' commits.
+    if (batch.some((item) => item.result)) this.changes.bump(batch.filter((item) => item.result).map((item) => item.streamId));
     for (const item of batch) {
       if (item.result) item.resolve(item.result);
       else item.reject(item.error);
@@ -307,6 +308,7 @@ class SqliteFileEventStore implements SqliteEventStore {
         },
         this.changes,
         (sub) => this.subscriptions.delete(sub as PullSubscription<unknown>),
+        streamId,
       ),
     );
   }

@@ -1,0 +1,79 @@
+/**
+ * One Gatehouse process for `npm run bench -- api`, composed as `npm start` composes it
+ * (startGatehouse, environment as the server's) with two bench tools instead of the demo tools.
+ * BENCH_API_MODE=server: serves HTTP until SIGTERM (the HTTP clients run in the parent process).
+ * BENCH_API_MODE=inproc: the baseline. The same composition, but the runs are started through the
+ * in-process API (no HTTP, no GraphQL), 10 in flight and then one at a time; prints one JSON line.
+ */
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { z } from 'zod';
+import type { RunState } from '../../src/domain/run/state.js';
+import { TERMINAL_RUN } from '../../src/domain/run/state.js';
+import { onShutdownSignals } from '../../src/orchestrator/shutdown.js';
+import { defineTool } from '../../src/orchestrator/tools/tool.js';
+import { startGatehouse } from '../../src/server/app.js';
+import { readEnv } from '../../src/server/env.js';
+import { REQUESTERS, STEPS } from './api-shared.js';
+
+const Any = z.record(z.string(), z.unknown());
+const tools = [
+  defineTool({ name: 'bench.noop', description: 'answers at once', input: Any, domain: 'bench', idempotent: true, timeoutMs: 5_000, action: { category: 'file', operation: 'read' }, handler: (input) => ({ n: input.n }) }),
+  defineTool({ name: 'bench.gated', description: 'gated, answers at once', input: Any, domain: 'bench', idempotent: true, timeoutMs: 5_000, action: { category: 'deploy', operation: 'release', environment: 'staging' }, approval: { eligibleRoles: ['tech_lead'] }, handler: () => ({ ok: true }) }),
+];
+
+const env = readEnv();
+const log = pino({ level: env.logLevel });
+const app = await startGatehouse({ env, log, tools, demoTools: false });
+
+if (process.env.BENCH_API_MODE === 'inproc') {
+  const runs = Number(process.env.BENCH_API_RUNS ?? 500);
+  const result = await inProcess(runs);
+  await app.stop();
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+} else {
+  onShutdownSignals(app.stop, (message) => log.info(message));
+  // The parent asks for this process's CPU time around a pass: less noisy than wall time on a shared machine.
+  process.on('SIGUSR2', () => void process.stdout.write(`cpu ${JSON.stringify(process.cpuUsage())}\n`));
+  process.stdout.write(`gatehouse ready on http://127.0.0.1:${app.server.port}/graphql\n`);
+}
+
+/** The in-process baseline: the same runs as the HTTP clients start, through `Orchestrator.startRun`. */
+async function inProcess(runs: number): Promise<{ tenInFlight: { runsPerSecond: number; startMs: number[]; cpuMsPerRun: number }; serial: { runsPerSecond: number; startMs: number[]; cpuMsPerRun: number } }> {
+  // Told after every append this engine makes: a run's end is known without polling.
+  const waiting = new Map<string, (state: RunState) => void>();
+  app.services.orchestrator.onRunChange((runId, state) => {
+    if (TERMINAL_RUN.has(state.status)) waiting.get(runId)?.(state);
+  });
+  const one = async (requester: number, startMs: number[]) => {
+    const runId = randomUUID();
+    const done = new Promise<RunState>((resolve) => waiting.set(runId, resolve));
+    const t0 = performance.now();
+    await app.services.orchestrator.startRun({ runId, goal: 'bench', profile: 'technical', steps: STEPS }, { id: (REQUESTERS[requester] ?? REQUESTERS[0])!.id, role: 'requester' });
+    startMs.push(performance.now() - t0);
+    const state = await done;
+    waiting.delete(runId);
+    if (state.status !== 'SUCCEEDED') throw new Error(`run ${runId} ended ${state.status}`);
+  };
+  const pass = async (inFlight: number, total: number) => {
+    const startMs: number[] = [];
+    let next = 0;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: inFlight }, async (_, c) => {
+      while (next < total) {
+        next++;
+        await one(c, startMs);
+      }
+    }));
+    const cpu = process.cpuUsage(cpu0);
+    return { runsPerSecond: (total / (performance.now() - t0)) * 1000, startMs, cpuMsPerRun: (cpu.user + cpu.system) / 1000 / total };
+  };
+  await pass(10, 200); // warm-up: JIT, statement caches
+  const tenInFlight = await pass(10, runs);
+  const serial = await pass(1, Math.max(50, Math.round(runs / 5)));
+  return { tenInFlight, serial };
+}
