@@ -6,7 +6,7 @@
  * flight, each with the audit chain (hash chain + the run's Ed25519 seal, as the server runs) and
  * without it; medians of the passes, all passes printed.
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,8 +67,8 @@ const signer = benchSigner();
  */
 function baselineCommitsPerSecond(dir: string, name: string): number {
   const db = openSqliteFile(join(dir, `${name}.sqlite`), { durability: 'process' }, (d) => d.exec(CREATE_TABLES));
-  const data = JSON.stringify({ stepId: 's0', tool: 'noop', worker: 'local', attempt: 1, idempotencyKey: 'm1-0-999:s0:1', input: { n: 0 }, timeoutMs: 5000, startedAt: new Date().toISOString() });
-  const metadata = JSON.stringify({ correlationId: 'm1-0-999', actor: 'system:engine', schemaVersion: 1, hash: 'f'.repeat(64) });
+  const data = JSON.stringify({ stepId: 's0', tool: 'noop', worker: 'local', attempt: 1, idempotencyKey: `${randomUUID()}:s0:1`, input: { n: 0 }, timeoutMs: 5000, startedAt: new Date().toISOString() });
+  const metadata = JSON.stringify({ correlationId: randomUUID(), actor: 'system:engine', schemaVersion: 1, hash: 'f'.repeat(64) });
   const insert = db.prepare('INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const commit = db.transaction((i: number) => insert.run(`run-b${i}`, 0, `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, 'ToolCallStarted', data, metadata, Date.now()));
   for (let i = 0; i < 500; i++) commit.immediate(-1 - i); // warm-up
@@ -114,8 +114,9 @@ async function measure(dir: string, name: string, inFlight: number, audit: boole
   const engine = new RunEngine({ store: counted.store, tools, chain: audit, ...(audit ? { signer } : {}) });
   const api = new Orchestrator({ engine, tools });
   const who = { id: 'bench', role: 'developer' };
-  const runOne = async (i: number) => {
-    const runId = `${name}-${i}`;
+  // Run ids as the server makes them when the caller gives none (UUIDs): they are in every event's metadata.
+  const runOne = async (_i: number) => {
+    const runId = randomUUID();
     await api.startRun({ runId, goal: 'bench', profile: 'technical', steps }, who);
     await engine.waitFor(runId, (s) => TERMINAL_RUN.has(s.status), 30_000);
   };
