@@ -88,7 +88,7 @@ describe('the append check (Ajv first, zod for the rest)', () => {
       const metadata = (mutateMeta ? mutate({ correlationId: 'r1', actor: 'user:bob' }, rnd) : { correlationId: 'r1', actor: 'user:bob' }) as { correlationId: string; actor: string };
       const ours = outcome(() => {
         const [p] = codec.prepareAppend('run-r1', [{ type: e.type, data, metadata }], 'no_stream', { previousHash: GENESIS_HASH });
-        return { data: JSON.parse(p?.dataJson ?? ''), hash: p?.metadata.hash, metadata: JSON.parse(p?.metadataJson ?? '') };
+        return { data: JSON.parse(p?.dataJson ?? ''), hash: p?.metadata.hash, metadata: JSON.parse(JSON.stringify(p?.metadata)) };
       });
       // The codec before the quick check: zod on data and metadata, the hash over what zod returned.
       const reference = outcome(() => {
@@ -122,5 +122,44 @@ describe('the append check (Ajv first, zod for the rest)', () => {
     }
     const started = ev.callStarted('r1', 's1');
     expect(() => codec.prepareAppend('run-r1', [{ type: started.type, data: { ...(started.data as object), startedAt: new Date(0) }, metadata: { correlationId: 'r1', actor: 'a' } }], 'no_stream')).toThrow(/startedAt/);
+  });
+});
+
+describe('metadata as stored', () => {
+  it("leaves out the run's id and schemaVersion 1, reads them back, and still reads rows written whole", async () => {
+    const { createSqliteEventStore } = await import('../../src/adapters/eventstore/sqlite/sqlite-event-store.js');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const Database = (await import('better-sqlite3')).default;
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-meta-'));
+    try {
+      const path = join(dir, 'events.sqlite');
+      const store = createSqliteEventStore({ path });
+      const e = ev.callStarted('r1', 's1');
+      await store.append('run-r1', [{ type: e.type, data: e.data, metadata: { correlationId: 'r1', actor: 'system:engine' } }], { expectedRevision: 'no_stream', chain: { previousHash: GENESIS_HASH } });
+      // A correlation id that is not the stream's own is kept.
+      await store.append('run-r1', [{ type: e.type, data: e.data, metadata: { correlationId: 'other', actor: 'system:engine' } }], { expectedRevision: 0 });
+      const db = new Database(path);
+      const rows = db.prepare('SELECT metadata FROM events ORDER BY position').pluck().all() as string[];
+      expect(JSON.parse(rows[0] as string)).toEqual({ actor: 'system:engine', hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(JSON.parse(rows[1] as string)).toEqual({ correlationId: 'other', actor: 'system:engine' });
+      // A row written whole, as before this layout (and by an older Gatehouse), reads the same.
+      db.prepare('INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+        'run-r1', 2, '00000000-0000-4000-8000-000000000001', e.type, JSON.stringify(e.data), JSON.stringify({ correlationId: 'r1', actor: 'user:bob', schemaVersion: 1 }), 0,
+      );
+      db.close();
+      const read = await store.readStream('run-r1');
+      expect(read.map((r) => r.metadata)).toEqual([
+        { correlationId: 'r1', actor: 'system:engine', schemaVersion: 1, hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+        { correlationId: 'other', actor: 'system:engine', schemaVersion: 1 },
+        { correlationId: 'r1', actor: 'user:bob', schemaVersion: 1 },
+      ]);
+      // The hash covers the metadata as read, not as stored.
+      expect(read[0]?.metadata.hash).toBe(eventHash(GENESIS_HASH, e.type, read[0]?.data, read[0]?.metadata as Record<string, unknown>));
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -126,7 +126,7 @@ export class EventCodec {
       if (signed?.seal !== undefined) metadata = { ...metadata, seal: signed.seal };
       metadata = { ...metadata, hash: canonicalEventHash(previousHash, event.type, dataJson, metadata) };
     }
-    const metadataJson = JSON.stringify(metadata);
+    const metadataJson = JSON.stringify(storedMetadata(streamId, metadata));
     // UTF-16 length bounds the UTF-8 size within a factor of 3: count bytes only when it matters.
     const roughMax = (dataJson.length + metadataJson.length) * 3;
     if (roughMax > this.maxEventBytes) {
@@ -157,7 +157,7 @@ export class EventCodec {
     metadata: unknown,
     recordedAt: Date,
   ): RecordedEvent {
-    const rawMeta = typeof metadata === 'string' ? parseJson(metadata, streamId, revision, 'metadata') : metadata;
+    const rawMeta = typeof metadata === 'string' ? withStoredDefaults(streamId, parseJson(metadata, streamId, revision, 'metadata')) : metadata;
     const rawData = typeof data === 'string' ? parseJson(data, streamId, revision, 'data') : data;
     const quick = this.quick;
     if (
@@ -208,6 +208,42 @@ export interface StoredRow {
  */
 function plainKeys(text: string): boolean {
   return !text.includes('__proto__') && !text.includes('\\u');
+}
+
+/**
+ * The metadata as stored as text: what every event of a stream repeats is left out, and put back on
+ * read (withStoredDefaults) before anything checks or hashes it. `correlationId` when it is the
+ * stream's id after its category (a run's events: `run-<id>` → `<id>`), `schemaVersion` when it is 1.
+ * Rows written before this carry both, and are read as they are.
+ */
+function storedMetadata(streamId: string, metadata: EventMetadata): Record<string, unknown> {
+  const own = streamOwner(streamId);
+  if (metadata.correlationId !== own && metadata.schemaVersion !== 1) return metadata;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(metadata)) {
+    if ((k === 'correlationId' && v === own) || (k === 'schemaVersion' && v === 1)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Parsed stored metadata with what storedMetadata left out put back (absent keys only). */
+function withStoredDefaults(streamId: string, raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const meta = raw as Record<string, unknown>;
+  if (Object.hasOwn(meta, 'correlationId') && Object.hasOwn(meta, 'schemaVersion')) return meta;
+  const own = streamOwner(streamId);
+  return {
+    ...(own !== undefined && !Object.hasOwn(meta, 'correlationId') ? { correlationId: own } : {}),
+    ...(Object.hasOwn(meta, 'schemaVersion') ? {} : { schemaVersion: 1 }),
+    ...meta,
+  };
+}
+
+/** The id after a stream's category (`run-r1` → `r1`), if it has one. */
+function streamOwner(streamId: string): string | undefined {
+  const dash = streamId.indexOf('-');
+  return dash > 0 && dash < streamId.length - 1 ? streamId.slice(dash + 1) : undefined;
 }
 
 /** JSON text of an event's data; what cannot be written (a cycle, a BigInt) is a ValidationError. */
