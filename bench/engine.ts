@@ -7,9 +7,8 @@
  * without it; medians of the passes, all passes printed.
  */
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
-import { loadavg } from 'node:os';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
@@ -189,7 +188,7 @@ export async function run(): Promise<void> {
       const order: (() => Promise<void>)[] = [async () => { baseline.push(baselineCommitsPerSecond(dir, `b-${pass}`)); }];
       for (const mode of modes) {
         for (const audit of [true, false]) {
-          order.push(async () => { push(`${mode.inFlight}:${audit}`, await measure(dir, `m${mode.inFlight}-${audit ? "a" : "n"}-${pass}`, mode.inFlight, audit)); });
+          order.push(async () => { push(`${mode.inFlight}:${audit}`, await measure(dir, `m${mode.inFlight}-${audit ? 'a' : 'n'}-${pass}`, mode.inFlight, audit)); });
         }
       }
       if (pass % 2 === 1) order.reverse();
