@@ -163,3 +163,21 @@ describe('metadata as stored', () => {
     }
   });
 });
+
+describe('data that cannot be written', () => {
+  it('a cycle in a chained append is refused as not JSON-serializable, naming the cycle, and appends nothing', async () => {
+    const { createMemoryEventStore } = await import('../../src/adapters/eventstore/memory/memory-event-store.js');
+    const store = createMemoryEventStore();
+    const base = ev.succeeded('r1', 's1', 1, 12);
+    const output: Record<string, unknown> = {};
+    output.self = output;
+    const append = store.append('run-r1', [{ type: base.type, data: { ...(base.data as object), output }, metadata: { correlationId: 'r1', actor: 'a' } }], {
+      expectedRevision: 'no_stream',
+      chain: { previousHash: GENESIS_HASH },
+    });
+    await expect(append).rejects.toThrow(ValidationError);
+    await expect(append).rejects.toThrow(/not JSON-serializable: Converting circular structure/);
+    expect(await store.readStream('run-r1')).toEqual([]);
+    await store.close();
+  });
+});

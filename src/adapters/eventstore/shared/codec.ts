@@ -251,7 +251,14 @@ function serialize(write: (value: unknown) => string | undefined, data: unknown,
   try {
     return write(data) ?? 'null';
   } catch (error) {
-    throw new ValidationError(`${where}: data is not JSON-serializable: ${(error as Error).message}`);
+    // canonicalJson recurses, so a cycle overflows its stack: JSON.stringify's message names the cycle.
+    let reason = (error as Error).message;
+    try {
+      JSON.stringify(data);
+    } catch (plain) {
+      reason = (plain as Error).message;
+    }
+    throw new ValidationError(`${where}: data is not JSON-serializable: ${reason}`);
   }
 }
 
