@@ -151,7 +151,9 @@ describe('tampering with the SQLite file is found and named', () => {
       const data = JSON.parse(row.data) as Record<string, unknown>;
       const metadata = JSON.parse(row.metadata) as Record<string, unknown>;
       if (row.type === 'ApprovalGranted') data.justification = 'the CEO said so';
-      metadata.hash = eventHash(previous, row.type, data, metadata);
+      // An attacker who knows the file format: the hash covers the metadata as read, with what the
+      // row leaves out put back (the run's id as correlationId, schemaVersion 1).
+      metadata.hash = eventHash(previous, row.type, data, { correlationId: 'aud', schemaVersion: 1, ...metadata });
       previous = metadata.hash as string;
       db.prepare('UPDATE events SET data = ?, metadata = ? WHERE position = ?').run(JSON.stringify(data), JSON.stringify(metadata), row.position);
     }

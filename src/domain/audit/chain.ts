@@ -9,8 +9,13 @@ export const GENESIS_HASH = '0'.repeat(64);
  * and the canonical JSON of the data and of the metadata without its own hash.
  */
 export function eventHash(previousHash: string, type: string, data: unknown, metadata: Record<string, unknown>): string {
+  return canonicalEventHash(previousHash, type, canonicalJson(data), metadata);
+}
+
+/** {@link eventHash} for data already written as canonical JSON (the store writes it once for both). */
+export function canonicalEventHash(previousHash: string, type: string, canonicalData: string, metadata: Record<string, unknown>): string {
   const { hash: _own, ...rest } = metadata;
-  return hash('sha256', `${previousHash}\n${type}\n${canonicalJson(data)}\n${canonicalJson(rest)}`, 'hex');
+  return hash('sha256', `${previousHash}\n${type}\n${canonicalData}\n${canonicalJson(rest)}`, 'hex');
 }
 
 /** SHA-256 hex of a value's canonical JSON (an approval's tool input, the policy). */

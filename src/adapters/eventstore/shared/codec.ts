@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CorruptEventError, ValidationError } from '../../../domain/errors.js';
 import { type EventCatalog, eventCatalog, formatIssues } from '../../../domain/events/index.js';
-import { eventHash } from '../../../domain/audit/chain.js';
+import { canonicalEventHash } from '../../../domain/audit/chain.js';
+import { canonicalJson } from '../../../domain/audit/canonical-json.js';
 import { EventMetadata } from '../../../domain/events/metadata.js';
 import type { ChainSigner, EventToAppend, ExpectedRevision, RecordedEvent } from '../../../domain/ports/event-store.js';
 import { ReadValidator } from './read-validator.js';
@@ -30,6 +31,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // No control characters or white space anywhere; `$` first is reserved for system streams.
 const STREAM_ID = /^[^$\s\p{Cc}][^\s\p{Cc}]*$/u;
 
+/** Compiled quick checks per catalog, shared by every store in the process (compiling costs milliseconds per type). */
+const quickChecks = new WeakMap<EventCatalog, ReadValidator>();
+
 /**
  * Validation on the way in and parsing on the way out, the same for every adapter, so that
  * "what is accepted" and "what a stored event must look like" cannot drift between stores.
@@ -43,7 +47,9 @@ export class EventCodec {
   constructor(options: CodecOptions = {}) {
     this.catalog = options.catalog ?? eventCatalog;
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-    this.quick = new ReadValidator(this.catalog);
+    let quick = quickChecks.get(this.catalog);
+    if (!quick) quickChecks.set(this.catalog, (quick = new ReadValidator(this.catalog)));
+    this.quick = quick;
   }
 
   /** Checks everything an append needs before any I/O; throws ValidationError, writes nothing. */
@@ -82,22 +88,35 @@ export class EventCodec {
     if (typeof id !== 'string' || !UUID.test(id)) {
       throw new ValidationError(`${where}: event id must be a UUID`, { id });
     }
-    const data = this.catalog.validate(event.type, event.data, where);
-    const parsedMeta = EventMetadata.safeParse({ schemaVersion: definition.version, ...event.metadata });
-    if (!parsedMeta.success) {
-      throw new ValidationError(`${where}: metadata is invalid: ${formatIssues(parsedMeta.error)}`);
+    // A chained event is stored in its canonical form: the text the hash covers is the text stored,
+    // written once (the key order of stored data carries no meaning; readers get the same values).
+    const write = previousHash !== undefined ? canonicalJson : JSON.stringify;
+    let data: unknown = event.data;
+    let dataJson = tryWrite(write, data);
+    // What the domain produced is nearly always already what zod would return (see ReadValidator):
+    // then the Ajv check stands in for zod's copy; anything else goes through zod as before (and
+    // zod names what is wrong before a failed write does). A "__proto__" key, which zod drops, goes
+    // to zod, and so does anything that is not plain objects, arrays and primitives (a Map or a Date
+    // passes Ajv's "object" where zod refuses it).
+    if (dataJson === undefined || dataJson.includes('__proto__') || !plainData(data) || !this.quick.dataOk(event.type, data)) {
+      data = this.catalog.validate(event.type, data, where);
+      dataJson = serialize(write, data, where);
     }
-    let metadata = parsedMeta.data;
+    const candidate = { schemaVersion: definition.version, ...event.metadata };
+    let metadata: EventMetadata;
+    if (this.quick.metadataOk(candidate)) {
+      metadata = candidate as EventMetadata;
+    } else {
+      const parsedMeta = EventMetadata.safeParse(candidate);
+      if (!parsedMeta.success) {
+        throw new ValidationError(`${where}: metadata is invalid: ${formatIssues(parsedMeta.error)}`);
+      }
+      metadata = parsedMeta.data;
+    }
     if (metadata.schemaVersion !== definition.version) {
       throw new ValidationError(
         `${where}: ${event.type} is written with schemaVersion ${definition.version}, not ${metadata.schemaVersion}`,
       );
-    }
-    let dataJson: string;
-    try {
-      dataJson = JSON.stringify(data);
-    } catch (error) {
-      throw new ValidationError(`${where}: data is not JSON-serializable: ${(error as Error).message}`);
     }
     // The chain covers exactly what is stored: the parsed data (defaults applied) and metadata. A
     // signature is made here, where the previous hash is known, and is itself covered by the hash.
@@ -105,9 +124,9 @@ export class EventCodec {
       const signed = sign?.({ previousHash, type: event.type, data, metadata });
       if (signed?.signature !== undefined) metadata = { ...metadata, signature: signed.signature };
       if (signed?.seal !== undefined) metadata = { ...metadata, seal: signed.seal };
-      metadata = { ...metadata, hash: eventHash(previousHash, event.type, data, metadata) };
+      metadata = { ...metadata, hash: canonicalEventHash(previousHash, event.type, dataJson, metadata) };
     }
-    const metadataJson = JSON.stringify(metadata);
+    const metadataJson = JSON.stringify(storedMetadata(streamId, metadata));
     // UTF-16 length bounds the UTF-8 size within a factor of 3: count bytes only when it matters.
     const roughMax = (dataJson.length + metadataJson.length) * 3;
     if (roughMax > this.maxEventBytes) {
@@ -138,7 +157,7 @@ export class EventCodec {
     metadata: unknown,
     recordedAt: Date,
   ): RecordedEvent {
-    const rawMeta = typeof metadata === 'string' ? parseJson(metadata, streamId, revision, 'metadata') : metadata;
+    const rawMeta = typeof metadata === 'string' ? withStoredDefaults(streamId, parseJson(metadata, streamId, revision, 'metadata')) : metadata;
     const rawData = typeof data === 'string' ? parseJson(data, streamId, revision, 'data') : data;
     const quick = this.quick;
     if (
@@ -188,6 +207,81 @@ export interface StoredRow {
  */
 function plainKeys(text: string): boolean {
   return !text.includes('__proto__') && !text.includes('\\u');
+}
+
+/**
+ * The metadata as stored as text: what every event of a stream repeats is left out, and put back on
+ * read (withStoredDefaults) before anything checks or hashes it. `correlationId` when it is the
+ * stream's id after its category (a run's events: `run-<id>` → `<id>`), `schemaVersion` when it is 1.
+ * Rows written before this carry both, and are read as they are.
+ */
+function storedMetadata(streamId: string, metadata: EventMetadata): Record<string, unknown> {
+  const own = streamOwner(streamId);
+  if (metadata.correlationId !== own && metadata.schemaVersion !== 1) return metadata;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(metadata)) {
+    if ((k === 'correlationId' && v === own) || (k === 'schemaVersion' && v === 1)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Parsed stored metadata with what storedMetadata left out put back (absent keys only). */
+function withStoredDefaults(streamId: string, raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const meta = raw as Record<string, unknown>;
+  if (Object.hasOwn(meta, 'correlationId') && Object.hasOwn(meta, 'schemaVersion')) return meta;
+  const own = streamOwner(streamId);
+  return {
+    ...(own !== undefined && !Object.hasOwn(meta, 'correlationId') ? { correlationId: own } : {}),
+    ...(Object.hasOwn(meta, 'schemaVersion') ? {} : { schemaVersion: 1 }),
+    ...meta,
+  };
+}
+
+/** The id after a stream's category (`run-r1` → `r1`), if it has one. */
+function streamOwner(streamId: string): string | undefined {
+  const dash = streamId.indexOf('-');
+  return dash > 0 && dash < streamId.length - 1 ? streamId.slice(dash + 1) : undefined;
+}
+
+/** JSON text of an event's data; what cannot be written (a cycle, a BigInt) is a ValidationError. */
+function serialize(write: (value: unknown) => string | undefined, data: unknown, where: string): string {
+  try {
+    return write(data) ?? 'null';
+  } catch (error) {
+    // canonicalJson recurses, so a cycle overflows its stack: JSON.stringify's message names the cycle.
+    let reason = (error as Error).message;
+    try {
+      JSON.stringify(data);
+    } catch (plain) {
+      reason = (plain as Error).message;
+    }
+    throw new ValidationError(`${where}: data is not JSON-serializable: ${reason}`);
+  }
+}
+
+/** Whether a value is made of plain objects, arrays and primitives only (what JSON.parse makes). */
+function plainData(value: unknown): boolean {
+  if (typeof value === 'function') return false;
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) {
+    for (const v of value) if (!plainData(v)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k of Object.keys(value)) if (!plainData((value as Record<string, unknown>)[k])) return false;
+  return true;
+}
+
+/** The JSON text, or undefined where none can be written (zod then says what is wrong). */
+function tryWrite(write: (value: unknown) => string | undefined, data: unknown): string | undefined {
+  try {
+    return write(data);
+  } catch {
+    return undefined;
+  }
 }
 
 function parseJson(text: string, streamId: string, revision: number, what: string): unknown {

@@ -20,8 +20,9 @@ import { EventMetadata } from '../../../domain/events/metadata.js';
  */
 export class ReadValidator {
   // Lengths in code points, as zod 4 counts them (Ajv's default); patterns without the 'u' flag,
-  // as the schemas' own regex literals are written.
-  private readonly ajv = new Ajv({ strict: false, validateFormats: false, unicodeRegExp: false });
+  // as the schemas' own regex literals are written. NaN and Infinity are not numbers (as for zod):
+  // JSON never holds them, but the append path checks values the domain built.
+  private readonly ajv = new Ajv({ strict: false, strictNumbers: true, validateFormats: false, unicodeRegExp: false });
   /** Per type: its current schema version and the check (null: none), found with one lookup per event. */
   private readonly data = new Map<string, { readonly version: number | undefined; readonly check: ValidateFunction | null }>();
   private readonly metadata: ValidateFunction | null;
