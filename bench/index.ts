@@ -14,6 +14,7 @@ const areas: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   console: () => import('./console.js'),
   instances: () => import('./instances.js'),
   cluster: () => import('./cluster.js'),
+  curves: () => import('./curves.js'),
 };
 
 const requested = process.argv.slice(2);
