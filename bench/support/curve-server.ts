@@ -104,7 +104,8 @@ export async function fanOutCurve({ app, url, startGated }: BenchServer, sizes: 
  * The approve mutation's HTTP round trip (ms, read-your-writes included) with each count of
  * approvals open (gated runs started by holder requesters, 5 each, growing from one count to the
  * next); per count `samples` gated runs started by a developer and approved by a tech lead, after
- * 20 warm-up ones. Beside it, approve sent → ToolCallStarted read from the store in this process.
+ * 20 warm-up ones. Beside it, this process's CPU time per approve (server and HTTP client: both
+ * are here) and approve sent → ToolCallStarted read from the store in this process.
  */
 export async function approvalsCurve({ app, gql, startGated }: BenchServer, sizes: readonly number[], samples: number): Promise<CurvePoint[]> {
   const points: CurvePoint[] = [];
@@ -119,18 +120,21 @@ export async function approvalsCurve({ app, gql, startGated }: BenchServer, size
       while (open < size) await Promise.all(Array.from({ length: Math.min(10, size - open) }, () => startGated(holderToken(Math.floor(open++ / 5)))));
       const roundTrip: number[] = [];
       const toStarted: number[] = [];
+      let cpu = 0;
       for (let i = 0; i < 20 + samples; i++) {
         const { runId, steps } = await startGated(DEV);
         const t0 = performance.now();
+        const c0 = cpuMs();
         await gql(LEAD, APPROVE, { id: steps[0]?.approvalId });
         const answered = performance.now();
+        if (i >= 20) cpu += cpuMs() - c0;
         while (!started.has(runId)) await new Promise((res) => setImmediate(res));
         if (i >= 20) {
           roundTrip.push(answered - t0);
           toStarted.push((started.get(runId) as number) - t0);
         }
       }
-      points.push(point(`${size.toLocaleString('en-US')} open`, roundTrip, { '→ ToolCallStarted p50 ms': percentile(toStarted, 50), '→ ToolCallStarted p99 ms': percentile(toStarted, 99) }));
+      points.push(point(`${size.toLocaleString('en-US')} open`, roundTrip, { 'CPU ms per approve': cpu / samples, '→ ToolCallStarted p50 ms': percentile(toStarted, 50), '→ ToolCallStarted p99 ms': percentile(toStarted, 99) }));
     }
   } finally {
     await watch.close();
