@@ -15,6 +15,7 @@ const areas: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   instances: () => import('./instances.js'),
   cluster: () => import('./cluster.js'),
   history: () => import('./history.js'),
+  curves: () => import('./curves.js'),
 };
 
 const requested = process.argv.slice(2);

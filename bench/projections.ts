@@ -6,11 +6,8 @@
  * - live lag: the runner follows the log while the real engine runs 5-step runs in the same
  *   process; lag = from an append's promise resolving to the runner having applied its position.
  *
- * How the 1,000,000 events are made: the real engine runs one run of each of four kinds (plain
- * 5 steps, a retried step, a failed step, an approval gate granted) on a scratch store; their
- * streams are the templates. Copies with fresh run ids (also inside approval ids and idempotency
- * keys) are appended through `store.append`, 200 runs per group commit, with the store's clock
- * advanced 1 ms per run so windows and ages look like a day of traffic.
+ * How the 1,000,000 events are made: see bench/support/history.ts (copies of four template runs,
+ * appended in group commits).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { type RawRow } from './support/sample.js';
@@ -19,15 +16,15 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import * as hdr from 'hdr-histogram-js';
-import { z } from 'zod';
 import { createSqliteEventStore } from '../src/adapters/eventstore/sqlite/sqlite-event-store.js';
 import { createSqliteReadModelStore } from '../src/adapters/readmodels/sqlite-read-model-store.js';
-import type { EventStore, EventToAppend } from '../src/domain/ports/event-store.js';
+import type { EventStore } from '../src/domain/ports/event-store.js';
 import { TERMINAL_RUN } from '../src/domain/run/state.js';
 import { Orchestrator } from '../src/orchestrator/api.js';
 import { RunEngine } from '../src/orchestrator/engine.js';
-import { defineTool, ToolError, ToolRegistry } from '../src/orchestrator/tools/tool.js';
+import { ToolRegistry } from '../src/orchestrator/tools/tool.js';
 import { allProjections, ProjectionRunner } from '../src/projections/index.js';
+import { alice, chain, generate, templates, tools } from './support/history.js';
 import { printTable } from './support/table.js';
 
 const EVENTS = Number(process.env.PROJECTIONS_BENCH_EVENTS ?? 1_000_000);
@@ -40,69 +37,6 @@ function median(values: readonly number[]): number {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
-const TEMPLATE = 'TPLRUN';
-
-const input = z.object({ n: z.number() });
-const base = { description: 'bench tool', input, domain: 'bench', action: { category: 'read', operation: 'read' }, idempotent: true, timeoutMs: 5_000 } as const;
-const tools = [
-  defineTool({ ...base, name: 'noop', handler: (i) => ({ n: i.n }) }),
-  defineTool({ ...base, name: 'flaky', retry: { baseDelayMs: 1 }, handler: (i, c) => { if (c.attempt === 1) throw new ToolError('SYSTEM', 'reset'); return { n: i.n }; } }),
-  defineTool({ ...base, name: 'broken', handler: () => { throw new ToolError('USER', 'bad request'); } }),
-  defineTool({ ...base, name: 'gated', approval: { eligibleRoles: ['tech_lead'] }, handler: (i) => ({ n: i.n }) }),
-];
-const chain = (toolsOf: string[]) => toolsOf.map((tool, i) => ({ id: `s${i}`, tool, input: { n: i }, domain: 'bench', dependsOn: i === 0 ? [] : [`s${i - 1}`] }));
-const alice = { id: 'alice', role: 'developer' };
-
-/** Runs each template kind once through the real engine and returns their streams as appendable JSON. */
-async function templates(dir: string): Promise<string[][]> {
-  const store = createSqliteEventStore({ path: join(dir, 'templates.sqlite') });
-  const registry = new ToolRegistry(tools);
-  const engine = new RunEngine({ store, tools: registry, onError: () => {} });
-  const api = new Orchestrator({ engine, tools: registry });
-  const plans = [
-    chain(['noop', 'noop', 'noop', 'noop', 'noop']),
-    chain(['noop', 'flaky', 'noop', 'noop']),
-    chain(['noop', 'noop', 'broken', 'noop']),
-    chain(['noop', 'gated', 'noop']),
-  ];
-  const out: string[][] = [];
-  for (const [k, steps] of plans.entries()) {
-    const runId = `${TEMPLATE}${k}`;
-    await api.startRun({ runId, goal: `template ${k}`, profile: k === 2 ? 'enterprise' : 'technical', steps }, alice);
-    if (k === 3) {
-      const s = await engine.waitFor(runId, (st) => st.steps[1]?.status === 'AWAITING_APPROVAL');
-      await api.grantApproval({ approvalId: s.steps[1]?.gate?.approvalId as string }, { id: 'bob', role: 'tech_lead' });
-    }
-    await engine.waitFor(runId, (s) => TERMINAL_RUN.has(s.status), 10_000);
-    out.push((await store.readStream(`run-${runId}`)).map((e) => JSON.stringify({ type: e.type, data: e.data, metadata: e.metadata })));
-  }
-  await engine.close();
-  await store.close();
-  return out;
-}
-
-async function generate(path: string, kinds: string[][]): Promise<number> {
-  let clock = Date.parse('2025-03-01T00:00:00Z');
-  const store = createSqliteEventStore({ path, now: () => new Date(clock) });
-  let events = 0;
-  let run = 0;
-  while (events < EVENTS) {
-    const group: Promise<unknown>[] = [];
-    for (let i = 0; i < 200 && events < EVENTS; i++, run++) {
-      const k = run % kinds.length;
-      const runId = `b${run}`;
-      const template = kinds[k] as string[];
-      const batch = template.map((json) => JSON.parse(json.replaceAll(`${TEMPLATE}${k}`, runId)) as EventToAppend);
-      events += batch.length;
-      group.push(store.append(`run-${runId}`, batch, { expectedRevision: 'no_stream' }));
-    }
-    clock += group.length;
-    await Promise.all(group);
-  }
-  await store.close();
-  return events;
-}
-
 function countEvents(path: string): number {
   const db = new Database(path, { readonly: true });
   const n = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
@@ -215,7 +149,7 @@ export async function run(): Promise<void> {
     const keep = process.env.PROJECTIONS_BENCH_DB;
     const path = keep ?? join(dir, 'events.sqlite');
     const g0 = performance.now();
-    const events = keep && existsSync(keep) ? countEvents(keep) : await generate(path, await templates(dir));
+    const events = keep && existsSync(keep) ? countEvents(keep) : await generate(path, await templates(dir), EVENTS);
     const genMs = performance.now() - g0;
     if (process.env.PROJECTIONS_BENCH_REBUILD === '0') {
       await printLive(dir);

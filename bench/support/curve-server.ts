@@ -1,0 +1,143 @@
+/**
+ * The cost curves that need a real server (`npm run bench -- curves`): Gatehouse started in this
+ * process as `npm start` composes it (startGatehouse, SQLite, real HTTP and WebSockets).
+ * - fan-out: one appended event → the last of 10, 100 and 1,000 graphql-ws subscribers, the
+ *   subscribers in a child process (bench/support/subscriber-swarm.ts);
+ * - approvals: the approve mutation's HTTP round trip with 0, 100 and 1,000 approvals open.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import { defineTool } from '../../src/orchestrator/tools/tool.js';
+import { type GatehouseApp, startGatehouse } from '../../src/server/app.js';
+import { type CurvePoint, cpuMs, point } from './curve-engine.js';
+import { percentile } from './measure.js';
+
+const DEV = 'bench-developer-token-01';
+const LEAD = 'bench-techlead-token-001';
+/** Holders of the open approvals: a developer may hold 5 open at once (the default pending limit). */
+const HOLDERS = 400;
+const holderToken = (k: number) => `bench-holder-token-${String(k).padStart(5, '0')}`;
+const silent = { info: () => {}, warn: () => {}, error: (o: object, m?: string) => console.error(m, o) };
+const base = { description: 'bench', domain: 'bench', idempotent: true, timeoutMs: 5_000, handler: () => ({ ok: true }) } as const;
+const gated = defineTool({ ...base, name: 'bench.gated', input: z.object({}).loose(), action: { category: 'deploy', operation: 'release', environment: 'staging' }, approval: { eligibleRoles: ['tech_lead'] } });
+const START = 'mutation($input: StartRunInput!) { startRun(input: $input) { runId steps { approvalId } } }';
+const APPROVE = 'mutation($id: ID!) { approve(input: { approvalId: $id }) { approval { status } } }';
+const gatedRun = { goal: 'curve', profile: 'technical', steps: [{ id: 's', tool: 'bench.gated', domain: 'bench', input: {} }] };
+
+/** A started server in `dir` and a GraphQL-over-HTTP caller for it. */
+export async function benchServer(dir: string) {
+  const app: GatehouseApp = await startGatehouse({
+    env: { port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', shutdownGraceMs: 1_000 },
+    log: silent, demoTools: false, tools: [gated],
+    tokens: [
+      { token: DEV, id: 'dev', role: 'developer' }, { token: LEAD, id: 'lead', role: 'tech_lead' }, { token: 'bench-admin-token-00001', id: 'root', role: 'admin' },
+      ...Array.from({ length: HOLDERS }, (_, k) => ({ token: holderToken(k), id: `holder-${k}`, role: 'developer' as const })),
+    ],
+  });
+  const url = `http://127.0.0.1:${app.server.port}/graphql`;
+  const gql = async (token: string, query: string, variables: Record<string, unknown>) => {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown[] };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data as Record<string, any>;
+  };
+  const startGated = async (token: string) => (await gql(token, START, { input: gatedRun })).startRun as { runId: string; steps: Array<{ approvalId: string }> };
+  return { app, url, gql, startGated };
+}
+type BenchServer = Awaited<ReturnType<typeof benchServer>>;
+
+/**
+ * Append → last subscriber (ms) for each subscriber count: a fresh run paused at its gate per
+ * count; `warmup` + `appends` one-event appends to its stream, one at a time, each timed from just
+ * before the append to the moment the last subscriber (in the swarm process) has it.
+ */
+export async function fanOutCurve({ app, url, startGated }: BenchServer, sizes: readonly number[], appends: number, warmup = 10): Promise<CurvePoint[]> {
+  const points: CurvePoint[] = [];
+  const swarm = fileURLToPath(new URL('./subscriber-swarm.js', import.meta.url));
+  for (const n of sizes) {
+    const { runId } = await startGated(DEV);
+    const head = await app.store.readStream(`run-${runId}`);
+    const after = Buffer.from(`ev:${runId}:${head.length - 1}`).toString('base64url');
+    // The same node flags as this process (e.g. --cpu-prof when profiling the bench).
+    const child = spawn(process.execPath, [...process.execArgv, swarm, JSON.stringify({ url: url.replace('http', 'ws'), token: DEV, runId, after, n })], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const waiting = new Map<number, (msg: { at: number; cpuMs: number }) => void>();
+    let connected: () => void = () => {};
+    const ready = new Promise<void>((res) => { connected = res; });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const msg = JSON.parse(line) as { connected?: number; revision?: number; at: number; cpuMs: number };
+      if (msg.connected !== undefined) connected();
+      else waiting.get(msg.revision as number)?.(msg);
+    });
+    const exited = new Promise((res) => child.once('exit', res));
+    await Promise.race([ready, exited.then(() => { throw new Error('subscriber swarm exited before connecting'); })]);
+    const samples: number[] = [];
+    // CPU time of the server (this process) and of the subscribers (the swarm) over the measured appends.
+    let serverCpu = 0;
+    let swarmCpu = 0;
+    for (let i = 0; i < warmup + appends; i++) {
+      const t0 = performance.timeOrigin + performance.now();
+      const c0 = cpuMs();
+      const revision = head.length + i;
+      const arrived = new Promise<{ at: number; cpuMs: number }>((res) => waiting.set(revision, res));
+      await app.store.append(`run-${runId}`, [{ type: 'BudgetWarning', data: { scope: { kind: 'total' }, used: i, limit: 1_000_000, percent: 0 }, metadata: { correlationId: runId, actor: 'system:bench' } }], { expectedRevision: revision - 1 });
+      const { at, cpuMs: swarmAt } = await arrived;
+      waiting.delete(revision);
+      if (i === warmup - 1) swarmCpu = -swarmAt;
+      if (i === warmup + appends - 1) swarmCpu += swarmAt;
+      if (i >= warmup) {
+        samples.push(at - t0);
+        serverCpu += cpuMs() - c0;
+      }
+    }
+    child.stdin.end();
+    await exited;
+    const perDelivery = (ms: number) => Math.round((ms * 1000) / (appends * n) * 10) / 10;
+    points.push(point(`${n.toLocaleString('en-US')} subscribers`, samples, { 'max ms': percentile(samples, 100), 'server CPU ms per event': serverCpu / appends, 'server CPU µs per delivery': perDelivery(serverCpu), 'subscribers\' CPU µs per delivery': perDelivery(swarmCpu) }));
+  }
+  return points;
+}
+
+/**
+ * The approve mutation's HTTP round trip (ms, read-your-writes included) with each count of
+ * approvals open (gated runs started by holder requesters, 5 each, growing from one count to the
+ * next); per count `samples` gated runs started by a developer and approved by a tech lead, after
+ * 20 warm-up ones. Beside it, this process's CPU time per approve (server and HTTP client: both
+ * are here) and approve sent → ToolCallStarted read from the store in this process.
+ */
+export async function approvalsCurve({ app, gql, startGated }: BenchServer, sizes: readonly number[], samples: number): Promise<CurvePoint[]> {
+  const points: CurvePoint[] = [];
+  const started = new Map<string, number>();
+  const watch = app.store.subscribeToAll({ after: 'end', filter: { eventTypes: ['ToolCallStarted'] } });
+  void (async () => { for await (const e of watch) started.set(e.metadata.correlationId, performance.now()); })();
+  let open = 0;
+  try {
+    for (const size of sizes) {
+      if (size > HOLDERS * 5) throw new Error(`at most ${HOLDERS * 5} open approvals (${HOLDERS} holders × 5)`);
+      // 10 at a time: filling is not what is measured.
+      while (open < size) await Promise.all(Array.from({ length: Math.min(10, size - open) }, () => startGated(holderToken(Math.floor(open++ / 5)))));
+      const roundTrip: number[] = [];
+      const toStarted: number[] = [];
+      let cpu = 0;
+      for (let i = 0; i < 20 + samples; i++) {
+        const { runId, steps } = await startGated(DEV);
+        const t0 = performance.now();
+        const c0 = cpuMs();
+        await gql(LEAD, APPROVE, { id: steps[0]?.approvalId });
+        const answered = performance.now();
+        if (i >= 20) cpu += cpuMs() - c0;
+        while (!started.has(runId)) await new Promise((res) => setImmediate(res));
+        if (i >= 20) {
+          roundTrip.push(answered - t0);
+          toStarted.push((started.get(runId) as number) - t0);
+        }
+      }
+      points.push(point(`${size.toLocaleString('en-US')} open`, roundTrip, { 'CPU ms per approve': cpu / samples, '→ ToolCallStarted p50 ms': percentile(toStarted, 50), '→ ToolCallStarted p99 ms': percentile(toStarted, 99) }));
+    }
+  } finally {
+    await watch.close();
+  }
+  return points;
+}
