@@ -36,9 +36,7 @@ function countingReads(store: EventStore, read: { events: number }): EventStore 
 /** The real SQLite read-model store, noting which projections each commit wrote. */
 function recordingCommits(inner: ReadModelStore, written: ProjectionCommit[]): ReadModelStore {
   return {
-    load: (name) => inner.load(name),
-    reset: (projections) => inner.reset(projections),
-    close: () => inner.close(),
+    ...inner,
     commit: (commits) => {
       written.push(...commits);
       inner.commit(commits);
