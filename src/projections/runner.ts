@@ -5,7 +5,7 @@ import { asProjected, type Projection, ProjectionError } from './projection.js';
 import type { ReadModelStore, SweptDocuments } from './read-model-store.js';
 import { type Handle, HandleStorage, type ProjectionStatus } from './runner/handles.js';
 import type { ProjectionRunnerOptions } from './runner/options.js';
-import { measureLag, type ProjectionLag } from './runner/lag.js';
+import { LagMeter, type ProjectionLag } from './runner/lag.js';
 import { type RebuildProgress, RebuildRun, rebuildFilter } from './runner/rebuild-progress.js';
 import { RetentionSweep } from './runner/retention.js';
 import { Waiters } from './runner/waiters.js';
@@ -36,7 +36,7 @@ export class ProjectionRunner {
   private readonly readModels: ReadModelStore;
   private readonly handles = new Map<string, Handle>();
   private readonly maxBatch: number;
-  private readonly lagCountLimit: number;
+  private readonly lagMeter: LagMeter;
   private readonly saveIntervalMs: number;
   private lastSave = 0;
   private saveTimer: NodeJS.Timeout | undefined;
@@ -61,10 +61,10 @@ export class ProjectionRunner {
     this.store = options.store;
     this.readModels = options.readModels;
     this.maxBatch = options.maxBatch ?? 50_000;
-    this.lagCountLimit = options.lagCountLimit ?? 100_000;
     this.saveIntervalMs = options.saveIntervalMs ?? 50;
     this.onError = options.onError ?? (() => {});
     this.now = options.now ?? Date.now;
+    this.lagMeter = new LagMeter(this.store, options.lagCountLimit ?? 100_000, this.now, options.lagCacheMs ?? 30_000);
     this.health = options.health;
     this.onFollowError = options.onFollowError ?? (() => {});
     this.storage = new HandleStorage(this.readModels, (a, b) => this.store.comparePositions(a, b), options.cacheSize ?? DEFAULT_CACHE_SIZE, () => this.save());
@@ -137,10 +137,9 @@ export class ProjectionRunner {
     return this.waiters.wait(cursor, names, timeoutMs);
   }
 
-  /** How far each projection is behind the head of `$all`, in events and seconds. */
+  /** How far each projection is behind the head of `$all`, in events and seconds (a count is reused for `lagCacheMs`). */
   async lag(): Promise<ProjectionLag[]> {
-    const subjects = [...this.handles.values()].map((h) => ({ name: h.projection.name, status: h.status, applied: h.fold.applied }));
-    return measureLag(this.store, subjects, this.lagCountLimit, this.now);
+    return this.lagMeter.measure(() => [...this.handles.values()].map((h) => ({ name: h.projection.name, status: h.status, applied: h.fold.applied })));
   }
 
   /**

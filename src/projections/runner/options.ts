@@ -18,10 +18,15 @@ export interface ProjectionRunnerOptions {
    */
   readonly saveIntervalMs?: number;
   /** Most events counted by `lag()`. Default 100,000. */
+  /**
+   * How long `lag()` reuses a projection's count of events behind (a count reads up to
+   * `lagCountLimit` events; /metrics asks on every scrape). At the head it reports 0 at once. Default 30 s.
+   */
+  readonly lagCacheMs?: number;
   readonly lagCountLimit?: number;
   /** A projection stopped on an event: reported here as well as by `status()` and `waitFor`. */
   readonly onError?: (error: ProjectionError) => void;
-  /** The wall clock, for `secondsBehind` only. */
+  /** The wall clock, for `secondsBehind`, the age of `lag()`'s counts and retention. */
   readonly now?: () => number;
   /** Where the runner says whether it follows the log live or is stalled (for /healthz). */
   readonly health?: FollowerHealth;
