@@ -67,7 +67,7 @@ function definitions(c: Config): Record<CurveId, Omit<Curve, 'points'>> {
     },
     history: {
       key: 'history', title: 'Run latency vs events already in the store', xLabel: 'events in the store', yLabel: 'ms per 5-step run',
-      method: `One SQLite file grown by copies of four template runs (bench/support/history.ts: group commits of 200 runs), copied aside at each size; an engine started on each copy (start-up time beside: the follower's recovery read), 5 warm-up runs each, then ${n(c.historyRuns)} 5-step no-op runs per size, interleaved in 10 rounds, each timed from \`startRun\` to SUCCEEDED. Baseline: the ${n(c.history[0])}-event figure.`,
+      method: `One SQLite file grown by copies of four template runs (bench/support/run-templates.ts: group commits of 200 runs), copied aside at each size; an engine started on each copy (start-up time beside: the follower's recovery read), 5 warm-up runs each, then ${n(c.historyRuns)} 5-step no-op runs per size, interleaved in 10 rounds, each timed from \`startRun\` to SUCCEEDED. Baseline: the ${n(c.history[0])}-event figure.`,
       target: `p50 at ${n(c.history[c.history.length - 1])} events ≤ 1.2× the figure at ${n(c.history[0])}`,
       met: (p) => ratio(p, 1.2), notes: notes.history,
     },

@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { percentile } from './support/measure.js';
-import { appendCopies, makeTemplates, type TemplateKind } from './support/run-templates.js';
+import { fillFile, makeTemplates, type TemplateKind } from './support/run-templates.js';
 import { printTable, type Row } from './support/table.js';
 
 const SIZES = (process.env.HISTORY_BENCH_SIZES ?? '20000,100000,200000').split(',').map(Number);
@@ -256,7 +256,7 @@ export async function run(): Promise<void> {
       const have = runsIn(storePath);
       const g0 = performance.now();
       // Grown, not regenerated: the server's read models and run index catch up from where they were.
-      if (have < size) events += await appendCopies({ path: storePath, templates, from: have, to: size, timeOf });
+      if (have < size) events += (await fillFile(storePath, { templates, from: have, to: size }, timeOf)).events;
       const genS = (performance.now() - g0) / 1000;
       const db = new Database(storePath, { readonly: true });
       events = (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;

@@ -6,7 +6,7 @@
  * - live lag: the runner follows the log while the real engine runs 5-step runs in the same
  *   process; lag = from an append's promise resolving to the runner having applied its position.
  *
- * How the 1,000,000 events are made: see bench/support/history.ts (copies of four template runs,
+ * How the 1,000,000 events are made: see bench/support/run-templates.ts (copies of four template runs,
  * appended in group commits).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -24,13 +24,15 @@ import { Orchestrator } from '../src/orchestrator/api.js';
 import { RunEngine } from '../src/orchestrator/engine.js';
 import { ToolRegistry } from '../src/orchestrator/tools/tool.js';
 import { allProjections, ProjectionRunner } from '../src/projections/index.js';
-import { alice, chain, generate, templates, tools } from './support/history.js';
+import { alice, benchTools as tools, chain, fillFile, makeTemplates } from './support/run-templates.js';
 import { printTable } from './support/table.js';
 
 const EVENTS = Number(process.env.PROJECTIONS_BENCH_EVENTS ?? 1_000_000);
 const LIVE_RUNS = 3_000;
 const IN_FLIGHT = Number(process.env.PROJECTIONS_BENCH_IN_FLIGHT ?? 10);
 const ROUNDS = Number(process.env.PROJECTIONS_BENCH_ROUNDS ?? 3);
+/** The generated log's first run; each run after it 1 ms later (group by group). */
+const HISTORY_START = Date.parse('2025-03-01T00:00:00Z');
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -149,7 +151,7 @@ export async function run(): Promise<void> {
     const keep = process.env.PROJECTIONS_BENCH_DB;
     const path = keep ?? join(dir, 'events.sqlite');
     const g0 = performance.now();
-    const events = keep && existsSync(keep) ? countEvents(keep) : await generate(path, await templates(dir), EVENTS);
+    const events = keep && existsSync(keep) ? countEvents(keep) : (await fillFile(path, { templates: await makeTemplates(dir), from: 0, events: EVENTS }, (n) => new Date(HISTORY_START + n))).events;
     const genMs = performance.now() - g0;
     if (process.env.PROJECTIONS_BENCH_REBUILD === '0') {
       await printLive(dir);

@@ -13,7 +13,7 @@ import { TERMINAL_RUN } from '../../src/domain/run/state.js';
 import { Orchestrator } from '../../src/orchestrator/api.js';
 import { RunEngine } from '../../src/orchestrator/engine.js';
 import { ToolRegistry } from '../../src/orchestrator/tools/tool.js';
-import { alice, appendCopies, chain, templates, tools } from './history.js';
+import { alice, appendCopies, benchTools as tools, chain, makeTemplates } from './run-templates.js';
 import { median, percentile } from './measure.js';
 
 /** One measured input of a curve: its label, the sample count, and the samples' median and p99. */
@@ -102,14 +102,14 @@ export async function stepsCurve(dir: string, sizes: readonly number[], stepBudg
  */
 export async function historyCurve(dir: string, histories: readonly number[], runs: number): Promise<CurvePoint[]> {
   const path = join(dir, 'history.sqlite');
-  const kinds = await templates(dir);
+  const kinds = await makeTemplates(dir);
   const copies: Array<{ size: number; path: string; fillMs: number }> = [];
   let held = 0;
   let nextRun = 0;
   for (const size of histories) {
     const fill = createSqliteEventStore({ path });
     const f0 = performance.now();
-    const grown = await appendCopies(fill, kinds, size - held, nextRun);
+    const grown = await appendCopies(fill, { templates: kinds, from: nextRun, events: size - held });
     const fillMs = performance.now() - f0;
     await fill.close();
     held += grown.events;

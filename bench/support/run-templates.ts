@@ -2,13 +2,14 @@
  * History made fast for benchmarks: the real engine runs one run of each kind once on a scratch
  * store; those streams are the templates. Copies with fresh run ids (also inside approval ids and
  * idempotency keys) are appended through `store.append`, many runs per group commit, which is how
- * the SQLite store batches concurrent appends into one transaction.
+ * the SQLite store batches concurrent appends into one transaction. Used by the projections,
+ * history and curves benches.
  */
 import { join } from 'node:path';
 import { z } from 'zod';
 import { createSqliteEventStore } from '../../src/adapters/eventstore/sqlite/sqlite-event-store.js';
 import type { Principal } from '../../src/domain/events/common.js';
-import type { EventToAppend } from '../../src/domain/ports/event-store.js';
+import type { EventStore, EventToAppend } from '../../src/domain/ports/event-store.js';
 import { TERMINAL_RUN } from '../../src/domain/run/state.js';
 import { Orchestrator } from '../../src/orchestrator/api.js';
 import { RunEngine } from '../../src/orchestrator/engine.js';
@@ -39,7 +40,8 @@ export interface TemplateKind {
   readonly approver?: Principal;
 }
 
-const alice = { id: 'alice', role: 'developer' };
+/** The requester of the template runs. */
+export const alice = { id: 'alice', role: 'developer' };
 const bob = { id: 'bob', role: 'tech_lead' };
 
 /** The projections bench's four kinds: plain 5 steps, a retried step, a failed step, a gate granted. */
@@ -81,41 +83,59 @@ export function copyOf(templates: readonly string[][], k: number, runId: string)
   return (templates[k] as string[]).map((json) => JSON.parse(json.replaceAll(`${TEMPLATE_RUN}${k}`, runId)) as EventToAppend);
 }
 
-/** Where copies go and how: the store file, its first run number, and the clock of each group. */
+/** Which copies to append: runs `<prefix><n>` for n from `from`, until `to` runs or `events` events. */
 export interface CopyPlan {
-  readonly path: string;
   readonly templates: readonly string[][];
-  /** Run numbers [from, to): run `n` is `<prefix><n>` of template `n % templates.length`. */
+  /** The first run number: run `n` is `<prefix><n>` of template `n % templates.length`. */
   readonly from: number;
-  readonly to: number;
+  /** Stop before this run number. */
+  readonly to?: number;
+  /** Or stop once at least this many events were appended. */
+  readonly events?: number;
+  /** Default `b`. */
   readonly prefix?: string;
-  /** The recorded time of run `n` (what the read models read as its start and end). */
-  readonly timeOf: (n: number) => Date;
   /** Runs per group commit. Default 200. */
   readonly groupSize?: number;
 }
 
-/** Appends the copies, a group of runs per commit; returns how many events were written. */
-export async function appendCopies(plan: CopyPlan): Promise<number> {
-  let clock = new Date(0);
-  const store = createSqliteEventStore({ path: plan.path, now: () => clock });
+/**
+ * Appends copies of the templates to `store`, a group of runs per commit (concurrent appends the
+ * SQLite store batches into one transaction); `beforeGroup` hears each group's first run number
+ * (to set the store's clock). Returns the events appended and the next free run number.
+ */
+export async function appendCopies(store: EventStore, plan: CopyPlan, beforeGroup: (firstRun: number) => void = () => {}): Promise<{ events: number; nextRun: number }> {
   const size = plan.groupSize ?? 200;
+  const to = plan.to ?? Number.POSITIVE_INFINITY;
+  const enough = plan.events ?? Number.POSITIVE_INFINITY;
+  if (to === Number.POSITIVE_INFINITY && enough === Number.POSITIVE_INFINITY) throw new Error('appendCopies needs `to` or `events`');
   let events = 0;
-  try {
-    for (let start = plan.from; start < plan.to; start += size) {
-      const group: Promise<unknown>[] = [];
-      clock = plan.timeOf(start);
-      for (let n = start; n < Math.min(plan.to, start + size); n++) {
-        const k = n % plan.templates.length;
-        const runId = `${plan.prefix ?? 'b'}${n}`;
-        const batch = copyOf(plan.templates, k, runId);
-        events += batch.length;
-        group.push(store.append(`run-${runId}`, batch, { expectedRevision: 'no_stream' }));
-      }
-      await Promise.all(group);
+  let n = plan.from;
+  while (n < to && events < enough) {
+    beforeGroup(n);
+    const group: Promise<unknown>[] = [];
+    for (let i = 0; i < size && n < to && events < enough; i++, n++) {
+      const runId = `${plan.prefix ?? 'b'}${n}`;
+      const batch = copyOf(plan.templates, n % plan.templates.length, runId);
+      events += batch.length;
+      group.push(store.append(`run-${runId}`, batch, { expectedRevision: 'no_stream' }));
     }
+    await Promise.all(group);
+  }
+  return { events, nextRun: n };
+}
+
+/**
+ * Appends copies to the SQLite file at `path` (created if missing) with each group recorded at
+ * `timeOf(its first run)`, then closes it.
+ */
+export async function fillFile(path: string, plan: CopyPlan, timeOf: (n: number) => Date): Promise<{ events: number; nextRun: number }> {
+  let clock = new Date(0);
+  const store = createSqliteEventStore({ path, now: () => clock });
+  try {
+    return await appendCopies(store, plan, (n) => {
+      clock = timeOf(n);
+    });
   } finally {
     await store.close();
   }
-  return events;
 }

@@ -1,98 +1,24 @@
-import { type AllFilter, type EventStore, type Position, type RecordedEvent, StoreClosedError, type Subscription } from '../domain/ports/event-store.js';
+import { type EventStore, type Position, type RecordedEvent, StoreClosedError, type Subscription } from '../domain/ports/event-store.js';
 import { backoffMs, type FollowerHealth } from '../following/health.js';
-import { type Collection, DEFAULT_CACHE_SIZE, type ReadModelState, takeStateChanges } from './documents.js';
-import { asProjected, type Projection, ProjectionError, ProjectionFold } from './projection.js';
-import type { ProjectionCommit, ReadModelStore, SweptDocuments } from './read-model-store.js';
+import { DEFAULT_CACHE_SIZE, type ReadModelState } from './documents.js';
+import { asProjected, type Projection, ProjectionError } from './projection.js';
+import type { ReadModelStore, SweptDocuments } from './read-model-store.js';
+import { type Handle, HandleStorage, type ProjectionStatus } from './runner/handles.js';
+import type { ProjectionRunnerOptions } from './runner/options.js';
+import { LagMeter, type ProjectionLag } from './runner/lag.js';
+import { type RebuildProgress, RebuildRun, rebuildFilter } from './runner/rebuild-progress.js';
+import { RetentionSweep } from './runner/retention.js';
+import { Waiters } from './runner/waiters.js';
 
-/** Where a projection is: following the log, stopped by an event it could not apply, or not started. */
-export type ProjectionStatus = 'running' | 'failed' | 'stopped';
-
-export interface ProjectionLag {
-  readonly name: string;
-  readonly status: ProjectionStatus;
-  readonly applied: Position | undefined;
-  /** Events in `$all` after the applied cursor (counted up to `lagCountLimit`). */
-  readonly eventsBehind: number;
-  /** Age of the oldest event not yet applied; 0 when caught up. */
-  readonly secondsBehind: number;
-}
-
-/** Reported while a rebuild replays the log. */
-export interface RebuildProgress {
-  readonly projections: readonly string[];
-  readonly events: number;
-  readonly position: Position | undefined;
-  readonly head: Position | undefined;
-  readonly elapsedMs: number;
-  readonly eventsPerSecond: number;
-  readonly done: boolean;
-}
-
-export interface ProjectionRunnerOptions {
-  readonly store: EventStore;
-  readonly readModels: ReadModelStore;
-  // biome-ignore lint: projections of different state types live side by side
-  readonly projections: ReadonlyArray<Projection<any>>;
-  /** Most events applied between two saves; the runner also saves whenever it has caught up. Default 50,000. */
-  readonly maxBatch?: number;
-  /**
-   * Least time between two saves while following live (the in-memory models, which queries and
-   * `waitFor` use, are current at once; the stored ones follow within this). Default 50 ms.
-   */
-  readonly saveIntervalMs?: number;
-  /** Most events counted by `lag()`. Default 100,000. */
-  readonly lagCountLimit?: number;
-  /** A projection stopped on an event: reported here as well as by `status()` and `waitFor`. */
-  readonly onError?: (error: ProjectionError) => void;
-  /** The wall clock, for `secondsBehind` only. */
-  readonly now?: () => number;
-  /** Where the runner says whether it follows the log live or is stalled (for /healthz). */
-  readonly health?: FollowerHealth;
-  /** The log or the read-model store failed: reported here, then the runner follows again after a backoff. */
-  readonly onFollowError?: (error: unknown) => void;
-  /**
-   * Most clean decoded documents each paged-out collection keeps in memory (unsaved ones are kept
-   * until the next save, at most `maxBatch` events' worth). Default 2,000.
-   */
-  readonly cacheSize?: number;
-  /**
-   * Retention: runs over for good that ended more than this many days ago (by `now`) are dropped
-   * from the read models, with every per-run document (the log keeps them). A sweep runs after
-   * catch-up, after a rebuild, and every `sweepIntervalMs` (default 1 hour). Default: keep all.
-   */
-  readonly retention?: { readonly finishedRunsDays: number; readonly sweepIntervalMs?: number };
-}
+export type { ProjectionStatus } from './runner/handles.js';
+export type { ProjectionLag } from './runner/lag.js';
+export type { ProjectionRunnerOptions } from './runner/options.js';
+export type { RebuildProgress } from './runner/rebuild-progress.js';
 
 /** The name the runner reports its health under. */
 export const PROJECTIONS_FOLLOWER = 'projections';
 
-interface Handle {
-  readonly projection: Projection<ReadModelState>;
-  fold: ProjectionFold<ReadModelState>;
-  status: ProjectionStatus;
-  declared: boolean;
-  error?: ProjectionError;
-  saved: Position | undefined;
-}
-
-interface Waiter {
-  readonly cursor: Position;
-  readonly names: readonly string[];
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-  readonly timer: NodeJS.Timeout;
-}
-
-interface RebuildRun {
-  readonly names: readonly string[];
-  readonly onProgress?: (progress: RebuildProgress) => void;
-  readonly head: Position | undefined;
-  readonly started: number;
-  events: number;
-}
-
 const IDLE = Symbol('idle');
-const PROGRESS_EVERY = 50_000;
 /**
  * Events per `readAll` while catching up. Small pages keep few events alive at a time: larger ones
  * were slower (more of each page survives a young-generation GC).
@@ -110,14 +36,14 @@ export class ProjectionRunner {
   private readonly readModels: ReadModelStore;
   private readonly handles = new Map<string, Handle>();
   private readonly maxBatch: number;
-  private readonly lagCountLimit: number;
+  private readonly lagMeter: LagMeter;
   private readonly saveIntervalMs: number;
   private lastSave = 0;
   private saveTimer: NodeJS.Timeout | undefined;
   private readonly onError: (error: ProjectionError) => void;
   private readonly now: () => number;
   /** Callers of `waitFor`, in cursor order: waking them looks only at those the log has reached. */
-  private readonly waiters: Waiter[] = [];
+  private readonly waiters: Waiters;
   private running: Handle[] = [];
   private subscription: Subscription | undefined;
   private loop: Promise<void> | undefined;
@@ -128,31 +54,34 @@ export class ProjectionRunner {
   private failures = 0;
   private retry: NodeJS.Timeout | undefined;
   private started = false;
-  private readonly cacheSize: number;
-  private readonly retention: ProjectionRunnerOptions['retention'];
-  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly storage: HandleStorage;
+  private readonly retention: RetentionSweep;
 
   constructor(options: ProjectionRunnerOptions) {
     this.store = options.store;
     this.readModels = options.readModels;
     this.maxBatch = options.maxBatch ?? 50_000;
-    this.lagCountLimit = options.lagCountLimit ?? 100_000;
     this.saveIntervalMs = options.saveIntervalMs ?? 50;
     this.onError = options.onError ?? (() => {});
     this.now = options.now ?? Date.now;
+    this.lagMeter = new LagMeter(this.store, options.lagCountLimit ?? 100_000, this.now, options.lagCacheMs ?? 30_000);
     this.health = options.health;
     this.onFollowError = options.onFollowError ?? (() => {});
-    this.cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
-    this.retention = options.retention;
+    this.storage = new HandleStorage(this.readModels, (a, b) => this.store.comparePositions(a, b), options.cacheSize ?? DEFAULT_CACHE_SIZE, () => this.save());
+    this.waiters = new Waiters(
+      (a, b) => this.store.comparePositions(a, b),
+      (cursor, names) => this.reached(cursor, names),
+    );
+    this.retention = new RetentionSweep(options.retention, {
+      readModels: this.readModels,
+      states: () => [...this.handles.values()].map((h) => ({ name: h.projection.name, state: h.fold.state })),
+      save: () => this.save(),
+      now: this.now,
+      onError: (error) => this.onFollowError(error),
+    });
     for (const projection of options.projections) {
       if (this.handles.has(projection.name)) throw new Error(`two projections named ${projection.name}`);
-      this.handles.set(projection.name, {
-        projection,
-        fold: new ProjectionFold(projection, (a, b) => this.store.comparePositions(a, b)),
-        status: 'stopped',
-        saved: undefined,
-        declared: false,
-      });
+      this.handles.set(projection.name, this.storage.create(projection));
     }
   }
 
@@ -163,19 +92,15 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    for (const handle of this.handles.values()) this.load(handle);
+    for (const handle of this.handles.values()) this.storage.load(handle);
     this.startLoop();
-    if (this.retention && !this.sweepTimer) {
-      this.sweepTimer = setInterval(() => this.sweepSafely(), this.retention.sweepIntervalMs ?? 3_600_000);
-      this.sweepTimer.unref();
-    }
+    this.retention.schedule();
   }
 
   /** Stops following and saves what was applied. */
   async stop(): Promise<void> {
     this.started = false;
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepTimer = undefined;
+    this.retention.cancel();
     await this.stopLoop();
     for (const h of this.handles.values()) if (h.status === 'running') h.status = 'stopped';
   }
@@ -209,45 +134,12 @@ export class ProjectionRunner {
     const failed = this.failedAmong(names);
     if (failed) return Promise.reject(failed);
     if (this.reached(cursor, names)) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        cursor,
-        names,
-        resolve: () => {
-          clearTimeout(waiter.timer);
-          this.removeWaiter(waiter);
-          resolve();
-        },
-        reject: (error) => {
-          clearTimeout(waiter.timer);
-          this.removeWaiter(waiter);
-          reject(error);
-        },
-        timer: setTimeout(
-          () => waiter.reject(new Error(`projections ${names.join(', ')} did not reach ${cursor} within ${timeoutMs} ms`)),
-          timeoutMs,
-        ),
-      };
-      this.addWaiter(waiter);
-    });
+    return this.waiters.wait(cursor, names, timeoutMs);
   }
 
-  /** How far each projection is behind the head of `$all`, in events and seconds. */
+  /** How far each projection is behind the head of `$all`, in events and seconds (a count is reused for `lagCacheMs`). */
   async lag(): Promise<ProjectionLag[]> {
-    const head = await this.store.headPosition();
-    const cache = new Map<string, { events: number; seconds: number }>();
-    const out: ProjectionLag[] = [];
-    for (const h of this.handles.values()) {
-      const applied = h.fold.applied;
-      let behind = { events: 0, seconds: 0 };
-      if (head !== undefined && (applied === undefined || this.store.comparePositions(applied, head) < 0)) {
-        const key = applied ?? '';
-        behind = cache.get(key) ?? (await this.countAfter(applied));
-        cache.set(key, behind);
-      }
-      out.push({ name: h.projection.name, status: h.status, applied, eventsBehind: behind.events, secondsBehind: behind.seconds });
-    }
-    return out;
+    return this.lagMeter.measure(() => [...this.handles.values()].map((h) => ({ name: h.projection.name, status: h.status, applied: h.fold.applied })));
   }
 
   /**
@@ -258,17 +150,17 @@ export class ProjectionRunner {
   async rebuild(name?: string, onProgress?: (progress: RebuildProgress) => void): Promise<void> {
     const names = name === undefined ? [...this.handles.keys()] : [this.handle(name).projection.name];
     await this.stopLoop();
-    for (const h of this.handles.values()) this.declare(h);
+    for (const h of this.handles.values()) this.storage.declare(h);
     this.readModels.reset(names.map((n) => ({ name: n, version: this.handle(n).projection.version })));
     for (const n of names) {
       const h = this.handle(n);
-      h.fold = this.newFold(h);
+      h.fold = this.storage.newFold(h);
       h.saved = undefined;
       h.error = undefined;
       h.status = 'stopped';
     }
     const head = await this.store.headPosition();
-    this.rebuilding = { names, onProgress, head, started: performance.now(), events: 0 };
+    this.rebuilding = new RebuildRun(names, head, onProgress);
     this.started = true;
     this.startLoop();
     try {
@@ -283,71 +175,14 @@ export class ProjectionRunner {
     if (!run) return;
     this.rebuilding = undefined;
     this.save();
-    this.sweepSafely(); // a rebuild replays dropped runs too: retention applies again
-    run.onProgress?.(this.progressOf(run, true));
+    this.retention.sweepSafely(); // a rebuild replays dropped runs too: retention applies again
+    run.finished(this.rebuildPosition(run));
   }
 
-  private progressOf(run: RebuildRun, done: boolean): RebuildProgress {
-    const elapsedMs = performance.now() - run.started;
+  /** Where a rebuild is: the cursor of the first projection it rebuilds. */
+  private rebuildPosition(run: RebuildRun): Position | undefined {
     const first = run.names[0];
-    return {
-      projections: run.names,
-      events: run.events,
-      position: first === undefined ? undefined : this.handle(first).fold.applied,
-      head: run.head,
-      elapsedMs,
-      eventsPerSecond: elapsedMs > 0 ? Math.round((run.events / elapsedMs) * 1000) : 0,
-      done,
-    };
-  }
-
-  /**
-   * Tells the store about the projection's collections (tables, columns, indexes). False when a
-   * stored layout had to be replaced, so the projection must be rebuilt.
-   */
-  private declare(handle: Handle): boolean {
-    if (handle.declared) return true;
-    handle.declared = true;
-    let kept = true;
-    for (const [collection, c] of Object.entries(handle.projection.initialState())) {
-      if (!this.readModels.declare({ projection: handle.projection.name, collection, spec: c.spec })) kept = false;
-    }
-    return kept;
-  }
-
-  /** A fold from the initial state, its paged-out collections reading the store on a miss. */
-  private newFold(handle: Handle): ProjectionFold<ReadModelState> {
-    const fold = new ProjectionFold(handle.projection, (a, b) => this.store.comparePositions(a, b));
-    for (const [collection, c] of Object.entries(fold.state)) {
-      if (c.spec.resident) continue;
-      c.attach({ source: this.readModels.source(handle.projection.name, collection), flush: () => this.save(), cacheSize: this.cacheSize });
-    }
-    return fold;
-  }
-
-  /**
-   * Loads a projection's cursor and its resident collections (the paged-out ones are read on
-   * demand): start-up costs what is kept in memory, not the history.
-   */
-  private load(handle: Handle): void {
-    const { projection } = handle;
-    const layoutKept = this.declare(handle);
-    const stored = this.readModels.load(projection.name);
-    handle.fold = this.newFold(handle);
-    handle.error = undefined;
-    if (!stored || stored.version !== projection.version || !layoutKept) {
-      // New, or built by other code: start over from the beginning of the log.
-      this.readModels.reset([{ name: projection.name, version: projection.version }]);
-      handle.saved = undefined;
-    } else {
-      for (const [collection, target] of Object.entries(handle.fold.state) as Array<[string, Collection<unknown>]>) {
-        if (!target.spec.resident) continue;
-        for (const { id, doc } of this.readModels.documents(projection.name, collection)) target.restore(id, doc);
-      }
-      handle.fold.applied = stored.checkpoint;
-      handle.saved = stored.checkpoint;
-    }
-    handle.status = 'running';
+    return first === undefined ? undefined : this.handle(first).fold.applied;
   }
 
   private startLoop(): void {
@@ -401,9 +236,10 @@ export class ProjectionRunner {
     // (the store filters them); the others wait at their cursors, nothing of theirs read, evolved
     // or written, and join once the rebuilt ones have caught up.
     const everyone = this.running;
-    let filter = this.rebuildFilter();
-    if (filter) {
-      const names = (this.rebuilding as RebuildRun).names;
+    const rebuilding = this.rebuilding;
+    let filter = rebuilding && rebuildFilter(rebuilding.names.map((n) => this.handle(n).projection.eventTypes));
+    if (rebuilding) {
+      const names = rebuilding.names;
       this.running = everyone.filter((h) => names.includes(h.projection.name));
       after = this.oldestApplied(this.running);
     }
@@ -427,10 +263,10 @@ export class ProjectionRunner {
           filter = undefined;
           this.running = everyone;
           after = this.oldestApplied(everyone);
-          if (this.waiters.length > 0) this.wakeWaiters();
+          if (this.waiters.size > 0) this.wakeWaiters();
           continue;
         }
-        if (this.waiters.length > 0) this.wakeWaiters();
+        if (this.waiters.size > 0) this.wakeWaiters();
         if (page.length < CATCH_UP_PAGE) break;
         // A rebuild saves in batches too, so its saved documents can leave the caches.
         pending += page.length;
@@ -442,7 +278,7 @@ export class ProjectionRunner {
       if (this.stopping) return;
       if (!this.rebuilding) {
         this.save();
-        this.sweepSafely();
+        this.retention.sweepSafely();
       }
       const subscription = this.store.subscribeToAll(after === undefined ? {} : { after });
       this.subscription = subscription;
@@ -459,15 +295,6 @@ export class ProjectionRunner {
     } finally {
       this.save();
     }
-  }
-
-  /** The union of the event types of the projections being rebuilt, or undefined when not rebuilding. */
-  private rebuildFilter(): AllFilter | undefined {
-    const run = this.rebuilding;
-    if (!run) return undefined;
-    const types = new Set<string>();
-    for (const name of run.names) for (const type of this.handle(name).projection.eventTypes) types.add(type);
-    return { eventTypes: [...types] };
   }
 
   /** The oldest cursor these projections applied (undefined if one applied nothing yet). */
@@ -496,7 +323,7 @@ export class ProjectionRunner {
       }
       if (result.done) break;
       this.dispatch(asProjected(result.value));
-      if (this.waiters.length > 0) this.wakeWaiters();
+      if (this.waiters.size > 0) this.wakeWaiters();
       if (++pending >= this.maxBatch) {
         this.save();
         pending = 0;
@@ -514,16 +341,16 @@ export class ProjectionRunner {
       }
     }
     const run = this.rebuilding;
-    if (run && ++run.events % PROGRESS_EVERY === 0) run.onProgress?.(this.progressOf(run, false));
+    if (run) run.counted(() => this.rebuildPosition(run));
   }
 
   private fail(handle: Handle, event: ReturnType<typeof asProjected>, cause: unknown): void {
     const error = new ProjectionError(handle.projection.name, event, cause);
     // The failed evolve may have changed documents half-way: keep only what was saved.
-    this.load(handle);
+    this.storage.load(handle);
     handle.status = 'failed';
     handle.error = error;
-    for (const w of [...this.waiters]) if (w.names.includes(handle.projection.name)) w.reject(error);
+    this.waiters.rejectNaming(handle.projection.name, error);
     this.onError(error);
   }
 
@@ -533,25 +360,7 @@ export class ProjectionRunner {
    * forgets them from the caches. Wall clock here, outside the folds. Nothing without retention.
    */
   sweep(): SweptDocuments {
-    const retention = this.retention;
-    if (!retention) return [];
-    this.save();
-    const before = new Date(this.now() - retention.finishedRunsDays * 86_400_000).toISOString();
-    const perRun: Array<{ projection: string; collection: string }> = [];
-    for (const h of this.handles.values()) {
-      for (const [collection, c] of Object.entries(h.fold.state)) if (c.spec.perRun) perRun.push({ projection: h.projection.name, collection });
-    }
-    const swept = this.readModels.sweep(before, perRun);
-    for (const { projection, collection, ids } of swept) this.handles.get(projection)?.fold.state[collection]?.forget(ids);
-    return swept;
-  }
-
-  private sweepSafely(): void {
-    try {
-      this.sweep();
-    } catch (error) {
-      this.onFollowError(error);
-    }
+    return this.retention.sweep();
   }
 
   /** Saves now, or once `saveIntervalMs` has passed since the last save. */
@@ -566,63 +375,17 @@ export class ProjectionRunner {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
     this.lastSave = performance.now();
-    const commits: ProjectionCommit[] = [];
-    for (const h of this.running) {
-      if (h.status !== 'running') continue;
-      const applied = h.fold.applied;
-      if (applied === undefined) continue;
-      const changes = takeStateChanges(h.fold.state);
-      if (changes.length === 0 && applied === h.saved) continue;
-      commits.push({ name: h.projection.name, version: h.projection.version, checkpoint: applied, changes });
-    }
-    if (commits.length === 0) return;
-    this.readModels.commit(commits);
-    for (const c of commits) (this.handles.get(c.name) as Handle).saved = c.checkpoint;
+    this.storage.commit(this.running);
   }
 
-  /**
-   * Resolves the waiters whose cursor every projection they name has applied. Waiters are in
-   * cursor order, so only those at or before the furthest applied cursor are looked at: one
-   * comparison per event when nobody's cursor was reached.
-   */
+  /** Wakes the waiters up to the furthest cursor a running projection has applied. */
   private wakeWaiters(): void {
     let furthest: Position | undefined;
     for (const h of this.running) {
       const applied = h.fold.applied;
       if (applied !== undefined && (furthest === undefined || this.store.comparePositions(applied, furthest) > 0)) furthest = applied;
     }
-    if (furthest === undefined) return;
-    const due: Waiter[] = [];
-    for (const w of this.waiters) {
-      if (this.store.comparePositions(w.cursor, furthest) > 0) break;
-      if (this.reached(w.cursor, w.names)) due.push(w);
-    }
-    for (const w of due) w.resolve();
-  }
-
-  private addWaiter(waiter: Waiter): void {
-    const ws = this.waiters;
-    const last = ws[ws.length - 1];
-    // Usually the newest cursor: appended at the end after one comparison.
-    if (last === undefined || this.store.comparePositions(last.cursor, waiter.cursor) <= 0) {
-      ws.push(waiter);
-      return;
-    }
-    let lo = 0;
-    let hi = ws.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.store.comparePositions((ws[mid] as Waiter).cursor, waiter.cursor) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    ws.splice(lo, 0, waiter);
-  }
-
-  private removeWaiter(waiter: Waiter): void {
-    const ws = this.waiters;
-    // Waiters are mostly resolved oldest first: look from the front.
-    const i = ws.indexOf(waiter);
-    if (i >= 0) ws.splice(i, 1);
+    this.waiters.wake(furthest);
   }
 
   private reached(cursor: Position, names: readonly string[]): boolean {
@@ -639,12 +402,6 @@ export class ProjectionRunner {
       if (h.status === 'failed') return h.error;
     }
     return undefined;
-  }
-
-  private async countAfter(applied: Position | undefined): Promise<{ events: number; seconds: number }> {
-    const events = await this.store.readAll({ after: applied, maxCount: this.lagCountLimit });
-    const oldest = events[0];
-    return { events: events.length, seconds: oldest ? Math.max(0, (this.now() - oldest.recordedAt.getTime()) / 1000) : 0 };
   }
 
   private handle(name: string): Handle {
