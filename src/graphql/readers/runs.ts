@@ -2,20 +2,13 @@ import { NotFoundError } from '../../domain/errors.js';
 import { runStreamId } from '../../domain/run/state.js';
 import { runQueries, runsProjection } from '../../projections/index.js';
 import { asProjected, ProjectionFold } from '../../projections/projection.js';
-import { type RunView, type TraceEntry, traceOf } from '../../projections/read-models/runs.js';
+import { type RunsFilter, type RunView, type TraceEntry, traceOf } from '../../projections/read-models/runs.js';
 import type { GatehouseServices } from '../context.js';
 import type { Page } from '../types/connection.js';
 import { decodeKey, encodeKey } from './cursors.js';
 
-export interface RunsQuery {
-  status?: string;
-  profile?: string;
-  requester?: string;
-  startedAfter?: string;
-  startedBefore?: string;
-  first: number;
-  after?: string;
-}
+/** The read model's filter, with the page cursor as the API sends it (an opaque string). */
+export type RunsQuery = Omit<RunsFilter, 'after'> & { after?: string };
 
 /** A page of runs whose `totalCount` is counted only when asked for (`countRuns`). */
 export type RunsPage = Page<RunView> & { count: () => number };
