@@ -210,33 +210,60 @@ function plainKeys(text: string): boolean {
 }
 
 /**
+ * The actor left out of stored metadata: the engine's own (most of a run's events), so a row that
+ * has no actor was written by the engine. The value of the orchestrator's ENGINE_ACTOR; a row
+ * written with it stays readable if that constant ever changes, because the row then carries it.
+ */
+const STORED_DEFAULT_ACTOR = 'system:engine';
+const HEX_HASH = /^[0-9a-f]{64}$/;
+const BASE64URL_HASH = /^[A-Za-z0-9_-]{43}$/;
+
+/**
  * The metadata as stored as text: what every event of a stream repeats is left out, and put back on
  * read (withStoredDefaults) before anything checks or hashes it. `correlationId` when it is the
- * stream's id after its category (a run's events: `run-<id>` → `<id>`), `schemaVersion` when it is 1.
- * Rows written before this carry both, and are read as they are.
+ * stream's id after its category (a run's events: `run-<id>` → `<id>`), `schemaVersion` when it is 1,
+ * `actor` when it is the engine's. The chain's `hash` is written as base64url (43 characters for its
+ * 32 bytes instead of 64 hex digits) and read back as hex. Rows written before this carry every
+ * field and a hex hash, and are read as they are.
  */
 function storedMetadata(streamId: string, metadata: EventMetadata): Record<string, unknown> {
   const own = streamOwner(streamId);
-  if (metadata.correlationId !== own && metadata.schemaVersion !== 1) return metadata;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(metadata)) {
-    if ((k === 'correlationId' && v === own) || (k === 'schemaVersion' && v === 1)) continue;
-    out[k] = v;
+  for (const k in metadata) {
+    const v = metadata[k as keyof EventMetadata];
+    if ((k === 'correlationId' && v === own) || (k === 'schemaVersion' && v === 1) || (k === 'actor' && v === STORED_DEFAULT_ACTOR)) continue;
+    out[k] = k === 'hash' && typeof v === 'string' && HEX_HASH.test(v) ? Buffer.from(v, 'hex').toString('base64url') : v;
   }
   return out;
 }
 
-/** Parsed stored metadata with what storedMetadata left out put back (absent keys only). */
+/** Parsed stored metadata with what storedMetadata left out put back (absent keys only) and the hash as hex. */
 function withStoredDefaults(streamId: string, raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
   const meta = raw as Record<string, unknown>;
-  if (Object.hasOwn(meta, 'correlationId') && Object.hasOwn(meta, 'schemaVersion')) return meta;
+  const hash = meta.hash;
+  const shortHash = typeof hash === 'string' && hash.length === 43;
+  if (Object.hasOwn(meta, 'correlationId') && Object.hasOwn(meta, 'schemaVersion') && Object.hasOwn(meta, 'actor') && !shortHash) return meta;
   const own = streamOwner(streamId);
-  return {
+  const out: Record<string, unknown> = {
     ...(own !== undefined && !Object.hasOwn(meta, 'correlationId') ? { correlationId: own } : {}),
     ...(Object.hasOwn(meta, 'schemaVersion') ? {} : { schemaVersion: 1 }),
+    ...(Object.hasOwn(meta, 'actor') ? {} : { actor: STORED_DEFAULT_ACTOR }),
     ...meta,
   };
+  if (shortHash) out.hash = hexOfStoredHash(hash);
+  return out;
+}
+
+/**
+ * The hex form of a base64url hash, only if the text is the one canonical encoding of its bytes
+ * (base64url's last character has spare bits: a rewritten text with the same bytes is left as it
+ * is, and the metadata schema then refuses it as corrupt rather than repairing it silently).
+ */
+function hexOfStoredHash(text: string): string {
+  if (!BASE64URL_HASH.test(text)) return text;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.length === 32 && bytes.toString('base64url') === text ? bytes.toString('hex') : text;
 }
 
 /** The id after a stream's category (`run-r1` → `r1`), if it has one. */
