@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CorruptEventError, ValidationError } from '../../../domain/errors.js';
 import { type EventCatalog, eventCatalog, formatIssues } from '../../../domain/events/index.js';
-import { canonicalEventHash } from '../../../domain/audit/chain.js';
+import { canonicalEventDigest } from '../../../domain/audit/chain.js';
 import { canonicalJson } from '../../../domain/audit/canonical-json.js';
 import { EventMetadata } from '../../../domain/events/metadata.js';
 import type { ChainSigner, EventToAppend, ExpectedRevision, RecordedEvent } from '../../../domain/ports/event-store.js';
@@ -120,13 +120,16 @@ export class EventCodec {
     }
     // The chain covers exactly what is stored: the parsed data (defaults applied) and metadata. A
     // signature is made here, where the previous hash is known, and is itself covered by the hash.
+    let storedHash: string | undefined;
     if (previousHash !== undefined) {
       const signed = sign?.({ previousHash, type: event.type, data, metadata });
       if (signed?.signature !== undefined) metadata = { ...metadata, signature: signed.signature };
       if (signed?.seal !== undefined) metadata = { ...metadata, seal: signed.seal };
-      metadata = { ...metadata, hash: canonicalEventHash(previousHash, event.type, dataJson, metadata) };
+      const digest = canonicalEventDigest(previousHash, event.type, dataJson, metadata);
+      metadata = { ...metadata, hash: digest.toString('hex') };
+      storedHash = digest.toString('base64url');
     }
-    const metadataJson = JSON.stringify(storedMetadata(streamId, metadata));
+    const metadataJson = JSON.stringify(storedMetadata(streamId, metadata, storedHash));
     // UTF-16 length bounds the UTF-8 size within a factor of 3: count bytes only when it matters.
     const roughMax = (dataJson.length + metadataJson.length) * 3;
     if (roughMax > this.maxEventBytes) {
@@ -215,7 +218,6 @@ function plainKeys(text: string): boolean {
  * written with it stays readable if that constant ever changes, because the row then carries it.
  */
 const STORED_DEFAULT_ACTOR = 'system:engine';
-const HEX_HASH = /^[0-9a-f]{64}$/;
 const BASE64URL_HASH = /^[A-Za-z0-9_-]{43}$/;
 
 /**
@@ -226,13 +228,13 @@ const BASE64URL_HASH = /^[A-Za-z0-9_-]{43}$/;
  * 32 bytes instead of 64 hex digits) and read back as hex. Rows written before this carry every
  * field and a hex hash, and are read as they are.
  */
-function storedMetadata(streamId: string, metadata: EventMetadata): Record<string, unknown> {
+function storedMetadata(streamId: string, metadata: EventMetadata, storedHash: string | undefined): Record<string, unknown> {
   const own = streamOwner(streamId);
   const out: Record<string, unknown> = {};
   for (const k in metadata) {
     const v = metadata[k as keyof EventMetadata];
     if ((k === 'correlationId' && v === own) || (k === 'schemaVersion' && v === 1) || (k === 'actor' && v === STORED_DEFAULT_ACTOR)) continue;
-    out[k] = k === 'hash' && typeof v === 'string' && HEX_HASH.test(v) ? Buffer.from(v, 'hex').toString('base64url') : v;
+    out[k] = k === 'hash' ? (storedHash ?? v) : v;
   }
   return out;
 }
