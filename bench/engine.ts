@@ -23,6 +23,7 @@ import { TERMINAL_RUN } from '../src/domain/run/state.js';
 import { Orchestrator } from '../src/orchestrator/api.js';
 import { RunEngine } from '../src/orchestrator/engine.js';
 import { defineTool, ToolRegistry } from '../src/orchestrator/tools/tool.js';
+import { storedBytesBreakdown } from './support/stored-bytes.js';
 import { timedStore } from './support/timed-store.js';
 import { printTable } from './support/table.js';
 
@@ -62,12 +63,13 @@ const signer = benchSigner();
 /**
  * What the file can do: one INSERT per write transaction, on a file opened as the store opens its
  * own (WAL, synchronous NORMAL for durability "process", the same table and index), of a row the
- * size of a typical event row (a ToolCallStarted with its chained metadata).
+ * size of a typical event row (a ToolCallStarted with its chained metadata, as stored).
  */
 function baselineCommitsPerSecond(dir: string, name: string): number {
   const db = openSqliteFile(join(dir, `${name}.sqlite`), { durability: 'process' }, (d) => d.exec(CREATE_TABLES));
   const data = JSON.stringify({ stepId: 's0', tool: 'noop', worker: 'local', attempt: 1, idempotencyKey: `${randomUUID()}:s0:1`, input: { n: 0 }, timeoutMs: 5000, startedAt: new Date().toISOString() });
-  const metadata = JSON.stringify({ correlationId: randomUUID(), actor: 'system:engine', schemaVersion: 1, hash: 'f'.repeat(64) });
+  // As the store writes an engine event's metadata: the stream's id, schemaVersion 1 and the engine's actor left out, the hash in base64url.
+  const metadata = JSON.stringify({ hash: Buffer.alloc(32, 0xff).toString('base64url') });
   const insert = db.prepare('INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const commit = db.transaction((i: number) => insert.run(`run-b${i}`, 0, `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, 'ToolCallStarted', data, metadata, Date.now()));
   for (let i = 0; i < 500; i++) commit.immediate(-1 - i); // warm-up
@@ -97,6 +99,8 @@ interface Pass {
   readonly fileBytesPerRun: number;
   readonly storeShare: number;
   readonly peakRssMiB: number;
+  /** Where the bytes go (instrumented passes only). */
+  readonly breakdown?: ReturnType<typeof storedBytesBreakdown>;
 }
 
 /**
@@ -145,6 +149,7 @@ async function measure(dir: string, name: string, inFlight: number, audit: boole
     .prepare('SELECT count(*) AS events, sum(length(CAST(data AS BLOB)) + length(CAST(metadata AS BLOB))) AS bytes FROM events WHERE position > ?')
     .get(head) as { events: number; bytes: number };
   db.close();
+  const breakdown = instrumented ? storedBytesBreakdown(path, head, RUNS) : undefined;
   return {
     runsPerSecond: (RUNS / ms) * 1000,
     appendsPerRun: appends / RUNS,
@@ -153,6 +158,7 @@ async function measure(dir: string, name: string, inFlight: number, audit: boole
     fileBytesPerRun: Math.max(0, fileBytes) / RUNS,
     storeShare: storeMs / ms,
     peakRssMiB: peakRss / 1024 / 1024,
+    ...(breakdown ? { breakdown } : {}),
   };
 }
 
@@ -217,12 +223,18 @@ export async function run(): Promise<void> {
     }
     const bytes = median(all('1:true', (p) => p.jsonBytesPerRun));
     rows.push({ measure: 'stored JSON bytes per run (data + metadata, audit on)', median: int(bytes), 'all passes': all('1:true', (p) => p.jsonBytesPerRun).map(int).join(' / '), 'beside': `${median(all('1:true', (p) => p.eventsPerRun))} events`, ratio: '-', target: `≤ ${int(TARGET.bytesPerRun)}`, '': met(bytes <= TARGET.bytesPerRun) });
+    let breakdown: Pass['breakdown'];
     for (const mode of modes) {
       const probe = await measure(dir, `m${mode.inFlight}-probe`, mode.inFlight, true, true);
+      breakdown ??= probe.breakdown;
       probes.push({ mode: mode.label, 'time in store': pct(probe.storeShare), 'peak RSS MiB': Math.round(probe.peakRssMiB), 'file bytes/run': Math.round(probe.fileBytesPerRun), 'runs/s (instrumented)': Math.round(probe.runsPerSecond) });
     }
     printTable(`engine: ${RUNS.toLocaleString('en-US')} runs of ${STEPS} no-op steps per pass, SQLite file, durability "process"; medians of ${PASSES} interleaved passes; load average ${loadBefore.toFixed(1)} → ${(loadavg()[0] as number).toFixed(1)}`, rows);
     printTable('where the time goes (one more pass per mode, the store wrapped to time its calls; audit chain on)', probes);
+    if (breakdown) {
+      printTable('stored bytes per run by event type (the sequential probe pass, audit chain on)', breakdown.byType);
+      printTable('the largest top-level fields, bytes per run (key, value and separators)', breakdown.byField);
+    }
     console.log('\nThe ceiling counts one commit per append; with 10 in flight the store\'s group commit merges appends made in');
     console.log('the same event-loop turn into one transaction, so that mode can pass 100 %. "time in store" is the share of wall');
     console.log('time during which at least one EventStore call was under way (validation, hashing and signing included: they');

@@ -8,6 +8,7 @@ import { EventCatalog } from '../../src/domain/events/catalog.js';
 import { z } from 'zod';
 import { EventMetadata } from '../../src/domain/events/metadata.js';
 import { ev, type SpecEvent } from '../support/projections-events.js';
+import { metadataAsRead } from '../support/stored-metadata.js';
 
 const bob = { id: 'bob', role: 'tech_lead' };
 const ref = { approvalId: 'r1/s1/1', stepId: 's1' };
@@ -49,8 +50,8 @@ function stored(): Array<{ type: string; data: unknown; metadata: unknown }> {
       previousHash: '0'.repeat(64),
     });
     if (!prepared) throw new Error('nothing prepared');
-    // The row leaves out the run's id and schemaVersion 1; the codec puts them back as it reads.
-    return { type: s.type, data: JSON.parse(prepared.dataJson), metadata: { correlationId: s.runId, schemaVersion: 1, ...JSON.parse(prepared.metadataJson) } };
+    // The row leaves out what every run event repeats and keeps the hash short; the codec puts them back as it reads.
+    return { type: s.type, data: JSON.parse(prepared.dataJson), metadata: metadataAsRead(`run-${s.runId}`, JSON.parse(prepared.metadataJson) as Record<string, unknown>) };
   });
 }
 
@@ -122,7 +123,7 @@ describe('the quick read check (Ajv from the zod schemas)', () => {
       });
       // zod alone, as the codec decoded every event before the quick check existed.
       const reference = outcome(() => {
-        const meta = EventMetadata.safeParse({ correlationId: 'r1', schemaVersion: 1, ...JSON.parse(metadataJson) });
+        const meta = EventMetadata.safeParse(metadataAsRead('run-r1', JSON.parse(metadataJson) as Record<string, unknown>));
         if (!meta.success) throw new Error('metadata');
         return { data: runEventCatalog.decode(e.type, JSON.parse(dataJson), meta.data.schemaVersion, 'run-r1', 3), metadata: meta.data };
       });

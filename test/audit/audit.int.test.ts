@@ -17,6 +17,7 @@ import { exportRun, verifyExport } from '../../src/orchestrator/audit-export.js'
 import { RunEngine } from '../../src/orchestrator/engine.js';
 import { defineTool, ToolRegistry } from '../../src/orchestrator/tools/tool.js';
 import { startEsdbDouble } from '../support/esdb-double/server.js';
+import { metadataAsRead, storedHash } from '../support/stored-metadata.js';
 
 const Any = z.record(z.string(), z.unknown());
 const tools = new ToolRegistry([
@@ -152,9 +153,10 @@ describe('tampering with the SQLite file is found and named', () => {
       const metadata = JSON.parse(row.metadata) as Record<string, unknown>;
       if (row.type === 'ApprovalGranted') data.justification = 'the CEO said so';
       // An attacker who knows the file format: the hash covers the metadata as read, with what the
-      // row leaves out put back (the run's id as correlationId, schemaVersion 1).
-      metadata.hash = eventHash(previous, row.type, data, { correlationId: 'aud', schemaVersion: 1, ...metadata });
-      previous = metadata.hash as string;
+      // row leaves out put back (the run's id as correlationId, schemaVersion 1, the engine's actor),
+      // and is stored as base64url.
+      previous = eventHash(previous, row.type, data, { ...metadataAsRead('run-aud', metadata), hash: undefined });
+      metadata.hash = storedHash(previous);
       db.prepare('UPDATE events SET data = ?, metadata = ? WHERE position = ?').run(JSON.stringify(data), JSON.stringify(metadata), row.position);
     }
     db.close();

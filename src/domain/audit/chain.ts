@@ -14,8 +14,13 @@ export function eventHash(previousHash: string, type: string, data: unknown, met
 
 /** {@link eventHash} for data already written as canonical JSON (the store writes it once for both). */
 export function canonicalEventHash(previousHash: string, type: string, canonicalData: string, metadata: Record<string, unknown>): string {
+  return canonicalEventDigest(previousHash, type, canonicalData, metadata).toString('hex');
+}
+
+/** {@link canonicalEventHash} as its 32 bytes: the store keeps hex in memory and a shorter text in its rows. */
+export function canonicalEventDigest(previousHash: string, type: string, canonicalData: string, metadata: Record<string, unknown>): Buffer {
   const { hash: _own, ...rest } = metadata;
-  return hash('sha256', `${previousHash}\n${type}\n${canonicalData}\n${canonicalJson(rest)}`, 'hex');
+  return hash('sha256', `${previousHash}\n${type}\n${canonicalData}\n${canonicalJson(rest)}`, 'buffer');
 }
 
 /** SHA-256 hex of a value's canonical JSON (an approval's tool input, the policy). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CorruptEventError, ValidationError } from '../../../domain/errors.js';
 import { type EventCatalog, eventCatalog, formatIssues } from '../../../domain/events/index.js';
-import { canonicalEventHash } from '../../../domain/audit/chain.js';
+import { canonicalEventDigest } from '../../../domain/audit/chain.js';
 import { canonicalJson } from '../../../domain/audit/canonical-json.js';
 import { EventMetadata } from '../../../domain/events/metadata.js';
 import type { ChainSigner, EventToAppend, ExpectedRevision, RecordedEvent } from '../../../domain/ports/event-store.js';
@@ -120,13 +120,16 @@ export class EventCodec {
     }
     // The chain covers exactly what is stored: the parsed data (defaults applied) and metadata. A
     // signature is made here, where the previous hash is known, and is itself covered by the hash.
+    let storedHash: string | undefined;
     if (previousHash !== undefined) {
       const signed = sign?.({ previousHash, type: event.type, data, metadata });
       if (signed?.signature !== undefined) metadata = { ...metadata, signature: signed.signature };
       if (signed?.seal !== undefined) metadata = { ...metadata, seal: signed.seal };
-      metadata = { ...metadata, hash: canonicalEventHash(previousHash, event.type, dataJson, metadata) };
+      const digest = canonicalEventDigest(previousHash, event.type, dataJson, metadata);
+      metadata = { ...metadata, hash: digest.toString('hex') };
+      storedHash = digest.toString('base64url');
     }
-    const metadataJson = JSON.stringify(storedMetadata(streamId, metadata));
+    const metadataJson = JSON.stringify(storedMetadata(streamId, metadata, storedHash));
     // UTF-16 length bounds the UTF-8 size within a factor of 3: count bytes only when it matters.
     const roughMax = (dataJson.length + metadataJson.length) * 3;
     if (roughMax > this.maxEventBytes) {
@@ -210,33 +213,59 @@ function plainKeys(text: string): boolean {
 }
 
 /**
+ * The actor left out of stored metadata: the engine's own (most of a run's events), so a row that
+ * has no actor was written by the engine. The value of the orchestrator's ENGINE_ACTOR; a row
+ * written with it stays readable if that constant ever changes, because the row then carries it.
+ */
+const STORED_DEFAULT_ACTOR = 'system:engine';
+const BASE64URL_HASH = /^[A-Za-z0-9_-]{43}$/;
+
+/**
  * The metadata as stored as text: what every event of a stream repeats is left out, and put back on
  * read (withStoredDefaults) before anything checks or hashes it. `correlationId` when it is the
- * stream's id after its category (a run's events: `run-<id>` → `<id>`), `schemaVersion` when it is 1.
- * Rows written before this carry both, and are read as they are.
+ * stream's id after its category (a run's events: `run-<id>` → `<id>`), `schemaVersion` when it is 1,
+ * `actor` when it is the engine's. The chain's `hash` is written as base64url (43 characters for its
+ * 32 bytes instead of 64 hex digits) and read back as hex. Rows written before this carry every
+ * field and a hex hash, and are read as they are.
  */
-function storedMetadata(streamId: string, metadata: EventMetadata): Record<string, unknown> {
+function storedMetadata(streamId: string, metadata: EventMetadata, storedHash: string | undefined): Record<string, unknown> {
   const own = streamOwner(streamId);
-  if (metadata.correlationId !== own && metadata.schemaVersion !== 1) return metadata;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(metadata)) {
-    if ((k === 'correlationId' && v === own) || (k === 'schemaVersion' && v === 1)) continue;
-    out[k] = v;
+  for (const k in metadata) {
+    const v = metadata[k as keyof EventMetadata];
+    if ((k === 'correlationId' && v === own) || (k === 'schemaVersion' && v === 1) || (k === 'actor' && v === STORED_DEFAULT_ACTOR)) continue;
+    out[k] = k === 'hash' ? (storedHash ?? v) : v;
   }
   return out;
 }
 
-/** Parsed stored metadata with what storedMetadata left out put back (absent keys only). */
+/** Parsed stored metadata with what storedMetadata left out put back (absent keys only) and the hash as hex. */
 function withStoredDefaults(streamId: string, raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
   const meta = raw as Record<string, unknown>;
-  if (Object.hasOwn(meta, 'correlationId') && Object.hasOwn(meta, 'schemaVersion')) return meta;
+  const hash = meta.hash;
+  const shortHash = typeof hash === 'string' && hash.length === 43;
+  if (Object.hasOwn(meta, 'correlationId') && Object.hasOwn(meta, 'schemaVersion') && Object.hasOwn(meta, 'actor') && !shortHash) return meta;
   const own = streamOwner(streamId);
-  return {
+  const out: Record<string, unknown> = {
     ...(own !== undefined && !Object.hasOwn(meta, 'correlationId') ? { correlationId: own } : {}),
     ...(Object.hasOwn(meta, 'schemaVersion') ? {} : { schemaVersion: 1 }),
+    ...(Object.hasOwn(meta, 'actor') ? {} : { actor: STORED_DEFAULT_ACTOR }),
     ...meta,
   };
+  if (shortHash) out.hash = hexOfStoredHash(hash);
+  return out;
+}
+
+/**
+ * The hex form of a base64url hash, only if the text is the one canonical encoding of its bytes
+ * (base64url's last character has spare bits: a rewritten text with the same bytes is left as it
+ * is, and the metadata schema then refuses it as corrupt rather than repairing it silently).
+ */
+function hexOfStoredHash(text: string): string {
+  if (!BASE64URL_HASH.test(text)) return text;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.length === 32 && bytes.toString('base64url') === text ? bytes.toString('hex') : text;
 }
 
 /** The id after a stream's category (`run-r1` → `r1`), if it has one. */
