@@ -18,8 +18,8 @@ const PASSES = Number(process.env.BENCH_API_PASSES ?? 3);
 const APPROVALS = 300;
 const SERVER = join(dirname(fileURLToPath(import.meta.url)), 'support', 'api-server.js');
 
-/** The server's event-loop delay over a span (ms): how long a callback waited behind other work. */
-interface LoopDelay { p50: number; p99: number; max: number }
+/** The server's event-loop delay over a span (ms): how long a callback waited behind other work; and its GC pauses. */
+interface LoopDelay { p50: number; p99: number; max: number; gcPauses: number; gcMs: number; gcMaxMs: number }
 
 interface Pass {
   inproc: { tenInFlight: { runsPerSecond: number; startMs: number[]; cpuMsPerRun: number; loop: LoopDelay }; serial: { runsPerSecond: number; startMs: number[] } };
@@ -106,6 +106,8 @@ async function httpPass(dir: string, i: number): Promise<Pass['http']> {
 
 const ms = (v: number) => Math.round(v * 100) / 100;
 /** Medians over passes of the event-loop delay's p50, p99 and max. */
+/** Medians over passes of the GC pause count, their total and the longest. */
+const gcText = (spans: LoopDelay[]) => [median(spans.map((l) => l.gcPauses)), median(spans.map((l) => l.gcMs)), median(spans.map((l) => l.gcMaxMs))].map(ms).join(' / ');
 const loopText = (spans: LoopDelay[]) => [median(spans.map((l) => l.p50)), median(spans.map((l) => l.p99)), median(spans.map((l) => l.max))].map(ms).join(' / ');
 const met = (ok: boolean) => (ok ? 'met' : '**missed**');
 
@@ -133,12 +135,14 @@ export async function runApiVsEngine(): Promise<void> {
     { measure: '5-step runs/s, 10 clients / 10 in flight (until SUCCEEDED)', 'in-process engine (baseline)': ms(med((x) => x.inproc.tenInFlight.runsPerSecond)), 'HTTP GraphQL': ms(med((x) => x.http.tenInFlight.runsPerSecond)), 'HTTP ÷ baseline': `${Math.round(share10 * 100)} %`, passes: `${all((x) => x.inproc.tenInFlight.runsPerSecond)} vs ${all((x) => x.http.tenInFlight.runsPerSecond)}`, target: '≥ 50 %', result: met(share10 >= 0.5) },
     { measure: 'server CPU ms per run (user + system), 10 in flight', 'in-process engine (baseline)': ms(med((x) => x.inproc.tenInFlight.cpuMsPerRun)), 'HTTP GraphQL': ms(med((x) => x.http.tenInFlight.cpuMsPerRun)), 'HTTP ÷ baseline': `${Math.round(med((x) => x.http.tenInFlight.cpuMsPerRun / x.inproc.tenInFlight.cpuMsPerRun) * 100)} %`, passes: `${passes.map((x) => ms(x.inproc.tenInFlight.cpuMsPerRun)).join(' / ')} vs ${passes.map((x) => ms(x.http.tenInFlight.cpuMsPerRun)).join(' / ')}`, target: '', result: '' },
     { measure: 'server event-loop delay p50 / p99 / max ms, 10 in flight', 'in-process engine (baseline)': loopText(passes.map((x) => x.inproc.tenInFlight.loop)), 'HTTP GraphQL': loopText(passes.map((x) => x.http.tenInFlight.loop)), 'HTTP ÷ baseline': '', passes: `p99 ${passes.map((x) => x.inproc.tenInFlight.loop.p99).join(' / ')} vs ${passes.map((x) => x.http.tenInFlight.loop.p99).join(' / ')}`, target: '(reported)', result: '' },
+    { measure: 'server GC pauses: count / total ms / longest ms, 10 in flight', 'in-process engine (baseline)': gcText(passes.map((x) => x.inproc.tenInFlight.loop)), 'HTTP GraphQL': gcText(passes.map((x) => x.http.tenInFlight.loop)), 'HTTP ÷ baseline': '', passes: '', target: '(reported)', result: '' },
     { measure: '5-step runs/s, one requester, one at a time', 'in-process engine (baseline)': ms(med((x) => x.inproc.serial.runsPerSecond)), 'HTTP GraphQL': ms(med((x) => x.http.serial.runsPerSecond)), 'HTTP ÷ baseline': `${Math.round(share1 * 100)} %`, passes: `${all((x) => x.inproc.serial.runsPerSecond)} vs ${all((x) => x.http.serial.runsPerSecond)}`, target: '(reported)', result: '' },
     { measure: 'startRun p50 ms, 10 clients', 'in-process engine (baseline)': ms(p((x) => x.inproc.tenInFlight.startMs, 50)), 'HTTP GraphQL': ms(p((x) => x.http.tenInFlight.startMs, 50)), 'HTTP ÷ baseline': '', passes: '', target: '', result: '' },
     { measure: 'startRun p99 ms, 10 clients', 'in-process engine (baseline)': ms(p((x) => x.inproc.tenInFlight.startMs, 99)), 'HTTP GraphQL': ms(startP99), 'HTTP ÷ baseline': '', passes: all((x) => percentile(x.http.tenInFlight.startMs, 99)), target: '≤ 20 ms', result: met(startP99 <= 20) },
     { measure: 'startRun p50 / p99 ms, one requester serialized', 'in-process engine (baseline)': `${ms(p((x) => x.inproc.serial.startMs, 50))} / ${ms(p((x) => x.inproc.serial.startMs, 99))}`, 'HTTP GraphQL': `${ms(p((x) => x.http.serial.startMs, 50))} / ${ms(p((x) => x.http.serial.startMs, 99))}`, 'HTTP ÷ baseline': '', passes: '', target: '(reported)', result: '' },
     { measure: `approve round trip p50 / p99 ms, alone (${APPROVALS} approvals)`, 'in-process engine (baseline)': '', 'HTTP GraphQL': `${ms(p((x) => x.http.approveAlone, 50))} / ${ms(approveP99)}`, 'HTTP ÷ baseline': '', passes: all((x) => percentile(x.http.approveAlone, 99)), target: '≤ 5 ms', result: met(approveP99 <= 5) },
     { measure: 'server event-loop delay p50 / p99 / max ms, during approve alone', 'in-process engine (baseline)': '', 'HTTP GraphQL': loopText(passes.map((x) => x.http.approveAloneLoop)), 'HTTP ÷ baseline': '', passes: `p99 ${passes.map((x) => x.http.approveAloneLoop.p99).join(' / ')}`, target: '(reported)', result: '' },
+    { measure: 'server GC pauses: count / total ms / longest ms, during approve alone', 'in-process engine (baseline)': '', 'HTTP GraphQL': gcText(passes.map((x) => x.http.approveAloneLoop)), 'HTTP ÷ baseline': '', passes: '', target: '(reported)', result: '' },
     { measure: 'approve round trip p50 / p99 ms, under the 10-client load', 'in-process engine (baseline)': '', 'HTTP GraphQL': `${ms(p((x) => x.http.approveUnderLoad, 50))} / ${ms(approveLoadedP99)}`, 'HTTP ÷ baseline': '', passes: `n = ${passes.map((x) => x.http.approveUnderLoad.length).join(' / ')}`, target: '(≤ 5 ms)', result: met(approveLoadedP99 <= 5) },
   ];
   printTable(`API vs in-process engine: ${RUNS.toLocaleString('en-US')} 5-step runs per pass, median of ${PASSES} alternating passes, SQLite (load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)})`, rows);
@@ -146,5 +150,5 @@ export async function runApiVsEngine(): Promise<void> {
   console.log(`\nEach process is composed as npm start composes it; the baseline calls Orchestrator.startRun and learns the end from the engine's change listener.`);
   console.log(`HTTP clients learn SUCCEEDED from the startRun answer when the read model already says so (${inAnswer} of ${RUNS} per pass), else from a graphql-ws runProgress subscription`);
   console.log(`(${passes.map((x) => x.http.tenInFlight.messagesPerRun.toFixed(1)).join(' / ')} runProgress messages per run). Server CPU per run: the server process's user + system time around the pass.`);
-  console.log('Event-loop delay: perf_hooks.monitorEventLoopDelay in the server process over the same span (how long a ready callback waited behind other work).');
+  console.log('Event-loop delay: perf_hooks.monitorEventLoopDelay in the server process over the same span (how long a ready callback waited behind other work); GC pauses: its PerformanceObserver gc entries.');
 }

@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { z } from 'zod';
 import type { RunState } from '../../src/domain/run/state.js';
@@ -24,6 +24,15 @@ const tools = [
   defineTool({ name: 'bench.gated', description: 'gated, answers at once', input: Any, domain: 'bench', idempotent: true, timeoutMs: 5_000, action: { category: 'deploy', operation: 'release', environment: 'staging' }, approval: { eligibleRoles: ['tech_lead'] }, handler: () => ({ ok: true }) }),
 ];
 
+// Garbage-collection pauses stop the event loop too: counted per span beside the delay they cause.
+const gc = { count: 0, ms: 0, max: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.count++;
+    gc.ms += e.duration;
+    gc.max = Math.max(gc.max, e.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
 // How long callbacks waited for the event loop (a long synchronous stretch delays every request
 // behind it): read and reset by each `cpu` report, so it covers the span between two reports.
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
@@ -31,12 +40,13 @@ loopDelay.enable();
 /** The event-loop delay since the last call (ms), then starts a new span. */
 function loopDelaySpan(): LoopDelay {
   const ms = (ns: number) => Math.round(ns / 1e4) / 100;
-  const span = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) };
+  const span = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), gcPauses: gc.count, gcMs: Math.round(gc.ms), gcMaxMs: Math.round(gc.max * 100) / 100 };
   loopDelay.reset();
+  Object.assign(gc, { count: 0, ms: 0, max: 0 });
   return span;
 }
-/** Event-loop delay percentiles over a span, in ms. */
-interface LoopDelay { p50: number; p99: number; max: number }
+/** Event-loop delay percentiles over a span, and the GC pauses in it (ms). */
+interface LoopDelay { p50: number; p99: number; max: number; gcPauses: number; gcMs: number; gcMaxMs: number }
 
 const env = readEnv();
 const log = pino({ level: env.logLevel });
