@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { z } from 'zod';
 import type { RunState } from '../../src/domain/run/state.js';
@@ -24,6 +24,30 @@ const tools = [
   defineTool({ name: 'bench.gated', description: 'gated, answers at once', input: Any, domain: 'bench', idempotent: true, timeoutMs: 5_000, action: { category: 'deploy', operation: 'release', environment: 'staging' }, approval: { eligibleRoles: ['tech_lead'] }, handler: () => ({ ok: true }) }),
 ];
 
+// Garbage-collection pauses stop the event loop too: counted per span beside the delay they cause.
+const gc = { count: 0, ms: 0, max: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.count++;
+    gc.ms += e.duration;
+    gc.max = Math.max(gc.max, e.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
+// How long callbacks waited for the event loop (a long synchronous stretch delays every request
+// behind it): read and reset by each `cpu` report, so it covers the span between two reports.
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
+/** The event-loop delay since the last call (ms), then starts a new span. */
+function loopDelaySpan(): LoopDelay {
+  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  const span = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), gcPauses: gc.count, gcMs: Math.round(gc.ms), gcMaxMs: Math.round(gc.max * 100) / 100 };
+  loopDelay.reset();
+  Object.assign(gc, { count: 0, ms: 0, max: 0 });
+  return span;
+}
+/** Event-loop delay percentiles over a span, and the GC pauses in it (ms). */
+interface LoopDelay { p50: number; p99: number; max: number; gcPauses: number; gcMs: number; gcMaxMs: number }
+
 const env = readEnv();
 const log = pino({ level: env.logLevel });
 const app = await startGatehouse({ env, log, tools, demoTools: false });
@@ -37,12 +61,12 @@ if (process.env.BENCH_API_MODE === 'inproc') {
 } else {
   onShutdownSignals(app.stop, (message) => log.info(message));
   // The parent asks for this process's CPU time around a pass: less noisy than wall time on a shared machine.
-  process.on('SIGUSR2', () => void process.stdout.write(`cpu ${JSON.stringify(process.cpuUsage())}\n`));
+  process.on('SIGUSR2', () => void process.stdout.write(`cpu ${JSON.stringify({ ...process.cpuUsage(), loop: loopDelaySpan() })}\n`));
   process.stdout.write(`gatehouse ready on http://127.0.0.1:${app.server.port}/graphql\n`);
 }
 
 /** The in-process baseline: the same runs as the HTTP clients start, through `Orchestrator.startRun`. */
-async function inProcess(runs: number): Promise<{ tenInFlight: { runsPerSecond: number; startMs: number[]; cpuMsPerRun: number }; serial: { runsPerSecond: number; startMs: number[]; cpuMsPerRun: number } }> {
+async function inProcess(runs: number): Promise<{ tenInFlight: { runsPerSecond: number; startMs: number[]; cpuMsPerRun: number; loop: LoopDelay }; serial: { runsPerSecond: number; startMs: number[]; cpuMsPerRun: number; loop: LoopDelay } }> {
   // Told after every append this engine makes: a run's end is known without polling.
   const waiting = new Map<string, (state: RunState) => void>();
   app.services.orchestrator.onRunChange((runId, state) => {
@@ -62,6 +86,7 @@ async function inProcess(runs: number): Promise<{ tenInFlight: { runsPerSecond: 
     const startMs: number[] = [];
     let next = 0;
     const cpu0 = process.cpuUsage();
+    loopDelaySpan();
     const t0 = performance.now();
     await Promise.all(Array.from({ length: inFlight }, async (_, c) => {
       while (next < total) {
@@ -70,7 +95,7 @@ async function inProcess(runs: number): Promise<{ tenInFlight: { runsPerSecond: 
       }
     }));
     const cpu = process.cpuUsage(cpu0);
-    return { runsPerSecond: (total / (performance.now() - t0)) * 1000, startMs, cpuMsPerRun: (cpu.user + cpu.system) / 1000 / total };
+    return { runsPerSecond: (total / (performance.now() - t0)) * 1000, startMs, cpuMsPerRun: (cpu.user + cpu.system) / 1000 / total, loop: loopDelaySpan() };
   };
   await pass(10, 200); // warm-up: JIT, statement caches
   const tenInFlight = await pass(10, runs);

@@ -1,10 +1,13 @@
 import { ValidationError } from '../../domain/errors.js';
 import type { Position } from '../../domain/ports/event-store.js';
 import { runStreamId } from '../../domain/run/state.js';
-import type { RunView } from '../../projections/read-models/runs.js';
+import { runsProjection, type RunView } from '../../projections/read-models/runs.js';
 import type { GatehouseServices, GraphQLContext } from '../context.js';
 import { gqlError } from '../errors.js';
 import { readRunOrFold } from './runs.js';
+
+/** The read models a mutation's answer reads (its `run`): what its read-your-writes waits for. */
+const ANSWER_READS = [runsProjection.name];
 
 /** How long a query waits for `atLeast`, and a mutation for its own write, by default. */
 export const DEFAULT_CONSISTENCY_WAIT_MS = 5_000;
@@ -30,9 +33,11 @@ export class WrittenPosition {
 }
 
 /**
- * Read-your-writes: waits until every read model has applied the newest event of the run (the
- * write this request just made, or a later one), notes that position as the request's consistency
- * token, then reads the run from the runs read model.
+ * Read-your-writes: waits until the runs read model (the one the answer reads) has applied the
+ * newest event of the run (the write this request just made, or a later one), notes that position
+ * as the request's consistency token, then reads the run from it. Not every read model: they all
+ * apply an event in the same turn, so the wait is the same, but one stopped by an error in its own
+ * code must not turn a recorded write whose answer can show it into an error.
  */
 export async function runAfterWrite(ctx: GraphQLContext, runId: string): Promise<RunView> {
   const { services } = ctx;
@@ -41,7 +46,7 @@ export async function runAfterWrite(ctx: GraphQLContext, runId: string): Promise
     // Noted before waiting: a write whose read models lag is still a write another instance can wait for.
     ctx.written?.note(last.position);
     try {
-      await services.projections.waitFor(last.position, services.readYourWritesTimeoutMs ?? DEFAULT_CONSISTENCY_WAIT_MS);
+      await services.projections.waitFor(last.position, services.readYourWritesTimeoutMs ?? DEFAULT_CONSISTENCY_WAIT_MS, ANSWER_READS);
     } catch {
       throw gqlError('READ_MODEL_LAGGING', 'the change was recorded, but the read models have not caught up yet: query again shortly');
     }
