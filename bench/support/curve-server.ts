@@ -70,6 +70,7 @@ export async function fanOutCurve({ app, url, startGated }: BenchServer, sizes: 
       // CPU time of the server (this process) and of the subscribers over the measured appends.
       let serverCpu = 0;
       let swarmCpu = 0;
+      let rawCpu = 0;
       for (let i = 0; i < warmup + appends; i++) {
         const revision = head.length + i;
         const arrived = swarm.arrival(revision);
@@ -79,9 +80,11 @@ export async function fanOutCurve({ app, url, startGated }: BenchServer, sizes: 
         const got = await arrived;
         const c1 = cpuMs();
         const baseArrived = base.arrival(revision);
+        const rc0 = cpuMs();
         const b0 = monotonicMs();
         raw.broadcast(nextMessage(revision));
         const baseGot = await baseArrived;
+        if (i >= warmup) rawCpu += cpuMs() - rc0;
         if (i === warmup - 1) swarmCpu = -got.cpuMs;
         if (i === warmup + appends - 1) swarmCpu += got.cpuMs;
         if (i >= warmup) {
@@ -95,7 +98,7 @@ export async function fanOutCurve({ app, url, startGated }: BenchServer, sizes: 
       points.push(point(`${n.toLocaleString('en-US')} subscribers`, samples, {
         'max ms': percentile(samples, 100), 'raw ws p50 ms': median(baseline), 'raw ws p99 ms': percentile(baseline, 99),
         'p50 ÷ raw': Math.round((median(samples) / median(baseline)) * 100) / 100, 'p99 ÷ raw': Math.round((percentile(samples, 99) / percentile(baseline, 99)) * 100) / 100,
-        'server CPU ms per event': serverCpu / appends, 'server CPU µs per delivery': perDelivery(serverCpu), 'subscribers\' CPU µs per delivery': perDelivery(swarmCpu),
+        'server CPU ms per event': serverCpu / appends, 'server CPU µs per delivery': perDelivery(serverCpu), 'raw ws CPU µs per delivery': perDelivery(rawCpu), 'subscribers\' CPU µs per delivery': perDelivery(swarmCpu),
       }));
     }
   } finally {
