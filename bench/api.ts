@@ -1,24 +1,26 @@
 /**
  * The API under load. First in this process over real HTTP and WebSockets on the SQLite store:
- * approve → ToolCallStarted latency and one event fanned out to 100 graphql-ws subscribers. Then
+ * approve → ToolCallStarted latency and one event fanned out to 100 graphql-ws subscribers (in
+ * child processes, beside a plain ws broadcast of the same bytes). Then
  * (api-vs-engine.ts) 5-step runs started by 10 HTTP clients with distinct tokens against the
- * in-process engine, each in its own server process. BENCH_API_PARTS=vs runs only the second part.
+ * in-process engine, each in its own server process. BENCH_API_PARTS=vs runs only the second part,
+ * BENCH_API_PARTS=in-process only the first.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { z } from 'zod';
 import { defineTool } from '../src/orchestrator/tools/tool.js';
 import { startGatehouse } from '../src/server/app.js';
+import { monotonicMs, nextMessage, rawBroadcastServer, startSwarm } from './support/fan-out.js';
 import { percentile } from './support/measure.js';
 import { printTable } from './support/table.js';
 import { runApiVsEngine } from './api-vs-engine.js';
 
 const DEV = 'bench-developer-token-01';
 const LEAD = 'bench-techlead-token-001';
+const FAN_OUT = 100;
 const silent = { info: () => {}, warn: () => {}, error: (o: object, m?: string) => console.error(m, o) };
 const base = { description: 'bench', domain: 'bench', idempotent: true, timeoutMs: 5_000, handler: () => ({ ok: true }) } as const;
 const noop = defineTool({ ...base, name: 'bench.noop', input: z.object({}).loose(), action: { category: 'file', operation: 'read' } });
@@ -26,7 +28,7 @@ const gated = defineTool({ ...base, name: 'bench.gated', input: z.object({}).loo
 
 export async function run(): Promise<void> {
   if (process.env.BENCH_API_PARTS !== 'vs') await inProcessPart();
-  await runApiVsEngine();
+  if (process.env.BENCH_API_PARTS !== 'in-process') await runApiVsEngine();
 }
 
 /** approve → ToolCallStarted and the fan-out, with the server in this process. */
@@ -73,33 +75,45 @@ async function inProcessPart(): Promise<void> {
     rows.push({ measure: 'approve (HTTP) → ToolCallStarted recorded', n: approveMs.length, p50_ms: percentile(approveMs, 50), p95_ms: percentile(approveMs, 95), p99_ms: percentile(approveMs, 99), target: 'p99 ≤ 6 ms' });
     rows.push({ measure: 'approve HTTP round trip (read-your-writes)', n: roundTripMs.length, p50_ms: percentile(roundTripMs, 50), p95_ms: percentile(roundTripMs, 95), p99_ms: percentile(roundTripMs, 99), target: '' });
 
-    // 2. one event → 100 graphql-ws subscribers of the run's events. Three rounds, each on a fresh
-    // run with 60 appends (10 of them warm-up): the engine re-reads a paused run on every append it
-    // did not make itself, so one ever-growing stream would time that re-read more than the fan-out.
-    const clients = Array.from({ length: 100 }, () => createClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${DEV}` }, retryAttempts: 0 }));
+    // 2. one event → 100 graphql-ws subscribers of the run's events, the subscribers in their own
+    // processes (bench/support/fan-out.ts: in this process their parsing shared the server's
+    // thread and was timed with it), beside the same bytes sent by a plain ws server (the
+    // baseline). Three rounds, each on a fresh run with 60 appends (10 of them warm-up): the engine
+    // re-reads a paused run on every append it did not make itself, so one ever-growing stream
+    // would time that re-read more than the fan-out.
     const fanMs: number[] = [];
-    for (let round = 0; round < 3; round++) {
-      const r = await gql(DEV, START, { input: { goal: 'fan-out', profile: 'technical', steps: [{ id: 's', tool: 'bench.gated', domain: 'bench', input: {} }] } });
-      const runId = r.startRun.runId as string;
-      const head = await app.store.readStream(`run-${runId}`);
-      const received = new Map<number, number[]>();
-      const unsubscribe = clients.map((c) =>
-        c.subscribe({ query: `subscription($id: ID!, $after: String) { runEvents(runId: $id, after: $after) { revision } }`, variables: { id: runId, after: Buffer.from(`ev:${runId}:${head.length - 1}`).toString('base64url') } }, {
-          next: (v) => { const rev = (v.data as { runEvents: { revision: number } }).runEvents.revision; (received.get(rev) ?? received.set(rev, []).get(rev)!).push(performance.now()); },
-          error: (e) => console.error(e), complete: () => {},
-        }),
-      );
-      await new Promise((res) => setTimeout(res, round === 0 ? 1_000 : 300)); // let every client connect and subscribe
-      for (let i = 0; i < 60; i++) {
-        const t0 = performance.now();
-        const { nextExpectedRevision } = await app.store.append(`run-${runId}`, [{ type: 'BudgetWarning', data: { scope: { kind: 'total' }, used: i, limit: 1000, percent: 0.1 }, metadata: { correlationId: runId, actor: 'system:bench' } }], { expectedRevision: 'any' });
-        while ((received.get(nextExpectedRevision)?.length ?? 0) < clients.length) await new Promise((res) => setImmediate(res));
-        if (i >= 10) fanMs.push(Math.max(...(received.get(nextExpectedRevision) as number[])) - t0);
+    const rawMs: number[] = [];
+    const raw = await rawBroadcastServer();
+    try {
+      for (let round = 0; round < 3; round++) {
+        const r = await gql(DEV, START, { input: { goal: 'fan-out', profile: 'technical', steps: [{ id: 's', tool: 'bench.gated', domain: 'bench', input: {} }] } });
+        const runId = r.startRun.runId as string;
+        const head = await app.store.readStream(`run-${runId}`);
+        const after = Buffer.from(`ev:${runId}:${head.length - 1}`).toString('base64url');
+        const swarm = await startSwarm({ url: url.replace('http', 'ws'), token: DEV, runId, after, n: FAN_OUT, mode: 'graphql-ws' });
+        const base = await startSwarm({ url: raw.url, token: DEV, runId, after, n: FAN_OUT, mode: 'raw' });
+        for (let i = 0; i < 60; i++) {
+          const revision = head.length + i;
+          const arrived = swarm.arrival(revision);
+          const t0 = monotonicMs();
+          await app.store.append(`run-${runId}`, [{ type: 'BudgetWarning', data: { scope: { kind: 'total' }, used: i, limit: 1000, percent: 0.1 }, metadata: { correlationId: runId, actor: 'system:bench' } }], { expectedRevision: revision - 1 });
+          const { at } = await arrived;
+          const baseArrived = base.arrival(revision);
+          const b0 = monotonicMs();
+          raw.broadcast(nextMessage(revision));
+          const baseAt = (await baseArrived).at;
+          if (i >= 10) {
+            fanMs.push(at - t0);
+            rawMs.push(baseAt - b0);
+          }
+        }
+        await Promise.all([swarm.close(), base.close()]);
       }
-      for (const stop of unsubscribe) stop();
+    } finally {
+      await raw.close();
     }
-    for (const c of clients) await c.dispose();
-    rows.push({ measure: `append → last of ${clients.length} ws subscribers`, n: fanMs.length, p50_ms: percentile(fanMs, 50), p95_ms: percentile(fanMs, 95), p99_ms: percentile(fanMs, 99), target: 'p99 ≤ 10 ms' });
+    rows.push({ measure: `append → last of ${FAN_OUT} ws subscribers`, n: fanMs.length, p50_ms: percentile(fanMs, 50), p95_ms: percentile(fanMs, 95), p99_ms: percentile(fanMs, 99), target: 'p99 ≤ 10 ms' });
+    rows.push({ measure: `baseline: the same bytes to ${FAN_OUT} sockets (plain ws)`, n: rawMs.length, p50_ms: percentile(rawMs, 50), p95_ms: percentile(rawMs, 95), p99_ms: percentile(rawMs, 99), target: '' });
 
   } finally {
     await app.stop();

@@ -18,6 +18,7 @@ import { type CurvePoint, historyCurve, stepsCurve } from './support/curve-engin
 import { notes } from './support/curve-notes.js';
 import { type Curve, writeReport } from './support/curve-report.js';
 import { approvalsCurve, benchServer, fanOutCurve } from './support/curve-server.js';
+import { swarmProcesses } from './support/fan-out.js';
 import { printTable } from './support/table.js';
 
 const list = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').map(Number);
@@ -73,7 +74,7 @@ function definitions(c: Config): Record<CurveId, Omit<Curve, 'points'>> {
     },
     fanout: {
       key: 'fan-out', title: 'Event → last subscriber vs graphql-ws subscribers', xLabel: 'subscribers of one run', yLabel: 'ms, append → last subscriber has it',
-      method: `The server started in the bench process (startGatehouse: SQLite, read models, engine, graphql-ws); the subscribers in a child process (bench/support/subscriber-swarm.ts), one WebSocket each, all subscribed to \`runEvents\` of one run paused at its gate. ${n(c.fanOutAppends)} one-event appends (after 10 warm-up), one at a time, each timed from just before \`store.append\` in the server's process to the moment the last subscriber has it (\`performance.timeOrigin + now()\` in both processes). Beside it, CPU time of the server and of the subscribers' process per delivered message. Baseline: the ${c.subscribers[0]}-subscriber figure.`,
+      method: `The server started in the bench process (startGatehouse: SQLite, read models, engine, graphql-ws); the subscribers in ${swarmProcesses()} child processes (bench/support/subscriber-swarm.ts, \`FANOUT_SWARMS\`), one WebSocket each speaking graphql-transport-ws, all subscribed to \`runEvents\` of one run paused at its gate. ${n(c.fanOutAppends)} one-event appends (after 10 warm-up), one at a time, each timed from just before \`store.append\` in the server's process to the moment the last subscriber has it (the machine's monotonic clock, \`process.hrtime\`, in both processes). After each append, the baseline: a plain \`ws\` server in the same process sends the same bytes (serialized once) to as many sockets of the same subscriber processes (bench/support/fan-out.ts). Beside it, CPU time of the server and of the subscribers' processes per delivered message. Baseline of the curve: the ${c.subscribers[0]}-subscriber figure.`,
       target: c.subscribers.map((s) => `p99 ≤ ${fanOutTarget(s)} ms at ${n(s)}`).join(', '),
       met: (p) => p.every((pt, i) => pt.p99 <= fanOutTarget(c.subscribers[i] as number)),
       targetLine: { value: 50, label: '50 ms (1,000)' }, notes: notes.fanOut,

@@ -2,18 +2,16 @@
  * The cost curves that need a real server (`npm run bench -- curves`): Gatehouse started in this
  * process as `npm start` composes it (startGatehouse, SQLite, real HTTP and WebSockets).
  * - fan-out: one appended event → the last of 10, 100 and 1,000 graphql-ws subscribers, the
- *   subscribers in a child process (bench/support/subscriber-swarm.ts);
+ *   subscribers in child processes (bench/support/fan-out.ts), beside a raw `ws` broadcast;
  * - approvals: the approve mutation's HTTP round trip with 0, 100 and 1,000 approvals open.
  */
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { defineTool } from '../../src/orchestrator/tools/tool.js';
 import { type GatehouseApp, startGatehouse } from '../../src/server/app.js';
 import { type CurvePoint, cpuMs, point } from './curve-engine.js';
-import { percentile } from './measure.js';
+import { monotonicMs, nextMessage, rawBroadcastServer, startSwarm } from './fan-out.js';
+import { median, percentile } from './measure.js';
 
 const DEV = 'bench-developer-token-01';
 const LEAD = 'bench-techlead-token-001';
@@ -52,50 +50,59 @@ type BenchServer = Awaited<ReturnType<typeof benchServer>>;
 /**
  * Append → last subscriber (ms) for each subscriber count: a fresh run paused at its gate per
  * count; `warmup` + `appends` one-event appends to its stream, one at a time, each timed from just
- * before the append to the moment the last subscriber (in the swarm process) has it.
+ * before the append to the moment the last subscriber (in the subscriber processes) has it. Each
+ * append is followed by the baseline: the same bytes sent by a plain `ws` server in this process to
+ * as many sockets of the same kind of subscriber processes (bench/support/fan-out.ts).
  */
 export async function fanOutCurve({ app, url, startGated }: BenchServer, sizes: readonly number[], appends: number, warmup = 10): Promise<CurvePoint[]> {
   const points: CurvePoint[] = [];
-  const swarm = fileURLToPath(new URL('./subscriber-swarm.js', import.meta.url));
-  for (const n of sizes) {
-    const { runId } = await startGated(DEV);
-    const head = await app.store.readStream(`run-${runId}`);
-    const after = Buffer.from(`ev:${runId}:${head.length - 1}`).toString('base64url');
-    // The same node flags as this process (e.g. --cpu-prof when profiling the bench).
-    const child = spawn(process.execPath, [...process.execArgv, swarm, JSON.stringify({ url: url.replace('http', 'ws'), token: DEV, runId, after, n })], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const waiting = new Map<number, (msg: { at: number; cpuMs: number }) => void>();
-    let connected: () => void = () => {};
-    const ready = new Promise<void>((res) => { connected = res; });
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const msg = JSON.parse(line) as { connected?: number; revision?: number; at: number; cpuMs: number };
-      if (msg.connected !== undefined) connected();
-      else waiting.get(msg.revision as number)?.(msg);
-    });
-    const exited = new Promise((res) => child.once('exit', res));
-    await Promise.race([ready, exited.then(() => { throw new Error('subscriber swarm exited before connecting'); })]);
-    const samples: number[] = [];
-    // CPU time of the server (this process) and of the subscribers (the swarm) over the measured appends.
-    let serverCpu = 0;
-    let swarmCpu = 0;
-    for (let i = 0; i < warmup + appends; i++) {
-      const t0 = performance.timeOrigin + performance.now();
-      const c0 = cpuMs();
-      const revision = head.length + i;
-      const arrived = new Promise<{ at: number; cpuMs: number }>((res) => waiting.set(revision, res));
-      await app.store.append(`run-${runId}`, [{ type: 'BudgetWarning', data: { scope: { kind: 'total' }, used: i, limit: 1_000_000, percent: 0 }, metadata: { correlationId: runId, actor: 'system:bench' } }], { expectedRevision: revision - 1 });
-      const { at, cpuMs: swarmAt } = await arrived;
-      waiting.delete(revision);
-      if (i === warmup - 1) swarmCpu = -swarmAt;
-      if (i === warmup + appends - 1) swarmCpu += swarmAt;
-      if (i >= warmup) {
-        samples.push(at - t0);
-        serverCpu += cpuMs() - c0;
+  const raw = await rawBroadcastServer();
+  try {
+    for (const n of sizes) {
+      const { runId } = await startGated(DEV);
+      const head = await app.store.readStream(`run-${runId}`);
+      const after = Buffer.from(`ev:${runId}:${head.length - 1}`).toString('base64url');
+      const swarm = await startSwarm({ url: url.replace('http', 'ws'), token: DEV, runId, after, n, mode: 'graphql-ws' });
+      const base = await startSwarm({ url: raw.url, token: DEV, runId, after, n, mode: 'raw' });
+      if (raw.clients() !== n) throw new Error(`the baseline server holds ${raw.clients()} sockets, not ${n}`);
+      const samples: number[] = [];
+      const baseline: number[] = [];
+      // CPU time of the server (this process) and of the subscribers over the measured appends.
+      let serverCpu = 0;
+      let swarmCpu = 0;
+      let rawCpu = 0;
+      for (let i = 0; i < warmup + appends; i++) {
+        const revision = head.length + i;
+        const arrived = swarm.arrival(revision);
+        const c0 = cpuMs();
+        const t0 = monotonicMs();
+        await app.store.append(`run-${runId}`, [{ type: 'BudgetWarning', data: { scope: { kind: 'total' }, used: i, limit: 1_000_000, percent: 0 }, metadata: { correlationId: runId, actor: 'system:bench' } }], { expectedRevision: revision - 1 });
+        const got = await arrived;
+        const c1 = cpuMs();
+        const baseArrived = base.arrival(revision);
+        const rc0 = cpuMs();
+        const b0 = monotonicMs();
+        raw.broadcast(nextMessage(revision));
+        const baseGot = await baseArrived;
+        if (i >= warmup) rawCpu += cpuMs() - rc0;
+        if (i === warmup - 1) swarmCpu = -got.cpuMs;
+        if (i === warmup + appends - 1) swarmCpu += got.cpuMs;
+        if (i >= warmup) {
+          samples.push(got.at - t0);
+          baseline.push(baseGot.at - b0);
+          serverCpu += c1 - c0;
+        }
       }
+      await Promise.all([swarm.close(), base.close()]);
+      const perDelivery = (ms: number) => Math.round((ms * 1000) / (appends * n) * 10) / 10;
+      points.push(point(`${n.toLocaleString('en-US')} subscribers`, samples, {
+        'max ms': percentile(samples, 100), 'raw ws p50 ms': median(baseline), 'raw ws p99 ms': percentile(baseline, 99),
+        'p50 ÷ raw': Math.round((median(samples) / median(baseline)) * 100) / 100, 'p99 ÷ raw': Math.round((percentile(samples, 99) / percentile(baseline, 99)) * 100) / 100,
+        'server CPU ms per event': serverCpu / appends, 'server CPU µs per delivery': perDelivery(serverCpu), 'raw ws CPU µs per delivery': perDelivery(rawCpu), 'subscribers\' CPU µs per delivery': perDelivery(swarmCpu),
+      }));
     }
-    child.stdin.end();
-    await exited;
-    const perDelivery = (ms: number) => Math.round((ms * 1000) / (appends * n) * 10) / 10;
-    points.push(point(`${n.toLocaleString('en-US')} subscribers`, samples, { 'max ms': percentile(samples, 100), 'server CPU ms per event': serverCpu / appends, 'server CPU µs per delivery': perDelivery(serverCpu), 'subscribers\' CPU µs per delivery': perDelivery(swarmCpu) }));
+  } finally {
+    await raw.close();
   }
   return points;
 }

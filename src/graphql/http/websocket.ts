@@ -1,12 +1,12 @@
-import { createSourceEventStream, type DocumentNode, type ExecutionArgs, type ExecutionResult, execute, type GraphQLError, type GraphQLSchema, GraphQLError as GqlError, getOperationAST, parse, specifiedRules, validate } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema, GraphQLError as GqlError, getOperationAST, parse, specifiedRules, validate } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Server as HttpServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken, type TokenDirectory } from '../auth/tokens.js';
 import type { AuthPrincipal, GatehouseServices, GraphQLContext } from '../context.js';
 import { gqlError, maskError } from '../errors.js';
-import { isSharedPayload } from '../live/shared-feeds.js';
 import { checkCost, type Limits, limitRules } from './limits.js';
+import { sharedSubscribe, type SubscriptionSink } from './shared-subscribe.js';
 
 interface Connection {
   readonly principal: AuthPrincipal;
@@ -36,12 +36,14 @@ export function attachWebSocket(options: WebSocketOptions): { close(): Promise<v
   const mask = (errors: readonly GraphQLError[]) => errors.map((e) => maskError(e.toJSON(), e, options.onInternalError));
   // By context (one per subscription), not by document: a cached document serves many subscriptions.
   const operations = new WeakMap<object, string>();
+  const sinks = new WeakMap<object, SubscriptionSink>();
+  const present = (result: ExecutionResult) => (result.errors ? { ...result, errors: mask(result.errors) } : result);
   const documents = new ValidDocuments();
 
   const disposable = useServer<Record<string, unknown> | undefined, { socket: WebSocket }>(
     {
       schema,
-      subscribe: sharedSubscribe(operations),
+      subscribe: sharedSubscribe({ operations, sinks, present }),
       connectionInitWaitTimeout: 5_000,
       // Whatever NODE_ENV says: an error that escapes a handler closes the socket with a generic
       // reason, never with its own message (which may name internals).
@@ -82,9 +84,11 @@ export function attachWebSocket(options: WebSocketOptions): { close(): Promise<v
         connection.active.add(id);
         const contextValue: GraphQLContext = { principal: connection.principal, services };
         operations.set(contextValue, JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null]));
+        sinks.set(contextValue, { socket: ctx.extra.socket, id });
         return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue };
       },
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: mask(result.errors) } : undefined),
+      // Shared run events bypass this hook (shared-subscribe.ts writes them, masked by `present`, itself).
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? present(result) : undefined),
       onError: (ctx, id, _payload, errors) => {
         connections.get(ctx.extra.socket)?.active.delete(id);
         return mask(errors);
@@ -103,62 +107,6 @@ export function attachWebSocket(options: WebSocketOptions): { close(): Promise<v
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
-  };
-}
-
-type Result = ExecutionResult | Promise<ExecutionResult>;
-
-/**
- * graphql-js's `subscribe`, except that clients whose source event is the same immutable object
- * (the shared live feeds hand one run event to every client of a run: `isSharedPayload`) and
- * whose operation is the same (query, operation name, variables) and who act in the same role
- * share one execution of that event. What a subscription payload shows depends only on those: resolvers see the caller
- * through the role checks of `@Authorized` (role and admin flag), never its id.
- */
-function sharedSubscribe(operations: WeakMap<object, string>): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
-  const results = new WeakMap<object, Map<string, Result>>();
-  return async (args) => {
-    const source = await createSourceEventStream(args);
-    if (!(Symbol.asyncIterator in source)) return source; // refused before it started: errors only
-    const events = source[Symbol.asyncIterator]();
-    const principal = (args.contextValue as GraphQLContext).principal;
-    const operation = operations.get(args.contextValue as object);
-    const key = operation === undefined ? undefined : `${principal?.role ?? ''}\u0000${principal?.isAdmin === true}\u0000${operation}`;
-    const run = (payload: unknown): Result => {
-      if (key === undefined || !isSharedPayload(payload)) return execute({ ...args, rootValue: payload });
-      let byOperation = results.get(payload);
-      if (!byOperation) results.set(payload, (byOperation = new Map()));
-      let result = byOperation.get(key);
-      if (!result) byOperation.set(key, (result = execute({ ...args, rootValue: payload })));
-      return result;
-    };
-    const close = async () => {
-      await events.return?.();
-    };
-    const iterator: AsyncIterableIterator<ExecutionResult> = {
-      async next() {
-        const next = await events.next();
-        if (next.done) return { done: true, value: undefined };
-        try {
-          return { done: false, value: await run(next.value) };
-        } catch (error) {
-          await close();
-          throw error;
-        }
-      },
-      async return() {
-        await close();
-        return { done: true, value: undefined };
-      },
-      async throw(error?: unknown) {
-        await close();
-        throw error;
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
   };
 }
 
