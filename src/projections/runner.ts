@@ -154,7 +154,7 @@ export class ProjectionRunner {
     this.readModels.reset(names.map((n) => ({ name: n, version: this.handle(n).projection.version })));
     for (const n of names) {
       const h = this.handle(n);
-      h.fold = this.storage.newFold(h);
+      h.fold = this.storage.newFold(h, true); // reset above: its tables are empty
       h.saved = undefined;
       h.error = undefined;
       h.status = 'stopped';
