@@ -87,4 +87,24 @@ describe('a full rebuild starts from empty tables: the store is read only for do
     expect(readModelIndexes(h.store.settings().path)).toEqual(indexes);
     await runner.stop();
   });
+
+  it('a process that dies during a rebuild leaves the runs table unindexed; the next start puts its indexes back', async () => {
+    // What a rebuild does first (reset), then the process ends before the refill caught up.
+    const file = createSqliteReadModelStore({ path: h.store.settings().path });
+    const runner = new ProjectionRunner({ store: h.store, readModels: file, projections: allProjections });
+    await runner.start();
+    await runner.stop();
+    file.reset(allProjections.map((p) => ({ name: p.name, version: p.version })));
+    expect(readModelIndexes(h.store.settings().path)).toEqual([]);
+    file.close();
+
+    const again = createSqliteReadModelStore({ path: h.store.settings().path });
+    const restarted = new ProjectionRunner({ store: h.store, readModels: again, projections: allProjections });
+    await restarted.start();
+    await restarted.waitFor((await h.store.headPosition()) as string, 20_000);
+    expect(readModelIndexes(h.store.settings().path)).toEqual(indexes);
+    for (const p of allProjections) expect(dumpState(restarted.read(p as Projection))).toBe(incremental[p.name]);
+    await restarted.stop();
+    again.close();
+  });
 });
