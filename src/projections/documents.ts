@@ -163,8 +163,13 @@ export class Collection<T> {
 
   /** Stores `doc` under `id` (new or replaced). */
   set(id: string, doc: T): T {
-    if (!this.docs.has(id) && !this.dirty.has(id) && this.absentFromStore(id)) this.fresh.add(id);
-    if (this.backing) this.docs.delete(id); // most recently written last: evicted last
+    if (this.dirty.has(id)) {
+      // Already written since the last save: it keeps its place (dirty ones are never evicted).
+      this.docs.set(id, doc);
+      return doc;
+    }
+    if (!this.docs.has(id) && this.absentFromStore(id)) this.fresh.add(id);
+    if (this.backing) this.docs.delete(id); // first written since the last save last: evicted last
     this.docs.set(id, doc);
     this.dirty.add(id);
     return doc;
@@ -172,6 +177,7 @@ export class Collection<T> {
 
   /** Marks a document changed in place. */
   touch(id: string): void {
+    if (this.dirty.has(id)) return; // moved to the end when it was first written since the save
     const doc = this.docs.get(id);
     if (doc === undefined) return;
     this.dirty.add(id);
@@ -288,7 +294,7 @@ export class Collection<T> {
     if (b && this.docs.size - this.dirty.size > b.cacheSize) this.trim();
   }
 
-  /** Evicts the least recently written clean documents until the cache is within its bound. */
+  /** Evicts the least recently written clean documents (by their first write since a save) until the cache is within its bound. */
   private trim(): void {
     const b = this.backing;
     if (!b) return;
