@@ -1,4 +1,5 @@
 import { canonicalJson } from '../domain/audit/canonical-json.js';
+import { SavedIds } from './saved-ids.js';
 
 /** How the documents of a collection are stored: text that is equal exactly when the documents are. */
 export interface DocumentCodec<T> {
@@ -81,6 +82,11 @@ export interface Backing {
   readonly flush: () => void;
   /** Most clean decoded documents kept in memory (dirty ones are kept until saved). */
   readonly cacheSize: number;
+  /**
+   * The collection's stored documents were just dropped (a rebuild): what it has not saved since
+   * is known to be absent, so a miss reads the store only for ids it may have saved.
+   */
+  readonly emptyAtStart?: boolean;
 }
 
 /** Default bound of a paged-out collection's cache of decoded documents. */
@@ -106,6 +112,8 @@ export class Collection<T> {
   private backing: Backing | undefined;
   /** The last id the store did not have: `set` right after a missed `get` needs no second read. */
   private lastMiss: string | undefined;
+  /** Attached with `emptyAtStart`: the ids saved since, the only ones worth a read on a miss. */
+  private saved: SavedIds | undefined;
 
   constructor(spec: DocumentCodec<T> | CollectionSpec<T> = {}) {
     this.spec = 'encode' in spec ? { codec: spec } : spec;
@@ -115,6 +123,7 @@ export class Collection<T> {
   /** Pages this collection out to the store (not for resident ones). */
   attach(backing: Backing): void {
     this.backing = backing;
+    this.saved = backing.emptyAtStart ? new SavedIds() : undefined;
   }
 
   /** Whether the collection reads the store for what it does not hold. */
@@ -125,7 +134,7 @@ export class Collection<T> {
   get(id: string): T | undefined {
     const doc = this.docs.get(id);
     if (doc !== undefined || this.backing === undefined || this.dirty.has(id)) return doc;
-    const text = this.backing.source.get(id);
+    const text = this.saved && !this.saved.mayHave(id) ? undefined : this.backing.source.get(id);
     if (text === undefined) {
       this.lastMiss = id;
       return undefined;
@@ -154,8 +163,13 @@ export class Collection<T> {
 
   /** Stores `doc` under `id` (new or replaced). */
   set(id: string, doc: T): T {
-    if (!this.docs.has(id) && !this.dirty.has(id) && this.absentFromStore(id)) this.fresh.add(id);
-    if (this.backing) this.docs.delete(id); // most recently written last: evicted last
+    if (this.dirty.has(id)) {
+      // Already written since the last save: it keeps its place (dirty ones are never evicted).
+      this.docs.set(id, doc);
+      return doc;
+    }
+    if (!this.docs.has(id) && this.absentFromStore(id)) this.fresh.add(id);
+    if (this.backing) this.docs.delete(id); // first written since the last save last: evicted last
     this.docs.set(id, doc);
     this.dirty.add(id);
     return doc;
@@ -163,6 +177,7 @@ export class Collection<T> {
 
   /** Marks a document changed in place. */
   touch(id: string): void {
+    if (this.dirty.has(id)) return; // moved to the end when it was first written since the save
     const doc = this.docs.get(id);
     if (doc === undefined) return;
     this.dirty.add(id);
@@ -223,8 +238,10 @@ export class Collection<T> {
   /** The encoded changes since the last call, and forgets them. */
   takeChanges(collection: string, into: DocumentChange[]): void {
     const indexed = this.spec.columns !== undefined;
+    const saved = this.saved;
     for (const id of this.dirty) {
       const doc = this.docs.get(id);
+      saved?.add(id);
       if (doc === undefined) into.push({ collection, id, doc: null });
       else if (indexed) into.push({ collection, id, doc: this.codec.encode(doc), columns: this.columnsOf(doc) });
       else into.push({ collection, id, doc: this.codec.encode(doc) });
@@ -267,6 +284,7 @@ export class Collection<T> {
   private absentFromStore(id: string): boolean {
     if (!this.backing) return true;
     if (this.lastMiss === id) return true;
+    if (this.saved && !this.saved.mayHave(id)) return true;
     return this.backing.source.get(id) === undefined;
   }
 
@@ -276,7 +294,7 @@ export class Collection<T> {
     if (b && this.docs.size - this.dirty.size > b.cacheSize) this.trim();
   }
 
-  /** Evicts the least recently written clean documents until the cache is within its bound. */
+  /** Evicts the least recently written clean documents (by their first write since a save) until the cache is within its bound. */
   private trim(): void {
     const b = this.backing;
     if (!b) return;

@@ -48,6 +48,11 @@ export interface ReadModelStore {
    */
   reset(projections: ReadonlyArray<{ readonly name: string; readonly version: number }>): void;
   /**
+   * A reset may leave the tables it emptied without their secondary indexes while they are
+   * refilled (a rebuild); this creates them, once the refill has caught up. No-op otherwise.
+   */
+  buildIndexes(): void;
+  /**
    * Retention: deletes, in one transaction, the documents of collections declaring `expiresAt`
    * whose time is before `before`, and the documents with the same ids in `perRun` collections.
    */

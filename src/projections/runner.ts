@@ -154,7 +154,7 @@ export class ProjectionRunner {
     this.readModels.reset(names.map((n) => ({ name: n, version: this.handle(n).projection.version })));
     for (const n of names) {
       const h = this.handle(n);
-      h.fold = this.storage.newFold(h);
+      h.fold = this.storage.newFold(h, true); // reset above: its tables are empty
       h.saved = undefined;
       h.error = undefined;
       h.status = 'stopped';
@@ -175,6 +175,7 @@ export class ProjectionRunner {
     if (!run) return;
     this.rebuilding = undefined;
     this.save();
+    this.readModels.buildIndexes();
     this.retention.sweepSafely(); // a rebuild replays dropped runs too: retention applies again
     run.finished(this.rebuildPosition(run));
   }
@@ -278,6 +279,7 @@ export class ProjectionRunner {
       if (this.stopping) return;
       if (!this.rebuilding) {
         this.save();
+        this.readModels.buildIndexes(); // a projection started over at load refilled its tables
         this.retention.sweepSafely();
       }
       const subscription = this.store.subscribeToAll(after === undefined ? {} : { after });

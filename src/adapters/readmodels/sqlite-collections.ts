@@ -17,6 +17,8 @@ export class IndexedCollectionTable implements DocumentSource {
   private readonly upsertStmt: Database.Statement<Value[]>;
   private readonly deleteStmt: Database.Statement<[string]>;
   private readonly queries = new Map<string, Database.Statement<Value[]>>();
+  /** The declared secondary indexes, as `CREATE INDEX IF NOT EXISTS` statements. */
+  private readonly indexSql: string[] = [];
 
   /** Creates the table and its indexes if missing; `replaced` says whether an old layout was dropped. */
   readonly replaced: boolean;
@@ -41,8 +43,9 @@ export class IndexedCollectionTable implements DocumentSource {
       const cols = index.map((c) => this.column(c));
       const name = `${this.table}__${index.join('_')}`;
       indexNames.add(name);
-      db.exec(`CREATE INDEX IF NOT EXISTS "${name}" ON "${this.table}" (${cols.join(', ')})`);
+      this.indexSql.push(`CREATE INDEX IF NOT EXISTS "${name}" ON "${this.table}" (${cols.join(', ')})`);
     }
+    this.createIndexes();
     // Indexes an older declaration made and this one no longer wants: they only cost writes.
     const old = db.prepare<[string], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL").pluck().all(this.table);
     for (const name of old) if (!indexNames.has(name)) db.exec(`DROP INDEX "${name}"`);
@@ -96,6 +99,21 @@ export class IndexedCollectionTable implements DocumentSource {
 
   clear(): void {
     this.db.exec(`DELETE FROM "${this.table}"`);
+  }
+
+  /**
+   * Drops the secondary indexes (a rebuild refills the table: one CREATE INDEX over the filled
+   * table is far cheaper than keeping every index up to date row by row). Queries stay correct
+   * without them, only slower; `createIndexes` puts them back, and so does declaring the table.
+   */
+  dropIndexes(): void {
+    const names = this.db.prepare<[string], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL").pluck().all(this.table);
+    for (const name of names) this.db.exec(`DROP INDEX "${name}"`);
+  }
+
+  /** Creates the declared indexes that are missing. */
+  createIndexes(): void {
+    for (const sql of this.indexSql) this.db.exec(sql);
   }
 
   private column(name: string): string {

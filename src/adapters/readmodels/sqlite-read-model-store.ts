@@ -67,6 +67,8 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
   /** Indexed collections by `projection\0collection`. */
   const tables = new Map<string, IndexedCollectionTable>();
   const key = (projection: string, collection: string) => `${projection}\u0000${collection}`;
+  /** Tables a reset left without their secondary indexes. */
+  const unindexed = new Set<IndexedCollectionTable>();
   const commitTx = db.transaction((commits: readonly ProjectionCommit[]) => {
     for (const c of commits) {
       for (const change of c.changes) {
@@ -85,7 +87,14 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
     // (pages dropped whole) instead of deleting a rebuild's hundreds of MB row by row.
     if (kept.length === 0) stmt.deleteAllDocs.run();
     else for (const name of names) stmt.deleteDocs.run(name);
-    for (const [k, table] of tables) if (names.has(k.slice(0, k.indexOf('\u0000')))) table.clear();
+    for (const [k, table] of tables) {
+      if (!names.has(k.slice(0, k.indexOf('\u0000')))) continue;
+      // Refilled from the log next: its indexes are built once it is full (buildIndexes). Dropped
+      // first, so the delete does not update them row by row either.
+      table.dropIndexes();
+      table.clear();
+      unindexed.add(table);
+    }
     for (const { name, version } of projections) stmt.upsertCheckpoint.run(name, version, null);
   });
   const sweepTx = db.transaction((before: string, perRun: ReadonlyArray<{ readonly projection: string; readonly collection: string }>): SweptDocuments => {
@@ -147,6 +156,13 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
     },
     reset(projections) {
       resetTx.immediate(projections);
+    },
+    buildIndexes() {
+      if (unindexed.size === 0) return;
+      db.transaction(() => {
+        for (const table of unindexed) table.createIndexes();
+      }).immediate();
+      unindexed.clear();
     },
     sweep(before, perRun) {
       return sweepTx.immediate(before, perRun);

@@ -48,12 +48,15 @@ export class HandleStorage {
     return kept;
   }
 
-  /** A fold from the initial state, its paged-out collections reading the store on a miss. */
-  newFold(handle: Handle): ProjectionFold<ReadModelState> {
+  /**
+   * A fold from the initial state, its paged-out collections reading the store on a miss
+   * (`empty`: the projection's documents were just dropped, so only for ids saved since).
+   */
+  newFold(handle: Handle, empty = false): ProjectionFold<ReadModelState> {
     const fold = new ProjectionFold(handle.projection, this.compare);
     for (const [collection, c] of Object.entries(fold.state)) {
       if (c.spec.resident) continue;
-      c.attach({ source: this.readModels.source(handle.projection.name, collection), flush: this.flush, cacheSize: this.cacheSize });
+      c.attach({ source: this.readModels.source(handle.projection.name, collection), flush: this.flush, cacheSize: this.cacheSize, emptyAtStart: empty });
     }
     return fold;
   }
@@ -66,9 +69,10 @@ export class HandleStorage {
     const { projection } = handle;
     const layoutKept = this.declare(handle);
     const stored = this.readModels.load(projection.name);
-    handle.fold = this.newFold(handle);
+    const startOver = !stored || stored.version !== projection.version || !layoutKept;
+    handle.fold = this.newFold(handle, startOver);
     handle.error = undefined;
-    if (!stored || stored.version !== projection.version || !layoutKept) {
+    if (startOver) {
       // New, or built by other code: start over from the beginning of the log.
       this.readModels.reset([{ name: projection.name, version: projection.version }]);
       handle.saved = undefined;

@@ -245,14 +245,25 @@ function withStoredDefaults(streamId: string, raw: unknown): unknown {
   const meta = raw as Record<string, unknown>;
   const hash = meta.hash;
   const shortHash = typeof hash === 'string' && hash.length === 43;
-  if (Object.hasOwn(meta, 'correlationId') && Object.hasOwn(meta, 'schemaVersion') && Object.hasOwn(meta, 'actor') && !shortHash) return meta;
+  const hasCorrelation = Object.hasOwn(meta, 'correlationId');
+  const hasVersion = Object.hasOwn(meta, 'schemaVersion');
+  const hasActor = Object.hasOwn(meta, 'actor');
+  if (hasCorrelation && hasVersion && hasActor && !shortHash) return meta;
   const own = streamOwner(streamId);
-  const out: Record<string, unknown> = {
-    ...(own !== undefined && !Object.hasOwn(meta, 'correlationId') ? { correlationId: own } : {}),
-    ...(Object.hasOwn(meta, 'schemaVersion') ? {} : { schemaVersion: 1 }),
-    ...(Object.hasOwn(meta, 'actor') ? {} : { actor: STORED_DEFAULT_ACTOR }),
-    ...meta,
-  };
+  // The usual row (a run's event at version 1): one literal with one spread, which V8 copies fast
+  // and with the same key order as below; the general form with conditional spreads cost about
+  // 5 % of a rebuild's self time.
+  const out: Record<string, unknown> =
+    own !== undefined && !hasCorrelation && !hasVersion
+      ? hasActor
+        ? { correlationId: own, schemaVersion: 1, ...meta }
+        : { correlationId: own, schemaVersion: 1, actor: STORED_DEFAULT_ACTOR, ...meta }
+      : {
+          ...(own !== undefined && !hasCorrelation ? { correlationId: own } : {}),
+          ...(hasVersion ? {} : { schemaVersion: 1 }),
+          ...(hasActor ? {} : { actor: STORED_DEFAULT_ACTOR }),
+          ...meta,
+        };
   if (shortHash) out.hash = hexOfStoredHash(hash);
   return out;
 }
