@@ -130,5 +130,16 @@ describe('the runs table: query plans and counts', () => {
     })();
     check('refilled');
     db.close();
+    // A declaration without `counted` drops the counts and their triggers (they would drift beside
+    // REPLACE); declared again, they are counted afresh.
+    const plain = new Database(path);
+    const spec = runsProjection.initialState().runs.spec;
+    const uncounted = new IndexedCollectionTable(plain, { projection: 'runs', collection: 'runs', spec: { ...spec, counted: undefined } });
+    expect(plain.prepare<[], string>("SELECT name FROM sqlite_master WHERE name LIKE '%\\_\\_count\\_%' ESCAPE '\\'").pluck().all()).toEqual([]);
+    uncounted.write('r1', '{}', ['FAILED', 'smb', 'dana', iso(1), undefined]);
+    plain.close();
+    ({ db, table } = runsTable(path));
+    check('counted again');
+    db.close();
   });
 });

@@ -51,6 +51,8 @@ export class IndexedCollectionTable implements DocumentSource {
     for (const name of old) if (!indexNames.has(name)) db.exec(`DROP INDEX "${name}"`);
     this.counted = spec.counted ?? [];
     this.counts = this.counted.length > 0 ? new CountTable(db, this.table, this.counted.map((c) => this.column(c)), this.replaced) : undefined;
+    // Counts a former declaration kept: their triggers would go on firing (and, next to REPLACE, drift).
+    if (!this.counts) dropCountsExcept(db, this.table, new Set());
     this.getStmt = db.prepare<[string], string>(`SELECT doc FROM "${this.table}" WHERE id = ?`).pluck();
     const placeholders = wanted.map(() => '?').join(', ');
     // With counts, an upsert: REPLACE would delete the old row without firing the delete trigger.
@@ -213,10 +215,7 @@ class CountTable {
     };
     // Counts and triggers of an older declaration (other columns) only cost writes.
     const mine = new Set([this.table, ...Object.keys(triggers)]);
-    const prefix = `${source}__count_`;
-    const objects = db.prepare<[], { name: string; type: string }>("SELECT name, type FROM sqlite_master WHERE type IN ('table', 'trigger')").all().filter((o) => o.name.startsWith(prefix));
-    for (const o of objects) if (!mine.has(o.name)) db.exec(`DROP ${o.type === 'table' ? 'TABLE' : 'TRIGGER'} IF EXISTS "${o.name}"`);
-    const present = new Set(objects.map((o) => o.name));
+    const present = dropCountsExcept(db, source, mine);
     // Counted again from the table unless the counts and all their triggers were already there.
     const fresh = sourceReplaced || [...mine].some((name) => !present.has(name));
     if (fresh) {
@@ -238,4 +237,12 @@ class CountTable {
   resume(): void {
     this.db.exec(this.deleteTriggerSql);
   }
+}
+
+/** Drops the count tables and triggers of `source` not in `keep`; returns the names that were there. */
+function dropCountsExcept(db: Database.Database, source: string, keep: ReadonlySet<string>): Set<string> {
+  const prefix = `${source}__count_`;
+  const objects = db.prepare<[], { name: string; type: string }>("SELECT name, type FROM sqlite_master WHERE type IN ('table', 'trigger')").all().filter((o) => o.name.startsWith(prefix));
+  for (const o of objects) if (!keep.has(o.name)) db.exec(`DROP ${o.type === 'table' ? 'TABLE' : 'TRIGGER'} IF EXISTS "${o.name}"`);
+  return new Set(objects.map((o) => o.name));
 }
