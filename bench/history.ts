@@ -1,21 +1,28 @@
 /**
  * `npm run bench -- history`: does the server's cost grow with history?
  *
- * One data folder is grown to 20,000, then 100,000, then 200,000 FINISHED runs (copies of runs the
- * real engine made once, appended through the store's group commits; bench/support/run-templates.ts),
- * with start times spread over 30 days, six kinds (succeeded, retried, failed, gated and approved;
- * three profiles; four requesters). At each size the BUILT server (node dist/src/server/main.js)
- * is started on the folder as a child process, waited on until its read models have caught up
- * (a query with `atLeast` the head), then a fixed query mix runs over HTTP GraphQL from a few clients.
+ * One data folder per size, of 20,000, 100,000 and 200,000 FINISHED runs (copies of runs the real
+ * engine made once, appended through the store's group commits; bench/support/run-templates.ts;
+ * each size's folder is a copy of the one before, grown), with start times spread over 30 days, six
+ * kinds (succeeded, retried, failed, gated and approved; three profiles; four requesters). The
+ * BUILT server (node dist/src/server/main.js) is started on every folder as a child process, each
+ * waited on until its read models have caught up (a query with `atLeast` the head). Then the fixed
+ * query mix runs over HTTP GraphQL from a few clients, INTERLEAVED: in each of several rounds every
+ * size gets its share of the queries, in an order that rotates from round to round, so the load
+ * that others put on the machine hits every size alike (sizes measured one after the other mostly
+ * measured how busy the machine was at the time).
  * Reported per size: RSS after the mix and peak RSS (/proc/<pid>/status VmRSS, VmHWM), V8 heap
  * used (/metrics), time until caught up, and query p50/p99 per kind and overall; the smallest size
  * is the baseline, the others are given as ratios to it.
  *
- * Env: HISTORY_BENCH_SIZES (20000,100000,200000), HISTORY_BENCH_QUERIES (3000),
- * HISTORY_BENCH_CLIENTS (4), HISTORY_BENCH_DIR (keep the folder there and grow it on the next run).
+ * Env: HISTORY_BENCH_SIZES (20000,100000,200000), HISTORY_BENCH_QUERIES (3000 per size),
+ * HISTORY_BENCH_CLIENTS (4), HISTORY_BENCH_ROUNDS (10), HISTORY_BENCH_DIR (keep the folders there
+ * and reuse them, read models caught up, on the next run), HISTORY_BENCH_CPU_PROF (a folder: each
+ * server writes a `node --cpu-prof` profile there when stopped; summarize it with
+ * `node dist/bench/support/cpu-profile-summary.js <file>`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +36,8 @@ import { printTable, type Row } from './support/table.js';
 const SIZES = (process.env.HISTORY_BENCH_SIZES ?? '20000,100000,200000').split(',').map(Number);
 const QUERIES = Number(process.env.HISTORY_BENCH_QUERIES ?? 3_000);
 const CLIENTS = Number(process.env.HISTORY_BENCH_CLIENTS ?? 4);
+const ROUNDS = Math.max(1, Number(process.env.HISTORY_BENCH_ROUNDS ?? 10));
+const CPU_PROF = process.env.HISTORY_BENCH_CPU_PROF;
 const DAYS = 30;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -70,9 +79,10 @@ function runsIn(path: string): number {
 
 interface Server { child: ChildProcess; url: string; readyMs: number; exited: Promise<void>; stderr: string[] }
 
-async function startServer(dataDir: string, configPath: string): Promise<Server> {
+async function startServer(dataDir: string, configPath: string, profileDir?: string): Promise<Server> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(root, 'dist/src/server/main.js')], {
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, join(root, 'dist/src/server/main.js')], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_CONFIG: configPath, GATEHOUSE_EVENTSTORE: '', NODE_ENV: 'production', GATEHOUSE_CONSISTENCY_WAIT_MS: '60000' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -138,8 +148,8 @@ const SIGNALS = `query($scope: String!) { goldenSignals(scope: $scope) { calls s
 type Kind = 'runs page 1' | 'runs next page' | 'runs filtered' | 'run (old)' | 'run (new)' | 'pendingApprovals' | 'budget' | 'goldenSignals';
 const KINDS: Kind[] = ['runs page 1', 'runs next page', 'runs filtered', 'run (old)', 'run (new)', 'pendingApprovals', 'budget', 'goldenSignals'];
 
-async function queryMix(url: string, size: number): Promise<Map<Kind, number[]>> {
-  const samples = new Map<Kind, number[]>(KINDS.map((k) => [k, []]));
+/** `queries` queries of the mix against one server, their times added to `samples`. */
+async function queryMix(url: string, size: number, queries: number, samples: Map<Kind, number[]>): Promise<void> {
   let issued = 0;
   const filters = [
     { status: 'FAILED' }, { profile: 'smb' }, { requester: 'dana' },
@@ -151,7 +161,7 @@ async function queryMix(url: string, size: number): Promise<Map<Kind, number[]>>
     let pages = 0;
     let rand = 0x9e3779b9 ^ (c * 7919);
     const next = () => ((rand = (Math.imul(rand, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
-    for (let i = 0; issued < QUERIES; i++) {
+    for (let i = 0; issued < queries; i++) {
       issued++;
       const kind = KINDS[(i + c) % KINDS.length] as Kind;
       let query: string;
@@ -181,7 +191,6 @@ async function queryMix(url: string, size: number): Promise<Map<Kind, number[]>>
     }
   };
   await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
-  return samples;
 }
 
 interface Measured {
@@ -196,22 +205,39 @@ interface Measured {
   samples: Map<Kind, number[]>;
 }
 
-async function measure(dataDir: string, configPath: string, size: number, events: number, genS: number): Promise<Measured> {
+/** One size's folder, its server started and caught up. */
+interface Side {
+  size: number;
+  events: number;
+  genS: number;
+  server: Server;
+  caughtUpS: number;
+  samples: Map<Kind, number[]>;
+}
+
+/** Starts the server on a folder and waits until its read models have applied the head of the log. */
+async function startCaughtUp(dataDir: string, configPath: string, size: number): Promise<{ server: Server; caughtUpS: number }> {
   const storePath = join(dataDir, 'gatehouse.sqlite');
   const t0 = performance.now();
-  const server = await startServer(dataDir, configPath);
+  const profileDir = CPU_PROF ? join(resolve(CPU_PROF), String(size)) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const server = await startServer(dataDir, configPath, profileDir);
   try {
-    // A server that dies while catching up (out of memory, say) ends this size with its last words.
+    // A server that dies while catching up (out of memory, say) ends the bench with its last words.
     await Promise.race([caughtUp(server, storePath), server.exited.then(() => { throw new Error(`the server exited while catching up (code ${server.child.exitCode}, signal ${server.child.signalCode}):\n${server.stderr.slice(-8).join('\n')}`); })]);
-    const caughtUpS = (performance.now() - t0) / 1000;
-    const samples = await queryMix(server.url, size);
-    const heapLine = /^gatehouse_process_nodejs_heap_size_used_bytes (\d+(?:\.\d+)?)/m.exec(await metrics(server));
-    const mem = memoryOf(server.child.pid as number);
-    return { size, events, genS, readyS: server.readyMs / 1000, caughtUpS, rss: mem.rss, hwm: mem.hwm, heap: Number(heapLine?.[1] ?? NaN) / 2 ** 20, samples };
-  } finally {
+  } catch (error) {
     server.child.kill('SIGTERM');
     await server.exited;
+    throw error;
   }
+  return { server, caughtUpS: (performance.now() - t0) / 1000 };
+}
+
+/** What the server of one side shows after the mix. */
+async function measured(side: Side): Promise<Measured> {
+  const heapLine = /^gatehouse_process_nodejs_heap_size_used_bytes (\d+(?:\.\d+)?)/m.exec(await metrics(side.server));
+  const mem = memoryOf(side.server.child.pid as number);
+  return { size: side.size, events: side.events, genS: side.genS, readyS: side.server.readyMs / 1000, caughtUpS: side.caughtUpS, rss: mem.rss, hwm: mem.hwm, heap: Number(heapLine?.[1] ?? NaN) / 2 ** 20, samples: side.samples };
 }
 
 function report(results: Measured[]): void {
@@ -236,44 +262,63 @@ function report(results: Measured[]): void {
     row('all queries p50 ms', (m) => percentile(all(m), 50), '-', 2),
     row('all queries p99 ms', (m) => percentile(all(m), 99), '≤ 1.25x', 2),
   ];
-  printTable(`history: the built server on ${results.map(label).join(' / ')} finished runs; ${QUERIES.toLocaleString('en-US')} queries from ${CLIENTS} clients per size (generation: ${results.map((m) => `${m.genS.toFixed(0)} s`).join(', ')})`, rows);
+  printTable(`history: the built server on ${results.map(label).join(' / ')} finished runs; ${QUERIES.toLocaleString('en-US')} queries from ${CLIENTS} clients per size, interleaved in ${ROUNDS} rounds (generation: ${results.map((m) => `${m.genS.toFixed(0)} s`).join(', ')})`, rows);
 }
+
+const load = async () => (await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ');
 
 export async function run(): Promise<void> {
   const keep = process.env.HISTORY_BENCH_DIR;
   const dir = keep ?? mkdtempSync(join(tmpdir(), 'gatehouse-bench-history-'));
   mkdirSync(dir, { recursive: true });
-  const dataDir = join(dir, 'data');
-  mkdirSync(dataDir, { recursive: true });
   const configPath = join(dir, 'gatehouse.yaml');
   writeFileSync(configPath, CONFIG);
-  const storePath = join(dataDir, 'gatehouse.sqlite');
+  const sides: Side[] = [];
   try {
+    // Made again each run: a kept folder's template runs exist already, and starting them again fails.
+    for (const f of ['templates.sqlite', 'templates.sqlite-wal', 'templates.sqlite-shm']) rmSync(join(dir, f), { force: true });
     const templates = await makeTemplates(dir, kinds);
-    const results: Measured[] = [];
-    let events = 0;
-    for (const size of SIZES) {
-      const have = runsIn(storePath);
+    const sizes = [...SIZES].sort((a, b) => a - b);
+    let previous: string | undefined;
+    const folders: Array<{ size: number; dataDir: string; events: number; genS: number }> = [];
+    for (const size of sizes) {
+      const dataDir = join(dir, `runs-${size}`, 'data');
+      mkdirSync(dataDir, { recursive: true });
+      const storePath = join(dataDir, 'gatehouse.sqlite');
       const g0 = performance.now();
-      // Grown, not regenerated: the server's read models and run index catch up from where they were.
-      if (have < size) events += (await fillFile(storePath, { templates, from: have, to: size }, timeOf)).events;
+      // Each size starts as a copy of the size before (closed, so its WAL is in the file), grown.
+      if (runsIn(storePath) === 0 && previous !== undefined) copyFileSync(previous, storePath);
+      const have = runsIn(storePath);
+      if (have < size) await fillFile(storePath, { templates, from: have, to: size }, timeOf);
       const genS = (performance.now() - g0) / 1000;
       const db = new Database(storePath, { readonly: true });
-      events = (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+      const events = (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
       db.close();
-      console.log(`history: ${size.toLocaleString('en-US')} runs (${events.toLocaleString('en-US')} events) written in ${genS.toFixed(1)} s; starting the server (load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')})`);
-      let m: Measured;
-      try {
-        m = await measure(dataDir, configPath, size, events, genS);
-      } catch (error) {
-        console.log(`history: ${size.toLocaleString('en-US')} runs: NOT MEASURED: ${error instanceof Error ? error.message : String(error)}`);
-        break;
-      }
-      console.log(`history: ${size.toLocaleString('en-US')} runs: caught up in ${m.caughtUpS.toFixed(1)} s, RSS ${m.rss.toFixed(0)} MB, peak ${m.hwm.toFixed(0)} MB`);
-      results.push(m);
+      console.log(`history: ${size.toLocaleString('en-US')} runs (${events.toLocaleString('en-US')} events) ready in ${genS.toFixed(1)} s`);
+      folders.push({ size, dataDir, events, genS });
+      previous = storePath;
     }
-    if (results.length > 0) report(results);
+    // One server per size, started one after the other (catching up is the heavy part), all kept up.
+    for (const f of folders) {
+      console.log(`history: starting the server on ${f.size.toLocaleString('en-US')} runs (load average ${await load()})`);
+      const { server, caughtUpS } = await startCaughtUp(f.dataDir, configPath, f.size);
+      sides.push({ ...f, server, caughtUpS, samples: new Map<Kind, number[]>(KINDS.map((k) => [k, []])) });
+      console.log(`history: ${f.size.toLocaleString('en-US')} runs: caught up in ${caughtUpS.toFixed(1)} s`);
+    }
+    const perRound = Math.max(1, Math.round(QUERIES / ROUNDS));
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let k = 0; k < sides.length; k++) {
+        const side = sides[(r + k) % sides.length] as Side;
+        await queryMix(side.server.url, side.size, perRound, side.samples);
+      }
+    }
+    console.log(`history: ${ROUNDS} rounds of ${perRound} queries per size done (load average ${await load()})`);
+    const results: Measured[] = [];
+    for (const side of sides) results.push(await measured(side));
+    report(results);
   } finally {
+    for (const side of sides) side.server.child.kill('SIGTERM');
+    await Promise.all(sides.map((side) => side.server.exited));
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }

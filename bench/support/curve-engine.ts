@@ -15,6 +15,7 @@ import { RunEngine } from '../../src/orchestrator/engine.js';
 import { ToolRegistry } from '../../src/orchestrator/tools/tool.js';
 import { alice, appendCopies, benchTools as tools, chain, makeTemplates } from './run-templates.js';
 import { median, percentile } from './measure.js';
+import { timedStore } from './timed-store.js';
 
 /** One measured input of a curve: its label, the sample count, and the samples' median and p99. */
 export interface CurvePoint {
@@ -32,8 +33,10 @@ export function point(input: string, samples: readonly number[], extra?: Record<
 }
 
 /** An engine and its API on `store`, started as the server starts it (its follower reading the log). */
-async function engineOn(store: EventStore) {
+async function engineOn(raw: EventStore) {
   const registry = new ToolRegistry(tools);
+  // Timed: the wall time a run spends inside the store's calls (append, readStream, …) is told apart.
+  const { store, elapsedMs: storeMs, reset: resetStoreMs } = timedStore(raw);
   const engine = new RunEngine({ store, tools: registry, onError: (e) => console.error(e) });
   const startMs = await (async () => { const t = performance.now(); await engine.start(); return performance.now() - t; })();
   const api = new Orchestrator({ engine, tools: registry });
@@ -43,7 +46,7 @@ async function engineOn(store: EventStore) {
     await engine.waitFor(runId, (s) => TERMINAL_RUN.has(s.status), 600_000);
     return performance.now() - t0;
   };
-  return { engine, runOne, startMs };
+  return { engine, runOne, startMs, storeMs, resetStoreMs };
 }
 
 /** CPU milliseconds (user + system) this process has used so far. */
@@ -123,9 +126,10 @@ export async function historyCurve(dir: string, histories: readonly number[], ru
   const sides = [];
   for (const c of copies) {
     const store = createSqliteEventStore({ path: c.path });
-    const { engine, runOne, startMs } = await engineOn(store);
+    const { engine, runOne, startMs, storeMs, resetStoreMs } = await engineOn(store);
     for (let i = 0; i < 5; i++) await runOne(`h-w${i}`, steps);
-    sides.push({ ...c, store, engine, runOne, startMs, samples: [] as number[], cpu: 0 });
+    resetStoreMs();
+    sides.push({ ...c, store, engine, runOne, startMs, storeMs, samples: [] as number[], cpu: 0 });
   }
   const perRound = Math.max(1, Math.round(runs / 10));
   await interleave(10, sides.map((side) => async () => {
@@ -137,5 +141,5 @@ export async function historyCurve(dir: string, histories: readonly number[], ru
     await side.engine.close();
     await side.store.close();
   }
-  return sides.map((side) => point(`${side.size.toLocaleString('en-US')} events`, side.samples, { 'CPU ms per run': side.cpu / side.samples.length, 'fill s': Math.round(side.fillMs / 100) / 10, 'engine start ms': Math.round(side.startMs) }));
+  return sides.map((side) => point(`${side.size.toLocaleString('en-US')} events`, side.samples, { 'CPU ms per run': side.cpu / side.samples.length, 'store ms per run': side.storeMs() / side.samples.length, 'fill s': Math.round(side.fillMs / 100) / 10, 'engine start ms': Math.round(side.startMs) }));
 }

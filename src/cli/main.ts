@@ -178,10 +178,14 @@ program.command('projections').description('read models').command('rebuild').arg
   .action(async (name?: string) => {
     const { ProjectionRunner, allProjections } = await import('../projections/index.js');
     const { createSqliteReadModelStore } = await import('../adapters/readmodels/sqlite-read-model-store.js');
+    const { loadConfig } = await import('../orchestrator/config.js');
+    // The server's retention applies to a rebuild here too (a bad config stops before anything is touched).
+    const days = loadConfig(env.configPath).retention.finishedRunsDays;
     const local = join(opts().dataDir, env.eventStore ? 'local.sqlite' : 'gatehouse.sqlite');
     await withStore(storeEnv(), async (store) => {
       const readModels = createSqliteReadModelStore({ path: local });
-      const runner = new ProjectionRunner({ store, readModels, projections: allProjections });
+      const failures: unknown[] = [];
+      const runner = new ProjectionRunner({ store, readModels, projections: allProjections, retention: days === undefined ? undefined : { finishedRunsDays: days }, onFollowError: (e) => failures.push(e) });
       let last = 0;
       let events = 0;
       await runner.rebuild(name, (p) => {
@@ -194,7 +198,10 @@ program.command('projections').description('read models').command('rebuild').arg
       });
       if (!opts().json) process.stderr.write('\n');
       readModels.close();
-      out(`rebuilt ${name ?? 'all read models'} from ${events.toLocaleString('en-US')} events`, { rebuilt: name ?? 'all', events });
+      // The retention sweep after the rebuild reports its failure instead of throwing it.
+      if (failures.length > 0) throw new CliError(`rebuilt, but retention failed: ${failures.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`);
+      const kept = days === undefined ? '' : `; finished runs that ended over ${days} days ago dropped (retention)`;
+      out(`rebuilt ${name ?? 'all read models'} from ${events.toLocaleString('en-US')} events${kept}`, { rebuilt: name ?? 'all', events, ...(days === undefined ? {} : { retentionDays: days }) });
     });
   });
 

@@ -48,6 +48,12 @@ export interface CollectionSpec<T> {
   readonly perRun?: boolean;
   /** A column holding the time (ISO) after which retention may drop the document; empty: never. */
   readonly expiresAt?: string;
+  /**
+   * Index columns whose combinations of values the store keeps counted as documents are written
+   * and deleted: a count whose only filters are equalities on them sums those few combinations
+   * instead of walking every matching index entry (which grows with history).
+   */
+  readonly counted?: readonly string[];
 }
 
 /** A keyset list query over a collection's index columns (the store turns it into SQL). */

@@ -19,7 +19,7 @@ export interface ProjectionCommit {
 export interface CollectionDeclaration {
   readonly projection: string;
   readonly collection: string;
-  readonly spec: Pick<CollectionSpec<unknown>, 'columns' | 'indexes' | 'expiresAt'>;
+  readonly spec: Pick<CollectionSpec<unknown>, 'columns' | 'indexes' | 'expiresAt' | 'counted'>;
 }
 
 /** What a retention sweep removed: per projection and collection, the ids it deleted. */

@@ -16,6 +16,7 @@ import { RunEngine } from '../orchestrator/engine.js';
 import type { Playbook } from '../orchestrator/profiles.js';
 import { type ToolDefinition, ToolRegistry } from '../orchestrator/tools/tool.js';
 import { allProjections, ProjectionRunner } from '../projections/index.js';
+import type { Every } from '../projections/runner/retention.js';
 import { ensureAdminToken } from './admin-token.js';
 import { consoleHandlers } from './console-assets.js';
 import { createRulesApprover } from '../adapters/approvers/rules-approver.js';
@@ -49,6 +50,8 @@ export interface GatehouseAppOptions {
   /** Tokens besides those of gatehouse.yaml (tests). */
   readonly tokens?: readonly TokenEntry[];
   readonly limits?: Partial<Limits>;
+  /** Tests: the retention sweep's clock and timer (default: the wall clock and an hourly `setInterval`). */
+  readonly retentionSchedule?: { readonly now?: () => number; readonly every?: Every };
 }
 
 /**
@@ -148,7 +151,8 @@ async function startLocked(options: GatehouseAppOptions, unlock: () => void): Pr
   const orchestrator = new Orchestrator({ engine, tools, playbooks });
   const projections = new ProjectionRunner({
     store, readModels, projections: allProjections,
-    retention: config.retention.finishedRunsDays === undefined ? undefined : { finishedRunsDays: config.retention.finishedRunsDays },
+    retention: config.retention.finishedRunsDays === undefined ? undefined : { finishedRunsDays: config.retention.finishedRunsDays, every: options.retentionSchedule?.every },
+    ...(options.retentionSchedule?.now ? { now: options.retentionSchedule.now } : {}),
     health,
     onFollowError: followError('projections'),
     onError: (error) => {

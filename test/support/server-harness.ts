@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import type { Limits } from '../../src/graphql/http/limits.js';
 import type { ToolDefinition } from '../../src/orchestrator/tools/tool.js';
 import type { ServerEnv } from '../../src/server/env.js';
-import { type GatehouseApp, startGatehouse } from '../../src/server/app.js';
+import { type GatehouseApp, type GatehouseAppOptions, startGatehouse } from '../../src/server/app.js';
 import { repoRoot } from './built.js';
 import { tempDir } from './temp.js';
 
@@ -39,7 +39,7 @@ export interface ServerHarness {
 const silent = { info: () => {}, warn: () => {}, error: (o: object, m?: string) => console.error(m, o) };
 
 /** Gatehouse started in this process on a free port, a temporary data folder and the fixture tokens. */
-export async function startServer(options: { tools?: ToolDefinition[]; limits?: Partial<Limits>; demoDelayMs?: number; eventStore?: string; env?: Partial<ServerEnv> } = {}): Promise<ServerHarness> {
+export async function startServer(options: { tools?: ToolDefinition[]; limits?: Partial<Limits>; demoDelayMs?: number; eventStore?: string; env?: Partial<ServerEnv>; retentionSchedule?: GatehouseAppOptions['retentionSchedule'] } = {}): Promise<ServerHarness> {
   const tmp = tempDir('gatehouse-server-');
   const app = await startGatehouse({
     env: { port: 0, host: '127.0.0.1', dataDir: join(tmp.dir, 'data'), configPath: join(repoRoot, 'test/fixtures/gatehouse.yaml'), logLevel: 'silent', shutdownGraceMs: 1_000, ...(options.eventStore ? { eventStore: options.eventStore } : {}), ...options.env },
@@ -47,6 +47,7 @@ export async function startServer(options: { tools?: ToolDefinition[]; limits?: 
     tools: options.tools,
     demoDelayMs: options.demoDelayMs ?? 20,
     limits: options.limits,
+    ...(options.retentionSchedule ? { retentionSchedule: options.retentionSchedule } : {}),
   });
   const url = `http://127.0.0.1:${app.server.port}/graphql`;
   const clients: Client[] = [];

@@ -19,6 +19,9 @@ export class IndexedCollectionTable implements DocumentSource {
   private readonly queries = new Map<string, Database.Statement<Value[]>>();
   /** The declared secondary indexes, as `CREATE INDEX IF NOT EXISTS` statements. */
   private readonly indexSql: string[] = [];
+  /** The counted columns' names and their table of counts per combination of values (`counted`). */
+  private readonly counted: readonly string[];
+  private readonly counts: CountTable | undefined;
 
   /** Creates the table and its indexes if missing; `replaced` says whether an old layout was dropped. */
   readonly replaced: boolean;
@@ -49,9 +52,18 @@ export class IndexedCollectionTable implements DocumentSource {
     // Indexes an older declaration made and this one no longer wants: they only cost writes.
     const old = db.prepare<[string], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL").pluck().all(this.table);
     for (const name of old) if (!indexNames.has(name)) db.exec(`DROP INDEX "${name}"`);
+    this.counted = spec.counted ?? [];
+    this.counts = this.counted.length > 0 ? new CountTable(db, this.table, this.counted.map((c) => this.column(c)), this.replaced) : undefined;
+    // Counts a former declaration kept: their triggers would go on firing (and, next to REPLACE, drift).
+    if (!this.counts) dropCountsExcept(db, this.table, new Set());
     this.getStmt = db.prepare<[string], string>(`SELECT doc FROM "${this.table}" WHERE id = ?`).pluck();
     const placeholders = wanted.map(() => '?').join(', ');
-    this.upsertStmt = db.prepare<Value[]>(`INSERT OR REPLACE INTO "${this.table}" (${wanted.map((c) => `"${c}"`).join(', ')}) VALUES (${placeholders})`);
+    // With counts, an upsert: REPLACE would delete the old row without firing the delete trigger.
+    this.upsertStmt = db.prepare<Value[]>(
+      this.counts
+        ? `INSERT INTO "${this.table}" (${wanted.map((c) => `"${c}"`).join(', ')}) VALUES (${placeholders}) ON CONFLICT(id) DO UPDATE SET ${wanted.slice(1).map((c) => `"${c}" = excluded."${c}"`).join(', ')}`
+        : `INSERT OR REPLACE INTO "${this.table}" (${wanted.map((c) => `"${c}"`).join(', ')}) VALUES (${placeholders})`,
+    );
     this.deleteStmt = db.prepare<[string]>(`DELETE FROM "${this.table}" WHERE id = ?`);
   }
 
@@ -80,8 +92,28 @@ export class IndexedCollectionTable implements DocumentSource {
   }
 
   count(query: DocumentQuery): number {
-    const { sql, params } = this.sql({ ...query, orderBy: undefined, limit: undefined }, 'count(*) AS n');
+    const { sql, params } = this.countSql(query);
     return (this.statement(sql).get(...params) as { n: number }).n;
+  }
+
+  /** EXPLAIN QUERY PLAN of a page query or a count, one line per step (tests and diagnosis). */
+  plan(query: DocumentQuery, what: 'find' | 'count'): string[] {
+    const { sql, params } = what === 'find' ? this.sql(query, 'id, doc') : this.countSql(query);
+    return this.db.prepare<Value[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).all(...params).map((r) => r.detail);
+  }
+
+  /**
+   * A count as SQL: a sum over the counted combinations when its only filters are equalities on
+   * counted columns (a few rows, whatever the history), else a count over the best index.
+   */
+  private countSql(query: DocumentQuery): { sql: string; params: Value[] } {
+    const equals = Object.entries(query.equals ?? {});
+    const ranged = Object.keys(query.atLeast ?? {}).length > 0 || Object.keys(query.below ?? {}).length > 0 || query.after !== undefined;
+    if (this.counts && !ranged && equals.every(([k]) => this.counted.includes(k))) {
+      const where = equals.map(([k]) => `${this.column(k)} = ?`);
+      return { sql: `SELECT coalesce(sum(n), 0) AS n FROM "${this.counts.table}"${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`, params: equals.map(([, v]) => v) };
+    }
+    return this.sql({ ...query, orderBy: undefined, limit: undefined, after: undefined }, 'count(*) AS n');
   }
 
   all(): Array<[string, string]> {
@@ -98,7 +130,11 @@ export class IndexedCollectionTable implements DocumentSource {
   }
 
   clear(): void {
+    // Without its delete trigger the DELETE stays SQLite's truncate (pages dropped whole): a
+    // table with a trigger is deleted from row by row.
+    this.counts?.suspend();
     this.db.exec(`DELETE FROM "${this.table}"`);
+    this.counts?.resume();
   }
 
   /**
@@ -164,4 +200,67 @@ export class IndexedCollectionTable implements DocumentSource {
     }
     return { sql, params };
   }
+}
+
+/**
+ * How many rows of a table have each combination of values of some columns, kept by triggers in
+ * the same transaction as every insert, update and delete of the table (whichever code path
+ * writes it: documents, retention, rebuilds). One row per combination ever seen; `k` is the
+ * combination as a JSON array (a primary key, which a NULL in a plain composite key would not be).
+ */
+class CountTable {
+  readonly table: string;
+  private readonly deleteTrigger: string;
+  private readonly deleteTriggerSql: string;
+
+  constructor(
+    private readonly db: Database.Database,
+    source: string,
+    columns: readonly string[],
+    sourceReplaced: boolean,
+  ) {
+    const suffix = columns.map((c) => c.replace(/^"c_|"$/g, '')).join('_');
+    this.table = `${source}__count_${suffix}`;
+    const key = (row: 'new' | 'old') => `json_array(${columns.map((c) => `${row}.${c}`).join(', ')})`;
+    const add = (row: 'new' | 'old') => `INSERT INTO "${this.table}" (k, ${columns.join(', ')}, n) VALUES (${key(row)}, ${columns.map((c) => `${row}.${c}`).join(', ')}, 1) ON CONFLICT(k) DO UPDATE SET n = n + 1;`;
+    const sub = (row: 'new' | 'old') => `UPDATE "${this.table}" SET n = n - 1 WHERE k = ${key(row)};`;
+    this.deleteTrigger = `${this.table}__delete`;
+    this.deleteTriggerSql = `CREATE TRIGGER IF NOT EXISTS "${this.deleteTrigger}" AFTER DELETE ON "${source}" BEGIN ${sub('old')} END`;
+    const triggers = {
+      [`${this.table}__insert`]: `CREATE TRIGGER IF NOT EXISTS "${this.table}__insert" AFTER INSERT ON "${source}" BEGIN ${add('new')} END`,
+      [this.deleteTrigger]: this.deleteTriggerSql,
+      [`${this.table}__update`]: `CREATE TRIGGER IF NOT EXISTS "${this.table}__update" AFTER UPDATE OF ${columns.join(', ')} ON "${source}" WHEN ${columns.map((c) => `old.${c} IS NOT new.${c}`).join(' OR ')} BEGIN ${sub('old')} ${add('new')} END`,
+    };
+    // Counts and triggers of an older declaration (other columns) only cost writes.
+    const mine = new Set([this.table, ...Object.keys(triggers)]);
+    const present = dropCountsExcept(db, source, mine);
+    // Counted again from the table unless the counts and all their triggers were already there.
+    const fresh = sourceReplaced || [...mine].some((name) => !present.has(name));
+    if (fresh) {
+      for (const name of Object.keys(triggers)) db.exec(`DROP TRIGGER IF EXISTS "${name}"`);
+      db.exec(`DROP TABLE IF EXISTS "${this.table}"`);
+      db.exec(`CREATE TABLE "${this.table}" (k TEXT PRIMARY KEY, ${columns.join(', ')}, n INTEGER NOT NULL)`);
+      db.exec(`INSERT INTO "${this.table}" (k, ${columns.join(', ')}, n) SELECT json_array(${columns.join(', ')}), ${columns.join(', ')}, count(*) FROM "${source}" GROUP BY ${columns.join(', ')}`);
+    }
+    for (const sql of Object.values(triggers)) db.exec(sql);
+  }
+
+  /** Before the source table is emptied: no per-row trigger, and no counts. */
+  suspend(): void {
+    this.db.exec(`DROP TRIGGER IF EXISTS "${this.deleteTrigger}"`);
+    this.db.exec(`DELETE FROM "${this.table}"`);
+  }
+
+  /** After it was emptied. */
+  resume(): void {
+    this.db.exec(this.deleteTriggerSql);
+  }
+}
+
+/** Drops the count tables and triggers of `source` not in `keep`; returns the names that were there. */
+function dropCountsExcept(db: Database.Database, source: string, keep: ReadonlySet<string>): Set<string> {
+  const prefix = `${source}__count_`;
+  const objects = db.prepare<[], { name: string; type: string }>("SELECT name, type FROM sqlite_master WHERE type IN ('table', 'trigger')").all().filter((o) => o.name.startsWith(prefix));
+  for (const o of objects) if (!keep.has(o.name)) db.exec(`DROP ${o.type === 'table' ? 'TABLE' : 'TRIGGER'} IF EXISTS "${o.name}"`);
+  return new Set(objects.map((o) => o.name));
 }

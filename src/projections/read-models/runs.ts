@@ -143,6 +143,9 @@ const runColumns: CollectionSpec<RunView> = {
   },
   indexes: [['startedAt', 'id'], ['status', 'startedAt', 'id'], ['profile', 'startedAt', 'id'], ['requester', 'startedAt', 'id'], ['retireAt']],
   expiresAt: 'retireAt',
+  // `totalCount` by status, profile or requester: a count over their index grew with history
+  // (7 ms at 200k runs, on the event loop); a sum over the counted combinations does not.
+  counted: ['status', 'profile', 'requester'],
 };
 
 /** Runs: summary, step list, routing decisions and weighted progress per run. */

@@ -1,10 +1,23 @@
 import type { ReadModelState } from '../documents.js';
 import type { ReadModelStore, SweptDocuments } from '../read-model-store.js';
 
+/** Calls `tick` every `intervalMs` until the returned function is called (the sweep's timer). */
+export type Every = (intervalMs: number, tick: () => void) => () => void;
+
+/** The default timer: `setInterval`, unref'd so it alone does not keep a process alive. */
+export const everyInterval: Every = (intervalMs, tick) => {
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+};
+
 /** How long finished runs stay in the read models, and how often that is enforced. */
 export interface RetentionOptions {
   readonly finishedRunsDays: number;
+  /** Time between two periodic sweeps. Default 1 hour. */
   readonly sweepIntervalMs?: number;
+  /** The periodic sweep's timer (tests drive it by hand). Default `everyInterval`. */
+  readonly every?: Every;
 }
 
 /** What the sweep needs from the runner: its projections' states, a save, the clock, where failures go. */
@@ -23,24 +36,24 @@ export interface RetentionHost {
  * and every `sweepIntervalMs` (default 1 hour) while scheduled. Does nothing without options.
  */
 export class RetentionSweep {
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
 
   constructor(
     private readonly retention: RetentionOptions | undefined,
     private readonly host: RetentionHost,
   ) {}
 
-  /** Starts the periodic sweep (once; the timer alone does not keep a process alive). */
+  /** Starts the periodic sweep (once; the default timer alone does not keep a process alive). */
   schedule(): void {
-    if (!this.retention || this.timer) return;
-    this.timer = setInterval(() => this.sweepSafely(), this.retention.sweepIntervalMs ?? 3_600_000);
-    this.timer.unref();
+    if (!this.retention || this.cancelTimer) return;
+    const every = this.retention.every ?? everyInterval;
+    this.cancelTimer = every(this.retention.sweepIntervalMs ?? 3_600_000, () => this.sweepSafely());
   }
 
   /** Stops the periodic sweep. */
   cancel(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
   }
 
   /**
