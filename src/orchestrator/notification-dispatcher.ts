@@ -61,10 +61,14 @@ export class NotificationDispatcher {
     this.actor = `system:notifications${options.instance ? `:${options.instance}` : ''}`;
   }
 
-  /** Starts following; the first start on a log begins at its head (history is not announced). */
+  /**
+   * Starts following; the first start on a log begins at its head (history is not announced), and
+   * so does every start without a channel: nothing could be sent for what it would read, and a
+   * checkpoint that never moved would make each restart read every approval since the first.
+   */
   async start(): Promise<void> {
     let checkpoint = await this.options.checkpoint.load();
-    if (checkpoint === undefined) {
+    if (checkpoint === undefined || Object.keys(this.options.config.channels).length === 0) {
       checkpoint = await this.options.store.headPosition();
       if (checkpoint !== undefined) await this.options.checkpoint.save(checkpoint);
     }

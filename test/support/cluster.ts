@@ -69,12 +69,15 @@ export class ServerCluster {
    * instance was killed is sent to another one (mutations carry idempotency keys, or are refused
    * harmlessly the second time). Returns the body and the instance that answered.
    */
-  async gql<T>(token: string, query: string, variables?: Record<string, unknown>, route: { prefer?: number; avoid?: number } = {}): Promise<GqlBody<T> & { by: number }> {
+  async gql<T>(token: string, query: string, variables?: Record<string, unknown>, route: { prefer?: number; avoid?: number } = {}): Promise<GqlBody<T> & { by: number; onAvoided: boolean }> {
     for (let failures = 0; ; ) {
       const inst = this.pick(route.prefer, route.avoid);
+      // `pick` returns the avoided instance only when no other was live at that moment: said here,
+      // because whether one is live again by the time the answer comes is another question.
+      const onAvoided = route.avoid !== undefined && inst.index === route.avoid;
       try {
         const res = await fetch(inst.url as string, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
-        return { ...((await res.json()) as GqlBody<T>), by: inst.index };
+        return { ...((await res.json()) as GqlBody<T>), by: inst.index, onAvoided };
       } catch (error) {
         if (!inst.alive) continue;
         if (++failures > 20) throw error;
