@@ -168,8 +168,12 @@ export class NotificationDispatcher {
       return;
     }
     if (checkpoint !== undefined && this.options.store.comparePositions(e.position, checkpoint) <= 0) return;
-    // Without a channel nothing can be sent: no run is read back for it.
-    if (Object.keys(this.options.config.channels).length === 0) return;
+    // Without a channel nothing can be sent: no run is read back for it, and the checkpoint moves
+    // on, so channels added later announce only gates opened after they were (not this one).
+    if (Object.keys(this.options.config.channels).length === 0) {
+      await this.options.checkpoint.save(e.position);
+      return;
+    }
     // A plan that fails throws to the follower, which reports it stalled and tries the same event again.
     await planFor({ store: this.options.store, config: this.options.config, people: this.options.people, actor: this.actor }, e);
     await this.options.checkpoint.save(e.position);
