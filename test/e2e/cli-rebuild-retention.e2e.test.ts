@@ -1,30 +1,18 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtFile, repoRoot } from '../support/built.js';
+import { repoRoot } from '../support/built.js';
+import { type CliResult, runBuiltCli } from '../support/cli.js';
 import { startServer, TOKENS } from '../support/server-harness.js';
 import { tempDir } from '../support/temp.js';
 
 const START = `mutation($input: StartRunInput!) { startRun(input: $input) { runId } }`;
 const DAY_MS = 86_400_000;
 
-/** The built CLI as a child process (asynchronous: see test/e2e/cli.e2e.test.ts). */
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [builtFile('src/cli/main.ts'), ...args], {
-    env: { ...process.env, GATEHOUSE_EVENTSTORE: '', GATEHOUSE_TOKEN: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 60_000,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** The built CLI as a child process (see test/support/cli.ts). */
+function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return runBuiltCli(args, { GATEHOUSE_EVENTSTORE: '', GATEHOUSE_TOKEN: '', ...env }, 60_000);
 }
 
 /**

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtFile, repoRoot } from '../support/built.js';
+import { repoRoot } from '../support/built.js';
+import { type CliResult, runBuiltCli } from '../support/cli.js';
 import { type Child, spawnFixture } from '../support/processes.js';
 import { tempDir } from '../support/temp.js';
 
@@ -13,25 +13,9 @@ const TOKENS = { alice: 'alice-token-0000000001', bob: 'bob-token-000000000001',
 let server: Child;
 let url: string;
 
-/**
- * Runs the built CLI as a child process; resolves with its exit code and output. Asynchronous on
- * purpose: a spawnSync would block this process's event loop, so its fetch could not notice that the
- * server closed an idle keep-alive socket and would send the next request down that dead socket.
- */
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [builtFile('src/cli/main.ts'), ...args], {
-    env: { ...process.env, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_URL: url, GATEHOUSE_TOKEN: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 30_000,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** The built CLI against this file's server and data folder (see test/support/cli.ts). */
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runBuiltCli(args, { GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_URL: url, GATEHOUSE_TOKEN: '', ...env });
 }
 
 async function startRun(environment: string): Promise<string> {

@@ -4,7 +4,7 @@ import type { EventStore, ReadAllOptions, RecordedEvent } from '../../src/domain
 import { dumpState, type ReadModelState } from '../../src/projections/documents.js';
 import { allProjections, pendingApprovalsProjection, type Projection, ProjectionRunner, type ProjectionCommit, type ReadModelStore, runQueries, runsProjection } from '../../src/projections/index.js';
 import { engineHarness, type EngineHarness } from '../support/engine-harness.js';
-import { runMixedWorkload, workloadTools } from '../support/projections-workload.js';
+import { runMixedWorkload, waitForQuietLog, workloadTools } from '../support/projections-workload.js';
 
 /** Every projection, its evolve counted by name: a call on one not being rebuilt is replay work it should not get. */
 function counted(calls: Map<string, number>): Projection[] {
@@ -53,13 +53,7 @@ describe('rebuilding one projection does not replay the others', () => {
     inner = createSqliteReadModelStore({ path: h.store.settings().path });
     await runMixedWorkload(h, 48, 8);
     // A cancelled run's aborted call reports a little after the run settled: wait for a quiet log.
-    let head = await h.store.headPosition();
-    for (;;) {
-      await new Promise((resolve) => setTimeout(resolve, 700));
-      const now = await h.store.headPosition();
-      if (now === head) break;
-      head = now;
-    }
+    const head = await waitForQuietLog(h, 700);
   }, 60_000);
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { createSqliteReadModelStore } from '../../src/adapters/readmodels/sqlite
 import { dumpState, type DocumentSource } from '../../src/projections/documents.js';
 import { allProjections, type Projection, ProjectionRunner, type ReadModelStore } from '../../src/projections/index.js';
 import { engineHarness, type EngineHarness } from '../support/engine-harness.js';
-import { runMixedWorkload, workloadTools } from '../support/projections-workload.js';
+import { runMixedWorkload, waitForQuietLog, workloadTools } from '../support/projections-workload.js';
 
 /** What a rebuild asked the read-model store for, per answer: found a stored document, or not. */
 interface Lookups {
@@ -53,13 +53,7 @@ describe('a full rebuild starts from empty tables: the store is read only for do
     h = await engineHarness(workloadTools);
     await runMixedWorkload(h, 48, 8);
     // A cancelled run's aborted call reports a little after the run settled: wait for a quiet log.
-    let head = await h.store.headPosition();
-    for (;;) {
-      await new Promise((resolve) => setTimeout(resolve, 700));
-      const now = await h.store.headPosition();
-      if (now === head) break;
-      head = now;
-    }
+    const head = await waitForQuietLog(h, 700);
     inner = createSqliteReadModelStore({ path: h.store.settings().path });
     const live = new ProjectionRunner({ store: h.store, readModels: inner, projections: allProjections });
     await live.start();

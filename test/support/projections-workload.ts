@@ -85,3 +85,18 @@ export async function runMixedWorkload(h: EngineHarness, count: number, inFlight
     while (next < count) await one(next++);
   }));
 }
+
+/**
+ * Waits until the log's head has not moved for `quietMs` and returns it: a cancelled run's aborted
+ * call reports (ToolCallFailed) up to ~0.5 s after the run settled, so a snapshot taken earlier
+ * would miss events a later replay sees. (Polls the head: nothing signals "no more events".)
+ */
+export async function waitForQuietLog(h: EngineHarness, quietMs: number): Promise<string | undefined> {
+  let head = await h.store.headPosition();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+    const now = await h.store.headPosition();
+    if (now === head) return head;
+    head = now;
+  }
+}
