@@ -53,7 +53,7 @@ describe('rebuilding one projection does not replay the others', () => {
     inner = createSqliteReadModelStore({ path: h.store.settings().path });
     await runMixedWorkload(h, 48, 8);
     // A cancelled run's aborted call reports a little after the run settled: wait for a quiet log.
-    const head = await waitForQuietLog(h, 700);
+    await waitForQuietLog(h, 700);
   }, 60_000);
 
   afterAll(async () => {
