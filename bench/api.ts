@@ -10,21 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { z } from 'zod';
-import { defineTool } from '../src/orchestrator/tools/tool.js';
-import { startGatehouse } from '../src/server/app.js';
+import { benchGated, benchNoop, DEV, LEAD, startBenchServer } from './support/bench-server.js';
 import { monotonicMs, nextMessage, rawBroadcastServer, startSwarm } from './support/fan-out.js';
 import { percentile } from './support/measure.js';
 import { printTable } from './support/table.js';
 import { runApiVsEngine } from './api-vs-engine.js';
 
-const DEV = 'bench-developer-token-01';
-const LEAD = 'bench-techlead-token-001';
 const FAN_OUT = 100;
-const silent = { info: () => {}, warn: () => {}, error: (o: object, m?: string) => console.error(m, o) };
-const base = { description: 'bench', domain: 'bench', idempotent: true, timeoutMs: 5_000, handler: () => ({ ok: true }) } as const;
-const noop = defineTool({ ...base, name: 'bench.noop', input: z.object({}).loose(), action: { category: 'file', operation: 'read' } });
-const gated = defineTool({ ...base, name: 'bench.gated', input: z.object({}).loose(), action: { category: 'deploy', operation: 'release', environment: 'staging' }, approval: { eligibleRoles: ['tech_lead'] } });
 
 export async function run(): Promise<void> {
   if (process.env.BENCH_API_PARTS !== 'vs') await inProcessPart();
@@ -34,18 +26,7 @@ export async function run(): Promise<void> {
 /** approve → ToolCallStarted and the fan-out, with the server in this process. */
 async function inProcessPart(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-api-'));
-  const app = await startGatehouse({
-    env: { port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', shutdownGraceMs: 1_000 },
-    log: silent, demoTools: false, tools: [noop, gated],
-    tokens: [{ token: DEV, id: 'dev', role: 'developer' }, { token: LEAD, id: 'lead', role: 'tech_lead' }, { token: 'bench-admin-token-00001', id: 'root', role: 'admin' }],
-  });
-  const url = `http://127.0.0.1:${app.server.port}/graphql`;
-  const gql = async (token: string, query: string, variables: Record<string, unknown>) => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
-    const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown[] };
-    if (body.errors) throw new Error(JSON.stringify(body.errors));
-    return body.data as Record<string, any>;
-  };
+  const { app, url, gql } = await startBenchServer(dir, { tools: [benchNoop, benchGated] });
   const START = `mutation($input: StartRunInput!) { startRun(input: $input) { runId steps { approvalId } } }`;
   const rows = [];
   try {

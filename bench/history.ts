@@ -12,12 +12,16 @@
  * that others put on the machine hits every size alike (sizes measured one after the other mostly
  * measured how busy the machine was at the time).
  * Reported per size: RSS after the mix and peak RSS (/proc/<pid>/status VmRSS, VmHWM), V8 heap
- * used (/metrics), time until caught up, and query p50/p99 per kind and overall; the smallest size
- * is the baseline, the others are given as ratios to it.
+ * used (/metrics), both again after full collections forced through the server's inspector (each
+ * server runs with `--inspect=127.0.0.1:0`: held memory stays, garbage goes), time until caught
+ * up, and query p50/p99 per kind and overall; the smallest size is the baseline, the others are
+ * given as ratios to it.
  *
  * Env: HISTORY_BENCH_SIZES (20000,100000,200000), HISTORY_BENCH_QUERIES (3000 per size),
  * HISTORY_BENCH_CLIENTS (4), HISTORY_BENCH_ROUNDS (10), HISTORY_BENCH_DIR (keep the folders there
- * and reuse them, read models caught up, on the next run), HISTORY_BENCH_CPU_PROF (a folder: each
+ * and reuse them, read models caught up, on the next run), HISTORY_BENCH_FIRST_START=1 (with a kept
+ * folder: drop its read models, run index and notification checkpoint first, so each server
+ * starts as on a fresh folder and builds them from the whole log), HISTORY_BENCH_CPU_PROF (a folder: each
  * server writes a `node --cpu-prof` profile there when stopped; summarize it with
  * `node dist/bench/support/cpu-profile-summary.js <file>`).
  */
@@ -29,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
+import { forceGc, INSPECTOR_LINE } from './support/force-gc.js';
 import { percentile } from './support/measure.js';
 import { fillFile, makeTemplates, type TemplateKind } from './support/run-templates.js';
 import { printTable, type Row } from './support/table.js';
@@ -38,6 +43,7 @@ const QUERIES = Number(process.env.HISTORY_BENCH_QUERIES ?? 3_000);
 const CLIENTS = Number(process.env.HISTORY_BENCH_CLIENTS ?? 4);
 const ROUNDS = Math.max(1, Number(process.env.HISTORY_BENCH_ROUNDS ?? 10));
 const CPU_PROF = process.env.HISTORY_BENCH_CPU_PROF;
+const FIRST_START = process.env.HISTORY_BENCH_FIRST_START === '1';
 const DAYS = 30;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -77,19 +83,27 @@ function runsIn(path: string): number {
   }
 }
 
-interface Server { child: ChildProcess; url: string; readyMs: number; exited: Promise<void>; stderr: string[] }
+interface Server { child: ChildProcess; url: string; inspector: Promise<string>; readyMs: number; exited: Promise<void>; stderr: string[] }
 
 async function startServer(dataDir: string, configPath: string, profileDir?: string): Promise<Server> {
   const t0 = performance.now();
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const child = spawn(process.execPath, [...profile, join(root, 'dist/src/server/main.js')], {
+  const child = spawn(process.execPath, [...profile, '--inspect=127.0.0.1:0', join(root, 'dist/src/server/main.js')], {
     cwd: root,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_CONFIG: configPath, GATEHOUSE_EVENTSTORE: '', NODE_ENV: 'production', GATEHOUSE_CONSISTENCY_WAIT_MS: '60000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stderr: string[] = [];
-  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (l) => { if (stderr.length < 50) stderr.push(l); });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const inspector = new Promise<string>((resolveUrl, reject) => {
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (l) => {
+      const m = INSPECTOR_LINE.exec(l);
+      if (m) resolveUrl(m[1] as string);
+      else if (stderr.length < 50) stderr.push(l);
+    });
+    void exited.then(() => reject(new Error('the server exited without an inspector')));
+  });
+  inspector.catch(() => undefined);
   const url = await new Promise<string>((resolveUrl, reject) => {
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       const m = /gatehouse ready on (\S+)/.exec(line);
@@ -97,7 +111,7 @@ async function startServer(dataDir: string, configPath: string, profileDir?: str
     });
     void exited.then(() => reject(new Error(`the server exited before it was ready:\n${stderr.join('\n')}`)));
   });
-  return { child, url, readyMs: performance.now() - t0, exited, stderr };
+  return { child, url, inspector, readyMs: performance.now() - t0, exited, stderr };
 }
 
 async function metrics(server: Server): Promise<string> {
@@ -202,6 +216,8 @@ interface Measured {
   rss: number;
   hwm: number;
   heap: number;
+  rssAfterGc: number;
+  heapAfterGc: number;
   samples: Map<Kind, number[]>;
 }
 
@@ -235,9 +251,28 @@ async function startCaughtUp(dataDir: string, configPath: string, size: number):
 
 /** What the server of one side shows after the mix. */
 async function measured(side: Side): Promise<Measured> {
-  const heapLine = /^gatehouse_process_nodejs_heap_size_used_bytes (\d+(?:\.\d+)?)/m.exec(await metrics(side.server));
+  const heapOf = async () => Number(/^gatehouse_process_nodejs_heap_size_used_bytes (\d+(?:\.\d+)?)/m.exec(await metrics(side.server))?.[1] ?? NaN) / 2 ** 20;
+  const heap = await heapOf();
   const mem = memoryOf(side.server.child.pid as number);
-  return { size: side.size, events: side.events, genS: side.genS, readyS: side.server.readyMs / 1000, caughtUpS: side.caughtUpS, rss: mem.rss, hwm: mem.hwm, heap: Number(heapLine?.[1] ?? NaN) / 2 ** 20, samples: side.samples };
+  // Then what stays once the garbage is gone: what the server holds, not what it has not yet freed.
+  await forceGc(await side.server.inspector);
+  const afterGc = memoryOf(side.server.child.pid as number);
+  const heapAfterGc = await heapOf();
+  return { size: side.size, events: side.events, genS: side.genS, readyS: side.server.readyMs / 1000, caughtUpS: side.caughtUpS, rss: mem.rss, hwm: mem.hwm, heap, rssAfterGc: afterGc.rss, heapAfterGc, samples: side.samples };
+}
+
+/** A kept folder made to start as a fresh one: everything but the log goes (HISTORY_BENCH_FIRST_START). */
+function dropAllButTheLog(dataDir: string): void {
+  const db = new Database(join(dataDir, 'gatehouse.sqlite'));
+  try {
+    const tables = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('events', 'sqlite_sequence') AND name NOT LIKE 'sqlite_%'").pluck().all();
+    db.transaction(() => {
+      for (const t of tables) db.exec(`DROP TABLE "${t}"`);
+    })();
+  } finally {
+    db.close();
+  }
+  rmSync(join(dataDir, 'notifications.checkpoint'), { force: true });
 }
 
 function report(results: Measured[]): void {
@@ -256,13 +291,15 @@ function report(results: Measured[]): void {
     row('server RSS after the mix, MB', (m) => m.rss, '≤ 1.25x'),
     row('server peak RSS (VmHWM), MB', (m) => m.hwm),
     row('V8 heap used after the mix, MB', (m) => m.heap),
+    row('server RSS after a forced full GC, MB', (m) => m.rssAfterGc, '≤ 1.25x'),
+    row('V8 heap used after a forced full GC, MB', (m) => m.heapAfterGc),
     row('start until ready line, s', (m) => m.readyS, '-', 2),
     row('start until read models caught up, s', (m) => m.caughtUpS, '-', 2),
     ...KINDS.flatMap((k) => [row(`${k} p50 ms`, (m) => percentile(m.samples.get(k) ?? [], 50), '-', 2), row(`${k} p99 ms`, (m) => percentile(m.samples.get(k) ?? [], 99), '-', 2)]),
     row('all queries p50 ms', (m) => percentile(all(m), 50), '-', 2),
     row('all queries p99 ms', (m) => percentile(all(m), 99), '≤ 1.25x', 2),
   ];
-  printTable(`history: the built server on ${results.map(label).join(' / ')} finished runs; ${QUERIES.toLocaleString('en-US')} queries from ${CLIENTS} clients per size, interleaved in ${ROUNDS} rounds (generation: ${results.map((m) => `${m.genS.toFixed(0)} s`).join(', ')})`, rows);
+  printTable(`history: the built server${FIRST_START ? ', first start (read models built from the whole log),' : ''} on ${results.map(label).join(' / ')} finished runs; ${QUERIES.toLocaleString('en-US')} queries from ${CLIENTS} clients per size, interleaved in ${ROUNDS} rounds (generation: ${results.map((m) => `${m.genS.toFixed(0)} s`).join(', ')})`, rows);
 }
 
 const load = async () => (await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -300,6 +337,7 @@ export async function run(): Promise<void> {
     }
     // One server per size, started one after the other (catching up is the heavy part), all kept up.
     for (const f of folders) {
+      if (FIRST_START) dropAllButTheLog(f.dataDir);
       console.log(`history: starting the server on ${f.size.toLocaleString('en-US')} runs (load average ${await load()})`);
       const { server, caughtUpS } = await startCaughtUp(f.dataDir, configPath, f.size);
       sides.push({ ...f, server, caughtUpS, samples: new Map<Kind, number[]>(KINDS.map((k) => [k, []])) });

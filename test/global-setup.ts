@@ -1,16 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { repoRoot } from './support/built.js';
 
 /**
  * Child-process, e2e and browser tests run the compiled code and the built console: build both once,
- * fresh, before any test.
+ * fresh, before any test, into an emptied dist/ (as `npm run build` does: its prebuild), so a
+ * source file that was removed or renamed leaves no stale .js for a test to load.
  * Type errors are reported here but do not stop the tests (tsc still emits); `npm run typecheck`
  * and CI's type-check step are what fail on them.
  */
 export default function setup(): void {
+  rmSync(join(repoRoot, 'dist'), { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   const result = spawnSync(process.execPath, [tsc, '-p', join(repoRoot, 'tsconfig.build.json')], { encoding: 'utf8' });
   if (result.status !== 0) process.stderr.write(`tsc reported errors (tests run on what it emitted):\n${result.stdout}${result.stderr}\n`);

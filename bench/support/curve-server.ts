@@ -6,42 +6,24 @@
  * - approvals: the approve mutation's HTTP round trip with 0, 100 and 1,000 approvals open.
  */
 import { performance } from 'node:perf_hooks';
-import { z } from 'zod';
-import { defineTool } from '../../src/orchestrator/tools/tool.js';
-import { type GatehouseApp, startGatehouse } from '../../src/server/app.js';
+import { benchGated, DEV, LEAD, startBenchServer } from './bench-server.js';
 import { type CurvePoint, cpuMs, point } from './curve-engine.js';
 import { monotonicMs, nextMessage, rawBroadcastServer, startSwarm } from './fan-out.js';
 import { median, percentile } from './measure.js';
 
-const DEV = 'bench-developer-token-01';
-const LEAD = 'bench-techlead-token-001';
 /** Holders of the open approvals: a developer may hold 5 open at once (the default pending limit). */
 const HOLDERS = 400;
 const holderToken = (k: number) => `bench-holder-token-${String(k).padStart(5, '0')}`;
-const silent = { info: () => {}, warn: () => {}, error: (o: object, m?: string) => console.error(m, o) };
-const base = { description: 'bench', domain: 'bench', idempotent: true, timeoutMs: 5_000, handler: () => ({ ok: true }) } as const;
-const gated = defineTool({ ...base, name: 'bench.gated', input: z.object({}).loose(), action: { category: 'deploy', operation: 'release', environment: 'staging' }, approval: { eligibleRoles: ['tech_lead'] } });
 const START = 'mutation($input: StartRunInput!) { startRun(input: $input) { runId steps { approvalId } } }';
 const APPROVE = 'mutation($id: ID!) { approve(input: { approvalId: $id }) { approval { status } } }';
 const gatedRun = { goal: 'curve', profile: 'technical', steps: [{ id: 's', tool: 'bench.gated', domain: 'bench', input: {} }] };
 
 /** A started server in `dir` and a GraphQL-over-HTTP caller for it. */
 export async function benchServer(dir: string) {
-  const app: GatehouseApp = await startGatehouse({
-    env: { port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', shutdownGraceMs: 1_000 },
-    log: silent, demoTools: false, tools: [gated],
-    tokens: [
-      { token: DEV, id: 'dev', role: 'developer' }, { token: LEAD, id: 'lead', role: 'tech_lead' }, { token: 'bench-admin-token-00001', id: 'root', role: 'admin' },
-      ...Array.from({ length: HOLDERS }, (_, k) => ({ token: holderToken(k), id: `holder-${k}`, role: 'developer' as const })),
-    ],
+  const { app, url, gql } = await startBenchServer(dir, {
+    tools: [benchGated],
+    tokens: Array.from({ length: HOLDERS }, (_, k) => ({ token: holderToken(k), id: `holder-${k}`, role: 'developer' as const })),
   });
-  const url = `http://127.0.0.1:${app.server.port}/graphql`;
-  const gql = async (token: string, query: string, variables: Record<string, unknown>) => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
-    const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown[] };
-    if (body.errors) throw new Error(JSON.stringify(body.errors));
-    return body.data as Record<string, any>;
-  };
   const startGated = async (token: string) => (await gql(token, START, { input: gatedRun })).startRun as { runId: string; steps: Array<{ approvalId: string }> };
   return { app, url, gql, startGated };
 }

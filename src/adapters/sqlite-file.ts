@@ -12,12 +12,14 @@ export interface SqliteFileOptions {
  * Several processes may open one fresh file at the same moment: switching to WAL and creating
  * tables then meet each other's locks, and SQLite sometimes answers SQLITE_BUSY at once instead of
  * calling its busy handler (when waiting could deadlock). Opening has nothing else to do, so it
- * retries those steps, briefly sleeping the thread, until the busy timeout has passed.
+ * retries those steps, briefly sleeping the thread, until the busy timeout has passed. `check`
+ * runs first, before anything is written (a file it refuses is left byte for byte as it was).
  */
-export function openSqliteFile(path: string, options: SqliteFileOptions, init: (db: Database.Database) => void): Database.Database {
+export function openSqliteFile(path: string, options: SqliteFileOptions, init: (db: Database.Database) => void, check?: (db: Database.Database) => void): Database.Database {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   const db = new Database(path, { timeout: busyTimeoutMs });
   try {
+    if (check) whileBusy(busyTimeoutMs, () => check(db));
     whileBusy(busyTimeoutMs, () => {
       // WAL is persistent in the file: only the first opener switches it.
       if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');

@@ -80,7 +80,7 @@ export interface GatehouseApp {
 
 /** The composition root: wires the store, engine, projections and the GraphQL server, and starts them. */
 export async function startGatehouse(options: GatehouseAppOptions): Promise<GatehouseApp> {
-  const { env, log } = options;
+  const { env } = options;
   mkdirSync(env.dataDir, { recursive: true, mode: 0o700 });
   // First of all: a second instance on this folder would share its read models and run index.
   const lock = lockDataFolder(env.dataDir);

@@ -8,7 +8,6 @@ import { formatIssues, runEventCatalog } from '../../src/domain/events/index.js'
 import { EventMetadata } from '../../src/domain/events/metadata.js';
 import { ev, type SpecEvent } from '../support/projections-events.js';
 
-const bob = { id: 'bob', role: 'tech_lead' };
 const ref = { approvalId: 'r1/s1/1', stepId: 's1' };
 /** Valid events as the domain builds them (objects, not parsed JSON). */
 const samples: SpecEvent[] = [

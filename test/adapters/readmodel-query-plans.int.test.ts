@@ -142,4 +142,29 @@ describe('the runs table: query plans and counts', () => {
     check('counted again');
     db.close();
   });
+
+  it('counts a release before them drifted with INSERT OR REPLACE (no delete trigger fires) are found at the next declaration and recounted', () => {
+    const path = join(tmp.dir, 'replaced.sqlite');
+    let { db, table } = runsTable(path);
+    db.transaction(() => {
+      for (let i = 0; i < 300; i++) write(table, i, 'RUNNING');
+    })();
+    db.close();
+    // An earlier Gatehouse on the same file: its document writes are REPLACEs; the insert trigger
+    // counts the new row, nothing uncounts the one it deleted.
+    const old = new Database(path);
+    const replace = old.prepare("INSERT OR REPLACE INTO rm_runs_runs (id, doc, c_status, c_profile, c_requester, c_startedAt, c_retireAt) VALUES (?, '{}', ?, ?, ?, ?, ?)");
+    old.transaction(() => {
+      for (let i = 0; i < 300; i += 3) replace.run(`r${i}`, 'SUCCEEDED', PROFILES[i % 3], REQUESTERS[i % 4] ?? null, iso(i), iso(i));
+      for (let i = 1; i < 300; i += 3) replace.run(`r${i}`, 'RUNNING', PROFILES[i % 3], REQUESTERS[i % 4] ?? null, iso(i), null);
+      replace.run('r1000', 'FAILED', 'smb', 'dana', iso(1000), null);
+    })();
+    old.close();
+    ({ db, table } = runsTable(path));
+    const want = (status: string) => db.prepare<[string], number>('SELECT count(*) FROM rm_runs_runs WHERE c_status = ?').pluck().get(status);
+    for (const status of ['RUNNING', 'SUCCEEDED', 'FAILED']) expect(table.count({ equals: { status } }), status).toBe(want(status));
+    expect(table.count({})).toBe(301);
+    expect(table.count({ equals: { profile: 'smb', requester: 'dana' } })).toBe(db.prepare<[], number>("SELECT count(*) FROM rm_runs_runs WHERE c_profile = 'smb' AND c_requester = 'dana'").pluck().get());
+    db.close();
+  });
 });

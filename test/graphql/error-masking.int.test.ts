@@ -14,8 +14,6 @@ const SECRET = 'SQLITE_IOERR: disk I/O error on /var/lib/gatehouse/gatehouse.sql
 const POISONED = 'poisoned-run';
 const LEAKS = /hunter2|SQLITE|\/var\/lib|password|stack|\.ts:|\.js:|\n\s+at /;
 
-type Frame = Record<string, unknown>;
-
 function expectMasked(errors: unknown): void {
   expect(Array.isArray(errors) && errors.length > 0, JSON.stringify(errors)).toBe(true);
   for (const e of errors as Array<{ message: string; extensions: Record<string, unknown> }>) {

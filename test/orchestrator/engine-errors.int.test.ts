@@ -8,7 +8,7 @@ import { until } from '../support/server-harness.js';
 const Any = z.record(z.string(), z.unknown());
 
 let h: EngineHarness | undefined;
-const cleanups = teardownEach(() => { const current = h; h = undefined; return current; }, { expectNoErrors: false });
+teardownEach(() => { const current = h; h = undefined; return current; }, { expectNoErrors: false });
 
 describe('no error is swallowed', () => {
   it('a tool result the log refuses is reported with run, step, attempt and code', async () => {

@@ -4,7 +4,7 @@ import { createSqliteReadModelStore } from '../../src/adapters/readmodels/sqlite
 import { dumpState, type DocumentSource } from '../../src/projections/documents.js';
 import { allProjections, type Projection, ProjectionRunner, type ReadModelStore } from '../../src/projections/index.js';
 import { engineHarness, type EngineHarness } from '../support/engine-harness.js';
-import { runMixedWorkload, waitForQuietLog, workloadTools } from '../support/projections-workload.js';
+import { runMixedWorkload, waitForCallsAnswered, workloadTools } from '../support/projections-workload.js';
 
 /** What a rebuild asked the read-model store for, per answer: found a stored document, or not. */
 interface Lookups {
@@ -52,8 +52,8 @@ describe('a full rebuild starts from empty tables: the store is read only for do
   beforeAll(async () => {
     h = await engineHarness(workloadTools);
     await runMixedWorkload(h, 48, 8);
-    // A cancelled run's aborted call reports a little after the run settled: wait for a quiet log.
-    const head = await waitForQuietLog(h, 700);
+    // A cancelled run's aborted call reports a little after the run settled: wait for its result.
+    const head = await waitForCallsAnswered(h);
     inner = createSqliteReadModelStore({ path: h.store.settings().path });
     const live = new ProjectionRunner({ store: h.store, readModels: inner, projections: allProjections });
     await live.start();

@@ -18,7 +18,7 @@ import {
   runsProjection,
 } from '../../src/projections/index.js';
 import { engineHarness, type EngineHarness } from '../support/engine-harness.js';
-import { runMixedWorkload, waitForQuietLog, workloadTools } from '../support/projections-workload.js';
+import { runMixedWorkload, waitForCallsAnswered, workloadTools } from '../support/projections-workload.js';
 import { runStarted } from '../support/events.js';
 import { tempDir } from '../support/temp.js';
 
@@ -50,8 +50,8 @@ describe('projection runner on the SQLite file, fed by the real engine', () => {
     await runner.start();
     await runMixedWorkload(h, RUNS);
     // A cancelled run's aborted call reports (ToolCallFailed) up to ~0.5 s after the run settled:
-    // wait until the log is quiet, or later tests would replay events this snapshot has not seen.
-    const head = await waitForQuietLog(h, 1_000);
+    // wait until every call has its result, or later tests would replay events this snapshot has not seen.
+    const head = await waitForCallsAnswered(h);
     await runner.waitFor(head as string, 20_000);
     incremental = liveDumps(runner);
   }, 120_000);

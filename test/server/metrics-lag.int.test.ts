@@ -1,9 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMemoryReadModelStore } from '../../src/adapters/readmodels/memory-read-model-store.js';
 import type { EventStore } from '../../src/domain/ports/event-store.js';
 import { allProjections, ProjectionRunner } from '../../src/projections/index.js';
-import { createMetrics, type ServerMetrics } from '../../src/server/metrics.js';
-import { type EngineHarness, engineHarness } from '../support/engine-harness.js';
+import { metricsEach } from '../support/metrics-harness.js';
 import { runMixedWorkload, workloadTools } from '../support/projections-workload.js';
 
 /** The store with every `readAll` counted: the lag gauge's cost is the events it reads. */
@@ -21,25 +20,18 @@ function countingReads(store: EventStore): { store: EventStore; reads: () => num
 
 const lagOf = (body: string): number[] => [...body.matchAll(/^gatehouse_projection_lag_events\{projection="[^"]+"\} (\d+)$/gm)].map((m) => Number(m[1]));
 
-let h: EngineHarness | undefined;
-let metrics: ServerMetrics | undefined;
-afterEach(async () => {
-  await metrics?.close();
-  metrics = undefined;
-  await h?.close();
-  h = undefined;
-});
+const setup = metricsEach();
 
 describe('gatehouse_projection_lag_events', () => {
   it('counts the events behind at most once per lagCacheMs, however often /metrics is scraped', async () => {
-    h = await engineHarness(workloadTools);
+    const h = await setup.engine(workloadTools);
     await runMixedWorkload(h, 4, 1);
     const total = (await h.store.readAll()).length;
     let now = Date.parse('2026-01-01T00:00:00Z');
     const counted = countingReads(h.store);
     // Not started: every projection is behind by the whole log, as during a first catch-up.
     const runner = new ProjectionRunner({ store: counted.store, readModels: createMemoryReadModelStore(), projections: allProjections, now: () => now, lagCacheMs: 30_000 });
-    metrics = createMetrics(h.store, runner);
+    const metrics = setup.metrics(runner);
 
     for (let i = 0; i < 10; i++) expect(lagOf((await metrics.render()).body)).toEqual(allProjections.map(() => total));
     expect(counted.reads()).toBe(1);

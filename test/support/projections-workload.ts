@@ -87,16 +87,32 @@ export async function runMixedWorkload(h: EngineHarness, count: number, inFlight
 }
 
 /**
- * Waits until the log's head has not moved for `quietMs` and returns it: a cancelled run's aborted
- * call reports (ToolCallFailed) up to ~0.5 s after the run settled, so a snapshot taken earlier
- * would miss events a later replay sees. (Polls the head: nothing signals "no more events".)
+ * Waits until every tool call the log records as started has its result (ToolCallSucceeded or
+ * ToolCallFailed) in the log, and returns the position then. A cancelled run's aborted call
+ * reports a little after the run settled, and after it a settled workload appends nothing more, so
+ * a snapshot taken earlier would miss events a later replay sees. It follows the log through a
+ * subscription: it wakes on the store's commits, never on a clock (`timeoutMs` only bounds a hang).
  */
-export async function waitForQuietLog(h: EngineHarness, quietMs: number): Promise<string | undefined> {
-  let head = await h.store.headPosition();
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, quietMs));
-    const now = await h.store.headPosition();
-    if (now === head) return head;
-    head = now;
+export async function waitForCallsAnswered(h: EngineHarness, timeoutMs = 30_000): Promise<string | undefined> {
+  const head = await h.store.headPosition();
+  if (head === undefined) return undefined;
+  const open = new Set<string>();
+  const sub = h.store.subscribeToAll();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void sub.close();
+  }, timeoutMs);
+  try {
+    for await (const e of sub) {
+      const call = `${e.streamId}:${(e.data as { stepId?: string }).stepId}:${(e.data as { attempt?: number }).attempt}`;
+      if (e.type === 'ToolCallStarted') open.add(call);
+      else if (e.type === 'ToolCallSucceeded' || e.type === 'ToolCallFailed') open.delete(call);
+      if (open.size === 0 && h.store.comparePositions(e.position, head) >= 0) return e.position;
+    }
+  } finally {
+    clearTimeout(timer);
+    await sub.close();
   }
+  throw new Error(timedOut ? `calls still unanswered after ${timeoutMs} ms: ${[...open].join(', ')}` : 'the subscription ended');
 }

@@ -1,5 +1,10 @@
-/** Bumped when the tables change; a file written by a newer layout is refused. */
-export const STORE_SCHEMA_VERSION = 1;
+/**
+ * Bumped when the tables or the rows' format change; a file written by a newer layout is refused.
+ * v1: the first tables. v2: the same tables; rows leave out the engine's actor and keep the chain
+ * hash as base64url (codec.ts). v1 rows still read, so a v1 file is raised to v2 at open; every
+ * release that reads v1 refuses a v2 file at open instead of failing on its rows later.
+ */
+export const STORE_SCHEMA_VERSION = 2;
 
 // `position` is the global order. AUTOINCREMENT guarantees a position is never handed out twice,
 // even if the newest row were ever removed, so a cursor can never point at two different events.

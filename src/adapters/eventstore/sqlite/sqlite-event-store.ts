@@ -124,7 +124,7 @@ class SqliteFileEventStore implements SqliteEventStore {
     this.pollIntervalMs = options.pollIntervalMs ?? 20;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.path = options.path;
-    this.db = openSqliteFile(options.path, options, migrate);
+    this.db = openSqliteFile(options.path, options, migrate, refuseNewerLayout);
     this.stmt = {
       lastRevision: this.db
         .prepare<[string], number>('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1')
@@ -417,11 +417,18 @@ function sqlLimit(max: number): number {
   return Number.isFinite(max) ? max : -1;
 }
 
-function migrate(db: Database.Database): void {
+// Checked before anything is written to the file (even its switch to WAL), so a newer file stays as it was.
+function refuseNewerLayout(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > STORE_SCHEMA_VERSION) {
-    throw new Error(`event store file has layout v${version}; this Gatehouse reads up to v${STORE_SCHEMA_VERSION}`);
+    throw new Error(`event store file has layout v${version}; this Gatehouse reads up to v${STORE_SCHEMA_VERSION}: open it with the Gatehouse version that wrote it, or a newer one`);
   }
+}
+
+function migrate(db: Database.Database): void {
+  // Read again inside the write: another process may have raised it since the check.
+  refuseNewerLayout(db);
+  const version = db.pragma('user_version', { simple: true }) as number;
   if (version < STORE_SCHEMA_VERSION) {
     db.transaction(() => {
       db.exec(CREATE_TABLES);
