@@ -21,6 +21,7 @@ import { compareSequencePositions, formatSequencePosition, parseSequencePosition
 import { type Page, PullSubscription } from '../shared/pull-subscription.js';
 import { normalizeAfterRevision, normalizeCount, normalizeRevision, pageSize } from '../shared/reading.js';
 import { checkExpectedRevision } from '../shared/revisions.js';
+import { DEFAULT_RECENT_EVENTS, type EventRow, RecentEvents } from './recent-events.js';
 import { CREATE_TABLES, STORE_SCHEMA_VERSION } from './schema.js';
 import { isSqliteBusy, openSqliteFile } from '../../sqlite-file.js';
 
@@ -41,6 +42,8 @@ export interface SqliteEventStoreOptions extends CodecOptions {
   readonly busyTimeoutMs?: number;
   /** Source of `recordedAt`; defaults to the wall clock. */
   readonly now?: () => Date;
+  /** How many of the newest events are kept decoded for this process's followers of `$all`. Default 4,096. */
+  readonly recentEvents?: number;
 }
 
 /** The SQLite store, with what it can say about its file. */
@@ -57,21 +60,11 @@ interface PendingAppend {
   readonly chained: boolean;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
+  /** The rows as written, for the followers' shared window once the transaction has committed. */
+  readonly rows: EventRow[];
   result?: AppendResult;
   error?: unknown;
 }
-
-/** A row as an array (`.raw()` statements): no object per row on the hot read path. */
-type EventRow = [
-  position: number,
-  streamId: string,
-  revision: number,
-  eventId: string,
-  type: string,
-  data: string,
-  metadata: string,
-  recordedAt: number,
-];
 
 const COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata, recorded_at';
 
@@ -92,6 +85,7 @@ class SqliteFileEventStore implements SqliteEventStore {
   private readonly codec: EventCodec;
   private readonly now: () => Date;
   private readonly changes: ChangeSignal;
+  private readonly recent: RecentEvents;
   private readonly subscriptions = new Set<PullSubscription<unknown>>();
   private readonly pollIntervalMs: number;
   private poller: NodeJS.Timeout | undefined;
@@ -149,9 +143,10 @@ class SqliteFileEventStore implements SqliteEventStore {
     this.readWait = this.db.prepare(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
     this.dataVersion = this.stmt.dataVersion.get() as number;
     this.changes = new ChangeSignal((waiters) => this.setPolling(waiters > 0));
+    this.recent = new RecentEvents(options.recentEvents ?? DEFAULT_RECENT_EVENTS, (row) => this.decode(row));
 
     /** Writes one append's rows after `last`, inside the group's transaction. */
-    const writeRows = (streamId: string, events: PreparedEvent[], last: number): AppendResult => {
+    const writeRows = (streamId: string, events: PreparedEvent[], last: number, written: EventRow[]): AppendResult => {
       let revision = last;
       let position = 0;
       const recordedAt = this.now().getTime();
@@ -159,6 +154,7 @@ class SqliteFileEventStore implements SqliteEventStore {
         revision++;
         const info = this.stmt.insert.run(streamId, revision, e.id, e.type, e.dataJson, e.metadataJson, recordedAt);
         position = Number(info.lastInsertRowid);
+        written.push([position, streamId, revision, e.id, e.type, e.dataJson, e.metadataJson, recordedAt]);
       }
       return { nextExpectedRevision: revision, position: formatSequencePosition(position) };
     };
@@ -168,6 +164,7 @@ class SqliteFileEventStore implements SqliteEventStore {
     // IMMEDIATE takes the write lock before any revision is read: no lock upgrade, no deadlock.
     const groupTx = this.db.transaction((batch: readonly PendingAppend[]) => {
       for (const item of batch) {
+        item.rows.length = 0; // a batch retried after SQLITE_BUSY starts its rows again
         const last = this.stmt.lastRevision.get(item.streamId);
         try {
           checkExpectedRevision(item.streamId, item.expected, last === undefined ? 'no_stream' : last);
@@ -175,7 +172,7 @@ class SqliteFileEventStore implements SqliteEventStore {
           item.error = error;
           continue;
         }
-        item.result = writeRows(item.streamId, item.events, last ?? -1);
+        item.result = writeRows(item.streamId, item.events, last ?? -1, item.rows);
         const lastHash = item.chained ? item.events[item.events.length - 1]?.metadata.hash : undefined;
         if (lastHash) item.result = { ...item.result, lastHash };
       }
@@ -183,10 +180,13 @@ class SqliteFileEventStore implements SqliteEventStore {
     this.groupTx = (batch) => groupTx.immediate(batch);
     // One read transaction: the page and the head come from the same snapshot.
     this.scanTx = this.db.transaction((after: number, filter: AllFilter | undefined): Page<number> => {
+      const head = this.stmt.head.get() ?? 0;
+      const shared = this.recent.page(after, head, filter, pageSize);
+      if (shared) return shared;
       const rows = this.allQuery('forwards', filter).all(...filterArgs(filter), after, pageSize);
-      const events = rows.map((row) => this.decode(row));
+      const events = rows.map((row) => this.recent.decode(row, head));
       if (rows.length === pageSize) return { events, cursor: (rows[rows.length - 1] as EventRow)[0] };
-      return { events, cursor: Math.max(after, this.stmt.head.get() ?? 0), caughtUp: true };
+      return { events, cursor: Math.max(after, head), caughtUp: true };
     });
   }
 
@@ -197,7 +197,7 @@ class SqliteFileEventStore implements SqliteEventStore {
       const prepared = this.codec.prepareAppend(streamId, events, expected, options.chain);
       return new Promise<AppendResult>((resolve, reject) => {
         if (this.queued.length === 0 && !this.retryTimer) setImmediate(() => this.flush());
-        this.queued.push({ streamId, events: prepared, expected, chained: options.chain !== undefined, resolve, reject });
+        this.queued.push({ streamId, events: prepared, expected, chained: options.chain !== undefined, rows: [], resolve, reject });
       });
     } catch (error) {
       return Promise.reject(error);
@@ -234,6 +234,7 @@ class SqliteFileEventStore implements SqliteEventStore {
       for (const item of batch) item.reject(error);
       return;
     }
+    for (const item of batch) if (item.result) for (const row of item.rows) this.recent.remember(row);
     // Naming the streams lets a stream subscription sleep through other streams' commits.
     if (batch.some((item) => item.result)) this.changes.bump(batch.filter((item) => item.result).map((item) => item.streamId));
     for (const item of batch) {
@@ -264,7 +265,7 @@ class SqliteFileEventStore implements SqliteEventStore {
           : Number.MAX_SAFE_INTEGER
         : parseSequencePosition(options.after);
     const rows = this.allQuery(direction, options.filter).all(...filterArgs(options.filter), cursor, max);
-    return rows.map((row) => this.decode(row));
+    return rows.map((row) => this.recent.decode(row));
   }
 
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
@@ -304,7 +305,7 @@ class SqliteFileEventStore implements SqliteEventStore {
         (after) => {
           this.assertOpen();
           const rows = this.stmt.streamForwards.all(streamId, after + 1, pageSize);
-          return { events: rows.map((row) => this.decode(row)), cursor: after + rows.length, caughtUp: rows.length < pageSize };
+          return { events: rows.map((row) => this.recent.decode(row)), cursor: after + rows.length, caughtUp: rows.length < pageSize };
         },
         this.changes,
         (sub) => this.subscriptions.delete(sub as PullSubscription<unknown>),
