@@ -1,5 +1,5 @@
 import { createPublicKey, hash, verify as verifySignature } from 'node:crypto';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson, canonicalJsonWithout } from './canonical-json.js';
 
 /** The "previous hash" of a stream's first event. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -19,8 +19,7 @@ export function canonicalEventHash(previousHash: string, type: string, canonical
 
 /** {@link canonicalEventHash} as its 32 bytes: the store keeps hex in memory and a shorter text in its rows. */
 export function canonicalEventDigest(previousHash: string, type: string, canonicalData: string, metadata: Record<string, unknown>): Buffer {
-  const { hash: _own, ...rest } = metadata;
-  return hash('sha256', `${previousHash}\n${type}\n${canonicalData}\n${canonicalJson(rest)}`, 'buffer');
+  return hash('sha256', `${previousHash}\n${type}\n${canonicalData}\n${canonicalJsonWithout(metadata, 'hash')}`, 'buffer');
 }
 
 /** SHA-256 hex of a value's canonical JSON (an approval's tool input, the policy). */
@@ -37,10 +36,10 @@ const SIGNATURE_FIELDS = new Set(['hash', 'signature', 'seal']);
 /**
  * SHA-256 over an event's type, data and metadata without its hash and signatures: with the
  * previous event's hash it fixes the event's place in the chain, which is what a signature covers.
+ * `canonicalData`: the data's canonical JSON when the caller has it already (the store writes it once).
  */
-export function eventContentHash(type: string, data: unknown, metadata: Readonly<Record<string, unknown>>): string {
-  const rest = Object.fromEntries(Object.entries(metadata).filter(([k]) => !SIGNATURE_FIELDS.has(k)));
-  return hash('sha256', `${type}\n${canonicalJson(data)}\n${canonicalJson(rest)}`, 'hex');
+export function eventContentHash(type: string, data: unknown, metadata: Readonly<Record<string, unknown>>, canonicalData = canonicalJson(data)): string {
+  return hash('sha256', `${type}\n${canonicalData}\n${canonicalJsonWithout(metadata, SIGNATURE_FIELDS)}`, 'hex');
 }
 
 /** A key id: the SHA-256 fingerprint (hex) of the public key's DER (SPKI) encoding. */
