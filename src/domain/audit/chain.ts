@@ -14,12 +14,35 @@ export function eventHash(previousHash: string, type: string, data: unknown, met
 
 /** {@link eventHash} for data already written as canonical JSON (the store writes it once for both). */
 export function canonicalEventHash(previousHash: string, type: string, canonicalData: string, metadata: Record<string, unknown>): string {
-  return canonicalEventDigest(previousHash, type, canonicalData, metadata).toString('hex');
+  return hash('sha256', `${previousHash}\n${type}\n${canonicalData}\n${canonicalJsonWithout(metadata, 'hash')}`, 'hex');
 }
 
-/** {@link canonicalEventHash} as its 32 bytes: the store keeps hex in memory and a shorter text in its rows. */
-export function canonicalEventDigest(previousHash: string, type: string, canonicalData: string, metadata: Record<string, unknown>): Buffer {
-  return hash('sha256', `${previousHash}\n${type}\n${canonicalData}\n${canonicalJsonWithout(metadata, 'hash')}`, 'buffer');
+/** {@link canonicalEventHash} in the two spellings the store needs: hex in memory, base64url in its rows. */
+export function canonicalEventHashes(previousHash: string, type: string, canonicalData: string, metadata: Record<string, unknown>): { hex: string; base64url: string } {
+  // One digest, asked for as text: a Buffer per event (an ArrayBuffer with its own backing store)
+  // cost more to make and collect than turning the 43 characters into hex here.
+  const base64url = hash('sha256', `${previousHash}\n${type}\n${canonicalData}\n${canonicalJsonWithout(metadata, 'hash')}`, 'base64url');
+  return { hex: hexOfBase64url(base64url), base64url };
+}
+
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const BASE64URL_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) BASE64URL_VALUE['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.charCodeAt(i)] = i;
+
+/** Hex of the bytes a base64url text (no padding) encodes; spare low bits at the end are dropped, as Buffer drops them. */
+function hexOfBase64url(text: string): string {
+  let out = '';
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < text.length; i++) {
+    acc = ((acc << 6) | (BASE64URL_VALUE[text.charCodeAt(i)] as number)) & 0xffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += HEX_BYTE[(acc >> bits) & 255] as string;
+    }
+  }
+  return out;
 }
 
 /** SHA-256 hex of a value's canonical JSON (an approval's tool input, the policy). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CorruptEventError, ValidationError } from '../../../domain/errors.js';
 import { type EventCatalog, eventCatalog, formatIssues } from '../../../domain/events/index.js';
-import { canonicalEventDigest } from '../../../domain/audit/chain.js';
+import { canonicalEventHashes } from '../../../domain/audit/chain.js';
 import { canonicalJson } from '../../../domain/audit/canonical-json.js';
 import { EventMetadata } from '../../../domain/events/metadata.js';
 import type { ChainSigner, EventToAppend, ExpectedRevision, RecordedEvent } from '../../../domain/ports/event-store.js';
@@ -123,9 +123,9 @@ export class EventCodec {
       if (signed?.signature !== undefined || signed?.seal !== undefined) {
         metadata = { ...metadata, ...(signed.signature !== undefined ? { signature: signed.signature } : {}), ...(signed.seal !== undefined ? { seal: signed.seal } : {}) };
       }
-      const digest = canonicalEventDigest(previousHash, event.type, dataJson, metadata);
-      metadata = { ...metadata, hash: digest.toString('hex') };
-      storedHash = digest.toString('base64url');
+      const hashes = canonicalEventHashes(previousHash, event.type, dataJson, metadata);
+      metadata = { ...metadata, hash: hashes.hex };
+      storedHash = hashes.base64url;
     }
     const metadataJson = JSON.stringify(storedMetadata(streamId, metadata, storedHash));
     // UTF-16 length bounds the UTF-8 size within a factor of 3: count bytes only when it matters.
