@@ -28,7 +28,7 @@ export function appendSigning(signer: AuditSigner, policyVersion: string, state:
     },
     sign(link) {
       if (!signs(link.type, link.index)) return undefined;
-      const place = { previousHash: link.previousHash, contentHash: eventContentHash(link.type, link.data, link.metadata), keyId: signer.keyId, at: now };
+      const place = { previousHash: link.previousHash, contentHash: eventContentHash(link.type, link.data, link.metadata, link.canonicalData), keyId: signer.keyId, at: now };
       let signature: string | undefined;
       if (SIGNED_TYPES.has(link.type)) {
         const data = link.data as Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/domain/audit/canonical-json.js';
-import { canonicalEventHash, eventHash, GENESIS_HASH } from '../../src/domain/audit/chain.js';
+import { canonicalEventHash, canonicalEventHashes, eventHash, GENESIS_HASH } from '../../src/domain/audit/chain.js';
 
 /** The chain's definition (DESIGN.md "Audit integrity"), written out the long way. */
 function reference(previous: string, type: string, data: unknown, metadata: Record<string, unknown>): string {
@@ -30,5 +30,16 @@ describe('event hash', () => {
     const data = { b: 1, a: { d: [1, 2], c: 'x' } };
     expect(eventHash(GENESIS_HASH, 'T', data, metadata)).toBe(reference(GENESIS_HASH, 'T', data, metadata));
     expect(canonicalEventHash('1'.repeat(64), 'T', canonicalJson(data), metadata)).toBe(reference('1'.repeat(64), 'T', data, metadata));
+    // The store's pair: the hex it keeps in memory and the base64url of the same 32 bytes it writes.
+    const both = canonicalEventHashes('1'.repeat(64), 'T', canonicalJson(data), metadata);
+    expect(both.hex).toBe(reference('1'.repeat(64), 'T', data, metadata));
+    expect(both.base64url).toBe(Buffer.from(both.hex, 'hex').toString('base64url'));
+  });
+  it('writes the hex of any 32 bytes from their base64url form exactly as Buffer does', () => {
+    for (let i = 0; i < 2_000; i++) {
+      const both = canonicalEventHashes(hash('sha256', String(i), 'hex'), `T${i}`, String(i), { i });
+      expect(both.hex).toBe(Buffer.from(both.base64url, 'base64url').toString('hex'));
+      expect(both.hex).toMatch(/^[0-9a-f]{64}$/);
+    }
   });
 });

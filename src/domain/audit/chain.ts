@@ -1,5 +1,5 @@
 import { createPublicKey, hash, verify as verifySignature } from 'node:crypto';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson, canonicalJsonWithout } from './canonical-json.js';
 
 /** The "previous hash" of a stream's first event. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -14,13 +14,35 @@ export function eventHash(previousHash: string, type: string, data: unknown, met
 
 /** {@link eventHash} for data already written as canonical JSON (the store writes it once for both). */
 export function canonicalEventHash(previousHash: string, type: string, canonicalData: string, metadata: Record<string, unknown>): string {
-  return canonicalEventDigest(previousHash, type, canonicalData, metadata).toString('hex');
+  return hash('sha256', `${previousHash}\n${type}\n${canonicalData}\n${canonicalJsonWithout(metadata, 'hash')}`, 'hex');
 }
 
-/** {@link canonicalEventHash} as its 32 bytes: the store keeps hex in memory and a shorter text in its rows. */
-export function canonicalEventDigest(previousHash: string, type: string, canonicalData: string, metadata: Record<string, unknown>): Buffer {
-  const { hash: _own, ...rest } = metadata;
-  return hash('sha256', `${previousHash}\n${type}\n${canonicalData}\n${canonicalJson(rest)}`, 'buffer');
+/** {@link canonicalEventHash} in the two spellings the store needs: hex in memory, base64url in its rows. */
+export function canonicalEventHashes(previousHash: string, type: string, canonicalData: string, metadata: Record<string, unknown>): { hex: string; base64url: string } {
+  // One digest, asked for as text: a Buffer per event (an ArrayBuffer with its own backing store)
+  // cost more to make and collect than turning the 43 characters into hex here.
+  const base64url = hash('sha256', `${previousHash}\n${type}\n${canonicalData}\n${canonicalJsonWithout(metadata, 'hash')}`, 'base64url');
+  return { hex: hexOfBase64url(base64url), base64url };
+}
+
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const BASE64URL_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) BASE64URL_VALUE['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.charCodeAt(i)] = i;
+
+/** Hex of the bytes a base64url text (no padding) encodes; spare low bits at the end are dropped, as Buffer drops them. */
+function hexOfBase64url(text: string): string {
+  let out = '';
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < text.length; i++) {
+    acc = ((acc << 6) | (BASE64URL_VALUE[text.charCodeAt(i)] as number)) & 0xffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += HEX_BYTE[(acc >> bits) & 255] as string;
+    }
+  }
+  return out;
 }
 
 /** SHA-256 hex of a value's canonical JSON (an approval's tool input, the policy). */
@@ -37,10 +59,10 @@ const SIGNATURE_FIELDS = new Set(['hash', 'signature', 'seal']);
 /**
  * SHA-256 over an event's type, data and metadata without its hash and signatures: with the
  * previous event's hash it fixes the event's place in the chain, which is what a signature covers.
+ * `canonicalData`: the data's canonical JSON when the caller has it already (the store writes it once).
  */
-export function eventContentHash(type: string, data: unknown, metadata: Readonly<Record<string, unknown>>): string {
-  const rest = Object.fromEntries(Object.entries(metadata).filter(([k]) => !SIGNATURE_FIELDS.has(k)));
-  return hash('sha256', `${type}\n${canonicalJson(data)}\n${canonicalJson(rest)}`, 'hex');
+export function eventContentHash(type: string, data: unknown, metadata: Readonly<Record<string, unknown>>, canonicalData = canonicalJson(data)): string {
+  return hash('sha256', `${type}\n${canonicalData}\n${canonicalJsonWithout(metadata, SIGNATURE_FIELDS)}`, 'hex');
 }
 
 /** A key id: the SHA-256 fingerprint (hex) of the public key's DER (SPKI) encoding. */

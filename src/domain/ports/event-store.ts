@@ -50,6 +50,8 @@ export interface ChainLink {
   /** Exactly what will be stored (defaults applied). */
   readonly data: unknown;
   readonly metadata: Readonly<Record<string, unknown>>;
+  /** The canonical JSON of `data`, as the store writes and hashes it (so a signer need not write it again). */
+  readonly canonicalData?: string;
 }
 
 /** Signatures to add to an event's metadata before its hash is computed. */

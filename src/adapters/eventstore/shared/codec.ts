@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CorruptEventError, ValidationError } from '../../../domain/errors.js';
 import { type EventCatalog, eventCatalog, formatIssues } from '../../../domain/events/index.js';
-import { canonicalEventDigest } from '../../../domain/audit/chain.js';
+import { canonicalEventHashes } from '../../../domain/audit/chain.js';
 import { canonicalJson } from '../../../domain/audit/canonical-json.js';
 import { EventMetadata } from '../../../domain/events/metadata.js';
 import type { ChainSigner, EventToAppend, ExpectedRevision, RecordedEvent } from '../../../domain/ports/event-store.js';
@@ -65,20 +65,17 @@ export class EventCodec {
     if (chain && !/^[0-9a-f]{64}$/.test(chain.previousHash)) throw new ValidationError(`append to ${streamId}: previousHash must be 64 hex digits`);
     let previous = chain?.previousHash;
     const first = expected === 'no_stream' ? 0 : typeof expected === 'number' ? expected + 1 : 0;
-    return events.map((event, index) => {
-      const prepared = this.prepareOne(streamId, event, index, previous, chain?.sign && ((link) => chain.sign?.({ ...link, revision: first + index, index })));
-      previous = prepared.metadata.hash;
-      return prepared;
-    });
+    const sign = chain?.sign;
+    const prepared: PreparedEvent[] = new Array(events.length);
+    for (let index = 0; index < events.length; index++) {
+      const one = this.prepareOne(streamId, events[index] as EventToAppend, index, previous, sign, first + index);
+      previous = one.metadata.hash;
+      prepared[index] = one;
+    }
+    return prepared;
   }
 
-  private prepareOne(
-    streamId: string,
-    event: EventToAppend,
-    index: number,
-    previousHash?: string,
-    sign?: (link: { previousHash: string; type: string; data: unknown; metadata: Record<string, unknown> }) => ReturnType<ChainSigner>,
-  ): PreparedEvent {
+  private prepareOne(streamId: string, event: EventToAppend, index: number, previousHash: string | undefined, sign: ChainSigner | undefined, revision: number): PreparedEvent {
     const where = `append to ${streamId}, event #${index}`;
     if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
       throw new ValidationError(`${where}: an event needs a string type`);
@@ -122,12 +119,13 @@ export class EventCodec {
     // signature is made here, where the previous hash is known, and is itself covered by the hash.
     let storedHash: string | undefined;
     if (previousHash !== undefined) {
-      const signed = sign?.({ previousHash, type: event.type, data, metadata });
-      if (signed?.signature !== undefined) metadata = { ...metadata, signature: signed.signature };
-      if (signed?.seal !== undefined) metadata = { ...metadata, seal: signed.seal };
-      const digest = canonicalEventDigest(previousHash, event.type, dataJson, metadata);
-      metadata = { ...metadata, hash: digest.toString('hex') };
-      storedHash = digest.toString('base64url');
+      const signed = sign?.({ previousHash, revision, index, type: event.type, data, metadata, canonicalData: dataJson });
+      if (signed?.signature !== undefined || signed?.seal !== undefined) {
+        metadata = { ...metadata, ...(signed.signature !== undefined ? { signature: signed.signature } : {}), ...(signed.seal !== undefined ? { seal: signed.seal } : {}) };
+      }
+      const hashes = canonicalEventHashes(previousHash, event.type, dataJson, metadata);
+      metadata = { ...metadata, hash: hashes.hex };
+      storedHash = hashes.base64url;
     }
     const metadataJson = JSON.stringify(storedMetadata(streamId, metadata, storedHash));
     // UTF-16 length bounds the UTF-8 size within a factor of 3: count bytes only when it matters.
