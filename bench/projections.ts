@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import * as hdr from 'hdr-histogram-js';
 import { createSqliteEventStore } from '../src/adapters/eventstore/sqlite/sqlite-event-store.js';
+import { sqliteRebuildWorker } from '../src/adapters/readmodels/rebuild-worker.js';
 import { createSqliteReadModelStore } from '../src/adapters/readmodels/sqlite-read-model-store.js';
 import type { EventStore } from '../src/domain/ports/event-store.js';
 import { TERMINAL_RUN } from '../src/domain/run/state.js';
@@ -82,7 +83,9 @@ function cpuMs(): number {
 /** What `gatehouse projections rebuild` does: a runner of its own replays the log into every model. */
 async function rebuildOnce(store: EventStore, path: string, cpu: number[]): Promise<number> {
   const readModels = createSqliteReadModelStore({ path });
-  const runner = new ProjectionRunner({ store, readModels, projections: allProjections });
+  // PROJECTIONS_BENCH_THREAD=0: everything in this thread (as before the rebuild thread), for A/B runs.
+  const rebuildWorker = process.env.PROJECTIONS_BENCH_THREAD === '0' ? undefined : sqliteRebuildWorker({ eventStorePath: path, readModelsPath: path });
+  const runner = new ProjectionRunner({ store, readModels, projections: allProjections, rebuildWorker });
   const c = cpuMs();
   const start = performance.now();
   await runner.rebuild();
