@@ -191,6 +191,7 @@ export class ProjectionRunner {
     this.rebuilding = undefined;
     this.save();
     this.readModels.buildIndexes();
+    for (const h of this.handles.values()) this.storage.settle(h);
     this.retention.sweepSafely(); // a rebuild replays dropped runs too: retention applies again
     run.finished(this.rebuildPosition(run));
   }
@@ -286,6 +287,7 @@ export class ProjectionRunner {
       if (!this.rebuilding) {
         this.save();
         this.readModels.buildIndexes(); // a projection started over at load refilled its tables
+        for (const h of this.handles.values()) this.storage.settle(h);
         this.retention.sweepSafely();
       }
       const subscription = this.store.subscribeToAll(after === undefined ? {} : { after });

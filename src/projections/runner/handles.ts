@@ -85,6 +85,11 @@ export class HandleStorage {
     handle.status = 'stopped';
   }
 
+  /** A refill from the start caught up: its collections drop what only the refill needed. */
+  settle(handle: Handle): void {
+    for (const c of Object.values(handle.fold.state)) c.forgetSaved();
+  }
+
   /**
    * Loads a projection's cursor and its resident collections (the paged-out ones are read on
    * demand): start-up costs what is kept in memory, not the history.
