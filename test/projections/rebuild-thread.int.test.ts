@@ -94,7 +94,7 @@ describe('rebuild with the runs model in a second thread', () => {
     const { runner, readModels, rebuilt } = await rebuild({ worker });
     expect(rebuilt).toBeUndefined();
     expect(jobs.map((j) => j.names)).toEqual([['runs']]);
-    expect(outcomes).toEqual([{ ok: true, events: expect.any(Number) }]);
+    expect(outcomes).toEqual([{ ok: true, events: expect.any(Number), commitMs: expect.any(Number) }]);
     expect((outcomes[0] as { events: number }).events).toBeGreaterThan(1_000);
     expect(runner.status().map((s) => [s.name, s.status, s.applied])).toEqual(projections.map((p) => [p.name, 'running', head]));
     await runner.stop();
