@@ -172,12 +172,10 @@ export class ProjectionRunner {
   /** A rebuild thread ended: its projections rejoin the loop from their commits (failed as here if an evolve threw). */
   private async rejoin(thread: AwayRebuild, result: AwayResult): Promise<void> {
     this.away = undefined;
+    for (const h of thread.handles) h.away = false;
     if (!this.started) return; // stopped: the next start resumes from the checkpoints
     await this.stopLoop();
-    for (const h of thread.handles) {
-      h.away = false;
-      this.storage.load(h);
-    }
+    for (const h of thread.handles) this.storage.load(h);
     if (result.kind === 'broken') this.onFollowError(result.error);
     else this.rebuilding?.add(result.events);
     if (result.kind === 'failed') this.fail(this.handle(result.failure.projection), result.failure.event, result.failure.cause);

@@ -71,6 +71,9 @@ describe('rebuild with the runs model in a second thread', () => {
     return { runner, readModels, errors, rebuilt };
   }
 
+  /** A runs checkpoint a rebuild committed on its way (not the empty one of its reset, not the head of the one before). */
+  const midway = (position: string | null | undefined) => typeof position === 'string' && position !== head;
+
   beforeAll(async () => {
     h = await engineHarness(workloadTools);
     path = h.store.settings().path;
@@ -141,17 +144,30 @@ describe('rebuild with the runs model in a second thread', () => {
     }
   });
 
+  it('a runner stopped while its thread rebuilds ends the thread; its next start resumes and ends with the same tables', async () => {
+    const jobs: ReplayJob[] = [];
+    const worker = spied(sqliteRebuildWorker({ eventStorePath: path, readModelsPath: path, threadScript, projectionsModule: fixtureProjections('mode=hang&after=900') }), jobs, []);
+    const readModels = createSqliteReadModelStore({ path });
+    const runner = new ProjectionRunner({ store: h.store, readModels, projections, maxBatch: 1, rebuildWorker: worker });
+    void runner.rebuild().catch(() => {});
+    // The thread started (after the reset) and committed part of the log; it then blocks for good before the head.
+    while (jobs.length === 0 || !midway(checkpoints(path).runs)) await new Promise((resolve) => setTimeout(resolve, 20));
+    await runner.stop();
+    expect(checkpoints(path).runs).not.toBe(head);
+    await runner.start();
+    await runner.waitFor(head, 20_000);
+    expect(runner.status().map((s) => [s.name, s.status, s.applied])).toEqual(projections.map((p) => [p.name, 'running', head]));
+    await runner.stop();
+    readModels.close();
+    expect(dump(path)).toEqual(inThread);
+  });
+
   it('a process killed mid-rebuild resumes at its next start and ends with the same tables', async () => {
     const child = spawnFixture('test/fixtures/rebuild-crash.ts', [path, '900', '1']);
     try {
       await child.waitForLine(/^rebuilding /);
-      // The others done, the runs thread blocked after its first commits: then kill it.
-      for (;;) {
-        const c = checkpoints(path);
-        const othersDone = Object.entries(c).every(([name, position]) => name === 'runs' || position === head);
-        if (othersDone && c.runs !== null && c.runs !== undefined) break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      // The runs thread committed part of the log (it then blocks for good before the head): kill it.
+      while (!midway(checkpoints(path).runs)) await new Promise((resolve) => setTimeout(resolve, 20));
     } finally {
       await kill9(child);
     }
