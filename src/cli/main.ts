@@ -182,10 +182,15 @@ program.command('projections').description('read models').command('rebuild').arg
     // The server's retention applies to a rebuild here too (a bad config stops before anything is touched).
     const days = loadConfig(env.configPath).retention.finishedRunsDays;
     const local = join(opts().dataDir, env.eventStore ? 'local.sqlite' : 'gatehouse.sqlite');
+    // On a SQLite log, the runs model replays in a second thread beside the others.
+    const { sqliteRebuildWorker } = await import('../adapters/readmodels/rebuild-worker.js');
+    const { sqliteStorePath } = await import('../server/env.js');
+    const log = env.eventStore ? sqliteStorePath(env.eventStore) : local;
+    const rebuildWorker = log === undefined ? undefined : sqliteRebuildWorker({ eventStorePath: log, readModelsPath: local });
     await withStore(storeEnv(), async (store) => {
       const readModels = createSqliteReadModelStore({ path: local });
       const failures: unknown[] = [];
-      const runner = new ProjectionRunner({ store, readModels, projections: allProjections, retention: days === undefined ? undefined : { finishedRunsDays: days }, onFollowError: (e) => failures.push(e) });
+      const runner = new ProjectionRunner({ store, readModels, projections: allProjections, rebuildWorker, retention: days === undefined ? undefined : { finishedRunsDays: days }, onFollowError: (e) => failures.push(e) });
       let last = 0;
       let events = 0;
       await runner.rebuild(name, (p) => {

@@ -132,6 +132,19 @@ export class Collection<T> {
     this.saved = backing.emptyAtStart ? new SavedIds() : undefined;
   }
 
+  /** Whether misses are filtered by the ids saved since a rebuild emptied the table (until `forgetSaved`). */
+  get filtersMisses(): boolean {
+    return this.saved !== undefined;
+  }
+
+  /**
+   * Drops the filter of saved ids (1 MiB) once the rebuild that emptied the table is over: then
+   * most ids are saved, so it would answer "maybe" and cost memory for the process's life.
+   */
+  forgetSaved(): void {
+    this.saved = undefined;
+  }
+
   /** Whether the collection reads the store for what it does not hold. */
   get pagedOut(): boolean {
     return this.backing !== undefined;

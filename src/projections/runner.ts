@@ -3,10 +3,13 @@ import { backoffMs, type FollowerHealth } from '../following/health.js';
 import { DEFAULT_CACHE_SIZE, type ReadModelState } from './documents.js';
 import { asProjected, type Projection, ProjectionError } from './projection.js';
 import type { ReadModelStore, SweptDocuments } from './read-model-store.js';
-import { type Handle, HandleStorage, type ProjectionStatus } from './runner/handles.js';
+import { describeHandle, type Handle, type HandleStatus, HandleStorage } from './runner/handles.js';
 import type { ProjectionRunnerOptions } from './runner/options.js';
 import { LagMeter, type ProjectionLag } from './runner/lag.js';
+import { allReached, firstFailure, furthestApplied, oldestApplied } from './runner/cursors.js';
+import { type AwayRebuild, type AwayResult, startAway } from './runner/away.js';
 import { type RebuildProgress, RebuildRun, rebuildFilter } from './runner/rebuild-progress.js';
+import { CATCH_UP_PAGE, type RebuildWorker } from './runner/replay.js';
 import { RetentionSweep } from './runner/retention.js';
 import { Waiters } from './runner/waiters.js';
 
@@ -19,11 +22,6 @@ export type { RebuildProgress } from './runner/rebuild-progress.js';
 export const PROJECTIONS_FOLLOWER = 'projections';
 
 const IDLE = Symbol('idle');
-/**
- * Events per `readAll` while catching up. Small pages keep few events alive at a time: larger ones
- * were slower (more of each page survives a young-generation GC).
- */
-const CATCH_UP_PAGE = 512;
 
 /**
  * Follows `$all` from each projection's checkpoint with one subscription (from the oldest
@@ -56,6 +54,10 @@ export class ProjectionRunner {
   private started = false;
   private readonly storage: HandleStorage;
   private readonly retention: RetentionSweep;
+  private readonly rebuildWorker: RebuildWorker | undefined;
+  private readonly compare = (a: Position, b: Position) => this.store.comparePositions(a, b);
+  private readonly cacheSize: number;
+  private away: AwayRebuild | undefined;
 
   constructor(options: ProjectionRunnerOptions) {
     this.store = options.store;
@@ -67,9 +69,11 @@ export class ProjectionRunner {
     this.lagMeter = new LagMeter(this.store, options.lagCountLimit ?? 100_000, this.now, options.lagCacheMs ?? 30_000);
     this.health = options.health;
     this.onFollowError = options.onFollowError ?? (() => {});
-    this.storage = new HandleStorage(this.readModels, (a, b) => this.store.comparePositions(a, b), options.cacheSize ?? DEFAULT_CACHE_SIZE, () => this.save());
+    this.rebuildWorker = options.rebuildWorker;
+    this.cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
+    this.storage = new HandleStorage(this.readModels, this.compare, this.cacheSize, () => this.save());
     this.waiters = new Waiters(
-      (a, b) => this.store.comparePositions(a, b),
+      this.compare,
       (cursor, names) => this.reached(cursor, names),
     );
     this.retention = new RetentionSweep(options.retention, {
@@ -101,6 +105,7 @@ export class ProjectionRunner {
   async stop(): Promise<void> {
     this.started = false;
     this.retention.cancel();
+    await this.away?.stop();
     await this.stopLoop();
     for (const h of this.handles.values()) if (h.status === 'running') h.status = 'stopped';
   }
@@ -115,14 +120,9 @@ export class ProjectionRunner {
     return this.handle(name).fold.applied;
   }
 
-  status(): Array<{ name: string; version: number; status: ProjectionStatus; applied: Position | undefined; error?: ProjectionError }> {
-    return [...this.handles.values()].map((h) => ({
-      name: h.projection.name,
-      version: h.projection.version,
-      status: h.status,
-      applied: h.fold.applied,
-      error: h.error,
-    }));
+  /** Each projection's version, status, applied cursor and the error that stopped it. */
+  status(): HandleStatus[] {
+    return [...this.handles.values()].map(describeHandle);
   }
 
   /**
@@ -131,7 +131,7 @@ export class ProjectionRunner {
    */
   waitFor(cursor: Position, timeoutMs = 5_000, names: readonly string[] = [...this.handles.keys()]): Promise<void> {
     for (const name of names) this.handle(name);
-    const failed = this.failedAmong(names);
+    const failed = firstFailure(names.map((n) => this.handle(n)));
     if (failed) return Promise.reject(failed);
     if (this.reached(cursor, names)) return Promise.resolve();
     return this.waiters.wait(cursor, names, timeoutMs);
@@ -139,7 +139,7 @@ export class ProjectionRunner {
 
   /** How far each projection is behind the head of `$all`, in events and seconds (a count is reused for `lagCacheMs`). */
   async lag(): Promise<ProjectionLag[]> {
-    return this.lagMeter.measure(() => [...this.handles.values()].map((h) => ({ name: h.projection.name, status: h.status, applied: h.fold.applied })));
+    return this.lagMeter.measure(() => this.status());
   }
 
   /**
@@ -152,22 +152,35 @@ export class ProjectionRunner {
     await this.stopLoop();
     for (const h of this.handles.values()) this.storage.declare(h);
     this.readModels.reset(names.map((n) => ({ name: n, version: this.handle(n).projection.version })));
-    for (const n of names) {
-      const h = this.handle(n);
-      h.fold = this.storage.newFold(h, true); // reset above: its tables are empty
-      h.saved = undefined;
-      h.error = undefined;
-      h.status = 'stopped';
-    }
+    for (const n of names) this.storage.restart(this.handle(n));
     const head = await this.store.headPosition();
-    this.rebuilding = new RebuildRun(names, head, onProgress);
+    // Some may replay in a second thread (its own connections, the same folds) beside this one.
+    const thread = head === undefined ? undefined : startAway(this.rebuildWorker, names.map((n) => this.handle(n)), { head, maxBatch: this.maxBatch, cacheSize: this.cacheSize });
+    this.away = thread;
+    this.rebuilding = new RebuildRun(names.filter((n) => !this.handle(n).away), head, onProgress);
     this.started = true;
+    const rejoined = thread?.result.then((result) => this.rejoin(thread, result));
     this.startLoop();
     try {
-      if (head !== undefined) await this.waitFor(head, 2_147_483_647, names);
+      if (head !== undefined) await Promise.all([this.waitFor(head, 2_147_483_647, names), rejoined]);
     } finally {
+      await rejoined;
       this.finishRebuild();
     }
+  }
+
+  /** A rebuild thread ended: its projections rejoin the loop from their commits (failed as here if an evolve threw). */
+  private async rejoin(thread: AwayRebuild, result: AwayResult): Promise<void> {
+    this.away = undefined;
+    for (const h of thread.handles) h.away = false;
+    if (!this.started) return; // stopped: the next start resumes from the checkpoints
+    await this.stopLoop();
+    for (const h of thread.handles) this.storage.load(h);
+    if (result.kind === 'broken') this.onFollowError(result.error);
+    else this.rebuilding?.add(result.events);
+    if (result.kind === 'failed') this.fail(this.handle(result.failure.projection), result.failure.event, result.failure.cause);
+    this.startLoop();
+    this.wakeWaiters();
   }
 
   private finishRebuild(): void {
@@ -176,6 +189,7 @@ export class ProjectionRunner {
     this.rebuilding = undefined;
     this.save();
     this.readModels.buildIndexes();
+    for (const h of this.handles.values()) this.storage.settle(h);
     this.retention.sweepSafely(); // a rebuild replays dropped runs too: retention applies again
     run.finished(this.rebuildPosition(run));
   }
@@ -188,19 +202,10 @@ export class ProjectionRunner {
 
   private startLoop(): void {
     for (const h of this.handles.values()) if (h.status === 'stopped') h.status = 'running';
-    this.running = [...this.handles.values()].filter((h) => h.status === 'running');
+    this.running = [...this.handles.values()].filter((h) => h.status === 'running' && !h.away);
     if (this.running.length === 0) return;
-    let from: Position | undefined;
-    for (const h of this.running) {
-      const applied = h.fold.applied;
-      if (applied === undefined) {
-        from = undefined;
-        break;
-      }
-      if (from === undefined || this.store.comparePositions(applied, from) < 0) from = applied;
-    }
     this.stopping = false;
-    this.loop = this.follow(from).catch((error: unknown) => {
+    this.loop = this.follow(oldestApplied(this.compare, this.running)).catch((error: unknown) => {
       if (this.stopping) return;
       // The log or the read-model store failed (not a projection): stalled until it follows again
       // from the applied cursors, after a capped backoff. Waiters keep waiting (their timeouts bound them).
@@ -242,7 +247,7 @@ export class ProjectionRunner {
     if (rebuilding) {
       const names = rebuilding.names;
       this.running = everyone.filter((h) => names.includes(h.projection.name));
-      after = this.oldestApplied(this.running);
+      after = oldestApplied(this.compare, this.running);
     }
     try {
       for (;;) {
@@ -263,7 +268,7 @@ export class ProjectionRunner {
           }
           filter = undefined;
           this.running = everyone;
-          after = this.oldestApplied(everyone);
+          after = oldestApplied(this.compare, everyone);
           if (this.waiters.size > 0) this.wakeWaiters();
           continue;
         }
@@ -280,6 +285,7 @@ export class ProjectionRunner {
       if (!this.rebuilding) {
         this.save();
         this.readModels.buildIndexes(); // a projection started over at load refilled its tables
+        for (const h of this.handles.values()) this.storage.settle(h);
         this.retention.sweepSafely();
       }
       const subscription = this.store.subscribeToAll(after === undefined ? {} : { after });
@@ -297,17 +303,6 @@ export class ProjectionRunner {
     } finally {
       this.save();
     }
-  }
-
-  /** The oldest cursor these projections applied (undefined if one applied nothing yet). */
-  private oldestApplied(handles: readonly Handle[]): Position | undefined {
-    let from: Position | undefined;
-    for (const h of handles) {
-      const applied = h.fold.applied;
-      if (applied === undefined) return undefined;
-      if (from === undefined || this.store.comparePositions(applied, from) < 0) from = applied;
-    }
-    return from;
   }
 
   private async followLive(subscription: Subscription): Promise<void> {
@@ -346,7 +341,7 @@ export class ProjectionRunner {
     if (run) run.counted(() => this.rebuildPosition(run));
   }
 
-  private fail(handle: Handle, event: ReturnType<typeof asProjected>, cause: unknown): void {
+  private fail(handle: Handle, event: ProjectionError['event'], cause: unknown): void {
     const error = new ProjectionError(handle.projection.name, event, cause);
     // The failed evolve may have changed documents half-way: keep only what was saved.
     this.storage.load(handle);
@@ -382,28 +377,11 @@ export class ProjectionRunner {
 
   /** Wakes the waiters up to the furthest cursor a running projection has applied. */
   private wakeWaiters(): void {
-    let furthest: Position | undefined;
-    for (const h of this.running) {
-      const applied = h.fold.applied;
-      if (applied !== undefined && (furthest === undefined || this.store.comparePositions(applied, furthest) > 0)) furthest = applied;
-    }
-    this.waiters.wake(furthest);
+    this.waiters.wake(furthestApplied(this.running, this.compare));
   }
 
   private reached(cursor: Position, names: readonly string[]): boolean {
-    for (const name of names) {
-      const applied = this.handle(name).fold.applied;
-      if (applied === undefined || this.store.comparePositions(applied, cursor) < 0) return false;
-    }
-    return true;
-  }
-
-  private failedAmong(names: readonly string[]): Error | undefined {
-    for (const name of names) {
-      const h = this.handle(name);
-      if (h.status === 'failed') return h.error;
-    }
-    return undefined;
+    return allReached(names.map((n) => this.handle(n)), cursor, this.compare);
   }
 
   private handle(name: string): Handle {

@@ -14,6 +14,22 @@ export interface Handle {
   declared: boolean;
   error?: ProjectionError;
   saved: Position | undefined;
+  /** Being rebuilt by a rebuild thread: the runner's loop leaves it alone until the thread is done. */
+  away?: boolean;
+}
+
+/** What `ProjectionRunner.status()` says of one projection. */
+export interface HandleStatus {
+  name: string;
+  version: number;
+  status: ProjectionStatus;
+  applied: Position | undefined;
+  error?: ProjectionError;
+}
+
+/** A handle as `status()` reports it. */
+export function describeHandle(h: Handle): HandleStatus {
+  return { name: h.projection.name, version: h.projection.version, status: h.status, applied: h.fold.applied, error: h.error };
 }
 
 /**
@@ -59,6 +75,19 @@ export class HandleStorage {
       c.attach({ source: this.readModels.source(handle.projection.name, collection), flush: this.flush, cacheSize: this.cacheSize, emptyAtStart: empty });
     }
     return fold;
+  }
+
+  /** A projection whose stored documents a rebuild just dropped: from the initial state, stopped until the loop starts it. */
+  restart(handle: Handle): void {
+    handle.fold = this.newFold(handle, true); // its tables are empty
+    handle.saved = undefined;
+    handle.error = undefined;
+    handle.status = 'stopped';
+  }
+
+  /** A refill from the start caught up: its collections drop what only the refill needed. */
+  settle(handle: Handle): void {
+    for (const c of Object.values(handle.fold.state)) c.forgetSaved();
   }
 
   /**

@@ -2,6 +2,7 @@ import type { EventStore } from '../../domain/ports/event-store.js';
 import type { FollowerHealth } from '../../following/health.js';
 import type { Projection, ProjectionError } from '../projection.js';
 import type { ReadModelStore } from '../read-model-store.js';
+import type { RebuildWorker } from './replay.js';
 import type { RetentionOptions } from './retention.js';
 
 /** What a `ProjectionRunner` is built from. */
@@ -43,4 +44,10 @@ export interface ProjectionRunnerOptions {
    * catch-up, after a rebuild, and every `sweepIntervalMs` (default 1 hour). Default: keep all.
    */
   readonly retention?: RetentionOptions;
+  /**
+   * A second thread for `rebuild()`: when it rebuilds several projections, the ones this worker
+   * takes (e.g. `runs`) replay there on their own connections while the runner replays the rest.
+   * Without it (or for one projection), everything replays in the runner's thread.
+   */
+  readonly rebuildWorker?: RebuildWorker;
 }

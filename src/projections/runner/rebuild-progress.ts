@@ -30,6 +30,11 @@ export class RebuildRun {
     if (++this.events % PROGRESS_EVERY === 0) this.onProgress?.(this.progress(position(), false));
   }
 
+  /** Counts events replayed elsewhere (a rebuild thread), reported with the next progress. */
+  add(events: number): void {
+    this.events += events;
+  }
+
   /** Reports the final progress. */
   finished(position: Position | undefined): void {
     this.onProgress?.(this.progress(position, true));
