@@ -32,7 +32,9 @@ interface Spawned { child: ChildProcess; output: Promise<string>; exited: Promis
 
 function spawnServer(dir: string, mode: 'inproc' | 'server', name: string): Spawned {
   const profDir = process.env.BENCH_API_CPU_PROF;
-  const args = mode === 'server' && profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, SERVER] : [SERVER];
+  // Node flags for both server processes (e.g. `--max-semi-space-size=32`), to measure them as `npm start` would run.
+  const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const args = [...nodeArgs, ...(mode === 'server' && profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), SERVER];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, BENCH_API_MODE: mode, BENCH_API_RUNS: String(RUNS), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', GATEHOUSE_DATA_DIR: join(dir, name), GATEHOUSE_CONFIG: join(dir, 'gatehouse.yaml'), GATEHOUSE_SHUTDOWN_GRACE_MS: '1000' },
