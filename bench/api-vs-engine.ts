@@ -4,7 +4,7 @@
  * alternating passes so machine noise hits both alike. The HTTP clients run in this process.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,15 @@ const RUNS = Number(process.env.BENCH_API_RUNS ?? 500);
 const PASSES = Number(process.env.BENCH_API_PASSES ?? 3);
 const APPROVALS = 300;
 const SERVER = join(dirname(fileURLToPath(import.meta.url)), 'support', 'api-server.js');
+/**
+ * The Node flags `npm start` gives the server (package.json), so both bench processes run as it
+ * does; BENCH_API_NODE_ARGS replaces them (an empty value: none) to measure other flags.
+ */
+const START_NODE_ARGS = (() => {
+  const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const node = /(?:^|&&\s*)node\s+((?:--\S+\s+)*)/.exec(pkg.scripts.start ?? '');
+  return (node?.[1] ?? '').split(/\s+/).filter(Boolean);
+})();
 
 /** The server's event-loop delay over a span (ms): how long a callback waited behind other work; and its GC pauses. */
 interface LoopDelay { p50: number; p99: number; max: number; gcPauses: number; gcMs: number; gcMaxMs: number }
@@ -32,7 +41,8 @@ interface Spawned { child: ChildProcess; output: Promise<string>; exited: Promis
 
 function spawnServer(dir: string, mode: 'inproc' | 'server', name: string): Spawned {
   const profDir = process.env.BENCH_API_CPU_PROF;
-  const args = mode === 'server' && profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, SERVER] : [SERVER];
+  const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? START_NODE_ARGS.join(' ')).split(/\s+/).filter(Boolean);
+  const args = [...nodeArgs, ...(mode === 'server' && profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), SERVER];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, BENCH_API_MODE: mode, BENCH_API_RUNS: String(RUNS), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', GATEHOUSE_DATA_DIR: join(dir, name), GATEHOUSE_CONFIG: join(dir, 'gatehouse.yaml'), GATEHOUSE_SHUTDOWN_GRACE_MS: '1000' },
@@ -145,7 +155,8 @@ export async function runApiVsEngine(): Promise<void> {
     { measure: 'server GC pauses: count / total ms / longest ms, during approve alone', 'in-process engine (baseline)': '', 'HTTP GraphQL': gcText(passes.map((x) => x.http.approveAloneLoop)), 'HTTP ÷ baseline': '', passes: '', target: '(reported)', result: '' },
     { measure: 'approve round trip p50 / p99 ms, under the 10-client load', 'in-process engine (baseline)': '', 'HTTP GraphQL': `${ms(p((x) => x.http.approveUnderLoad, 50))} / ${ms(approveLoadedP99)}`, 'HTTP ÷ baseline': '', passes: `n = ${passes.map((x) => x.http.approveUnderLoad.length).join(' / ')}`, target: '(≤ 5 ms)', result: met(approveLoadedP99 <= 5) },
   ];
-  printTable(`API vs in-process engine: ${RUNS.toLocaleString('en-US')} 5-step runs per pass, median of ${PASSES} alternating passes, SQLite (load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)})`, rows);
+  const flags = (process.env.BENCH_API_NODE_ARGS ?? START_NODE_ARGS.join(' ')).trim() || 'none';
+  printTable(`API vs in-process engine: ${RUNS.toLocaleString('en-US')} 5-step runs per pass, median of ${PASSES} alternating passes, SQLite, Node flags ${flags} (load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)})`, rows);
   const inAnswer = passes.map((x) => x.http.tenInFlight.doneInAnswer).join(' / ');
   console.log(`\nEach process is composed as npm start composes it; the baseline calls Orchestrator.startRun and learns the end from the engine's change listener.`);
   console.log(`HTTP clients learn SUCCEEDED from the startRun answer when the read model already says so (${inAnswer} of ${RUNS} per pass), else from a graphql-ws runProgress subscription`);

@@ -146,7 +146,7 @@ describe('the container image layout (static: no Docker engine here)', () => {
     for (const need of needs) expect(copied, `${need} is not copied into the build stage before npm run build`).toContain(need);
 
     // the compiled server serves dist/console beside dist/src (src/server/console-assets.ts): it must be in the image, and built
-    const entry = posix.resolve(runtime.workdir, (execForm(runtime, 'CMD') as string[])[1] as string);
+    const entry = posix.resolve(runtime.workdir, (execForm(runtime, 'CMD') as string[]).slice(1).find((a) => !a.startsWith('-')) as string); // node's flags come first
     const served = posix.resolve(posix.dirname(entry), '..', '..', 'console');
     const copy = runtime.lines
       .map((l) => /^COPY\s+(?:--\S+\s+)*--from=\S+\s+(?:--\S+\s+)*(\S+)\s+(\S+)$/i.exec(l.replace(/--chown=\S+\s+/, '')))

@@ -38,7 +38,9 @@ const OPEN = 1; // WebSocket.OPEN, without importing the ws runtime here
  * principal never receives what another role's execution produced. Per subscriber and event, what
  * is left is the socket write: graphql-ws's emit (its hook, a copy of the result, message checks
  * and a `JSON.stringify`) ran once per subscriber and was half the server's own fan-out CPU.
- * Everything else (read-model payloads, errors, completion) still goes through graphql-ws.
+ * Payloads that are not shared (read-model states: runProgress, approvalsChanged) are executed per
+ * subscriber, and written to its socket the same way, masked by the same `present`. Refusals,
+ * subscription errors and completion still go through graphql-ws.
  */
 export function sharedSubscribe(options: SharedSubscribeOptions): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const { operations, sinks, present } = options;
@@ -73,7 +75,14 @@ export function sharedSubscribe(options: SharedSubscribeOptions): (args: Executi
           const next = await events.next();
           if (next.done) return { done: true, value: undefined };
           try {
-            if (key === undefined || !isSharedPayload(next.value)) return { done: false, value: await execute({ ...args, rootValue: next.value }) };
+            if (key === undefined || !isSharedPayload(next.value)) {
+              const result = await execute({ ...args, rootValue: next.value });
+              if (!sink) return { done: false, value: result };
+              // Not shared (a read-model state such as runProgress's), but written the same way:
+              // graphql-ws's emit would copy the result, check the message and serialize it again.
+              await send(`${prefix}${JSON.stringify(present(result))}}`);
+              continue;
+            }
             const shared = sharedOf(next.value, key, args);
             const result = await shared.result;
             if (!sink) return { done: false, value: result };

@@ -87,7 +87,7 @@ export function attachWebSocket(options: WebSocketOptions): { close(): Promise<v
         sinks.set(contextValue, { socket: ctx.extra.socket, id });
         return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue };
       },
-      // Shared run events bypass this hook (shared-subscribe.ts writes them, masked by `present`, itself).
+      // Every next payload of our subscriptions bypasses this hook (shared-subscribe.ts writes it, masked by `present`, itself); kept for any other.
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? present(result) : undefined),
       onError: (ctx, id, _payload, errors) => {
         connections.get(ctx.extra.socket)?.active.delete(id);

@@ -39,7 +39,9 @@ export class LiveSubscriptions {
   @Authorized()
   @Subscription(() => Run, {
     description: 'The run\'s read model (progress, stage, steps): first as it is now, then after each of its events.',
-    subscribe: async (data: Data) => runProgressFeed(data.context.services, await existingRun(data)),
+    // runProgressFeed reads the run's newest event anyway and refuses a missing run with the same
+    // error: no separate existence read (one store read and decode fewer per subscription).
+    subscribe: async (data: Data) => runProgressFeed(data.context.services, parseArgs(RunIdArg, data.args.runId, 'runId')),
   })
   runProgress(@Root() run: Run, @Arg('runId', () => ID) _runId: string): Run {
     return run;
