@@ -10,7 +10,7 @@ import { misbehaving } from '../fixtures/rebuild-projections.js';
 import { builtFile } from '../support/built.js';
 import { engineHarness, type EngineHarness } from '../support/engine-harness.js';
 import { kill9, spawnFixture } from '../support/processes.js';
-import { runMixedWorkload, waitForQuietLog, workloadTools } from '../support/projections-workload.js';
+import { runMixedWorkload, waitForCallsAnswered, workloadTools } from '../support/projections-workload.js';
 
 // The thread runs compiled code (vitest's global setup builds dist/): the thread script, and the
 // projections from the same sources as the ones this test imports.
@@ -78,7 +78,7 @@ describe('rebuild with the runs model in a second thread', () => {
     h = await engineHarness(workloadTools);
     path = h.store.settings().path;
     await runMixedWorkload(h, 160, 8);
-    head = (await waitForQuietLog(h, 700)) as string;
+    head = (await waitForCallsAnswered(h)) as string;
     const { runner, readModels, rebuilt } = await rebuild();
     expect(rebuilt).toBeUndefined();
     await runner.stop();
