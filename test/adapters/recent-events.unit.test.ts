@@ -49,3 +49,24 @@ describe('RecentEvents: the bounded window of decoded events the SQLite store sh
     expect(recent.page(0, 1, undefined, 1)?.events[0]?.data).toEqual({ n: 1 });
   });
 });
+
+describe('RecentEvents: a byte budget as well as a count', () => {
+  const big = (position: number, bytes: number): EventRow => [position, 'run-a', position, `id-${position}`, 'ToolCallSucceeded', `{"s":"${'x'.repeat(bytes)}"}`, '{}', 0];
+
+  it('keeps no more stored text than its budget: large events fall back to the file instead of pinning memory', () => {
+    const recent = new RecentEvents(8, (r) => ({ id: r[3], streamId: r[1], revision: r[2], position: String(r[0]), type: r[4], data: JSON.parse(r[5]), metadata: {} as never, recordedAt: new Date(r[7]) }) as RecordedEvent, 10_000);
+    for (let p = 1; p <= 8; p++) recent.remember(big(p, 3_000));
+    expect(recent.heldBytes).toBeGreaterThan(0);
+    expect(recent.heldBytes).toBeLessThanOrEqual(10_000);
+    // What did not fit is read from the file: no page over all eight comes from memory.
+    expect(recent.page(0, 8, undefined, 100)).toBeUndefined();
+    // An event larger than the whole budget is never held.
+    recent.remember(big(9, 20_000));
+    expect(recent.page(8, 9, undefined, 100)).toBeUndefined();
+    expect(recent.heldBytes).toBeLessThanOrEqual(10_000);
+    // As the log moves on, the slots free again and small events are shared as before.
+    for (let p = 10; p <= 17; p++) recent.remember(big(p, 10));
+    expect(recent.page(9, 17, undefined, 100)?.events.map((e) => e.position)).toEqual(['10', '11', '12', '13', '14', '15', '16', '17']);
+    expect(recent.heldBytes).toBeLessThanOrEqual(10_000);
+  });
+});

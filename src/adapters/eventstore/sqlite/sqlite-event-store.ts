@@ -44,6 +44,8 @@ export interface SqliteEventStoreOptions extends CodecOptions {
   readonly now?: () => Date;
   /** How many of the newest events are kept decoded for this process's followers of `$all`. Default 4,096. */
   readonly recentEvents?: number;
+  /** How much stored text (data + metadata) those kept events may weigh together. Default 16 MiB. */
+  readonly recentEventBytes?: number;
 }
 
 /** The SQLite store, with what it can say about its file. */
@@ -143,7 +145,7 @@ class SqliteFileEventStore implements SqliteEventStore {
     this.readWait = this.db.prepare(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
     this.dataVersion = this.stmt.dataVersion.get() as number;
     this.changes = new ChangeSignal((waiters) => this.setPolling(waiters > 0));
-    this.recent = new RecentEvents(options.recentEvents ?? DEFAULT_RECENT_EVENTS, (row) => this.decode(row));
+    this.recent = new RecentEvents(options.recentEvents ?? DEFAULT_RECENT_EVENTS, (row) => this.decode(row), options.recentEventBytes);
 
     /** Writes one append's rows after `last`, inside the group's transaction. */
     const writeRows = (streamId: string, events: PreparedEvent[], last: number, written: EventRow[]): AppendResult => {
