@@ -104,6 +104,12 @@ describe('canonical JSON against its definition', () => {
     for (const v of odd) expect(canonicalJson(v)).toBe(reference(v));
     expect(canonicalJson({ nested: odd })).toBe(reference({ nested: odd }));
   });
+
+  it('writes an array that carries its own toJSON as toJSON says, like the definition', () => {
+    const list = Object.assign([2, 1], { toJSON: () => ({ b: 1, a: 2 }) });
+    expect(canonicalJson(list)).toBe(reference(list));
+    expect(canonicalJson({ v: list, w: [list] })).toBe(reference({ v: list, w: [list] }));
+  });
   it('leaves members out on request exactly as a copy without them would be written', () => {
     for (const v of values(7, 2_000)) {
       if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date) continue;

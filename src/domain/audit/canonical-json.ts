@@ -40,7 +40,8 @@ function write(value: unknown): string | undefined {
       return value ? 'true' : 'false';
     case 'object':
       if (value === null) return 'null';
-      if (Array.isArray(value)) return writeArray(value);
+      // toJSON first, as JSON.stringify and the definition do: an array may carry its own.
+      if (Array.isArray(value)) return typeof (value as { toJSON?: unknown }).toJSON === 'function' ? general(value) : writeArray(value);
       return isPlainObject(value) ? writeObject(value as Record<string, unknown>, undefined) : general(value);
     case 'undefined':
     case 'function':

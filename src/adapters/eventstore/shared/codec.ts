@@ -304,6 +304,7 @@ function plainData(value: unknown): boolean {
   if (typeof value === 'function') return false;
   if (typeof value !== 'object' || value === null) return true;
   if (Array.isArray(value)) {
+    if ((value as { toJSON?: unknown }).toJSON !== undefined) return false; // an array with its own toJSON is not what JSON.parse makes
     for (const v of value) if (!plainData(v)) return false;
     return true;
   }
