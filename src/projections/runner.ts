@@ -1,4 +1,5 @@
 import { type EventStore, type Position, type RecordedEvent, StoreClosedError, type Subscription } from '../domain/ports/event-store.js';
+import { IllegalStateError } from '../domain/errors.js';
 import { backoffMs, type FollowerHealth } from '../following/health.js';
 import { DEFAULT_CACHE_SIZE, type ReadModelState } from './documents.js';
 import { asProjected, type Projection, ProjectionError } from './projection.js';
@@ -47,6 +48,7 @@ export class ProjectionRunner {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private rebuilding: RebuildRun | undefined;
+  private rebuildUnderWay = false;
   private readonly health: FollowerHealth | undefined;
   private readonly onFollowError: (error: unknown) => void;
   private failures = 0;
@@ -72,10 +74,7 @@ export class ProjectionRunner {
     this.rebuildWorker = options.rebuildWorker;
     this.cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
     this.storage = new HandleStorage(this.readModels, this.compare, this.cacheSize, () => this.save());
-    this.waiters = new Waiters(
-      this.compare,
-      (cursor, names) => this.reached(cursor, names),
-    );
+    this.waiters = new Waiters(this.compare, (cursor, names) => this.reached(cursor, names));
     this.retention = new RetentionSweep(options.retention, {
       readModels: this.readModels,
       states: () => [...this.handles.values()].map((h) => ({ name: h.projection.name, state: h.fold.state })),
@@ -148,6 +147,12 @@ export class ProjectionRunner {
    * was when the rebuild began. A projection stopped by an error starts over too.
    */
   async rebuild(name?: string, onProgress?: (progress: RebuildProgress) => void): Promise<void> {
+    if (this.rebuildUnderWay) throw new IllegalStateError('a rebuild is already under way in this runner');
+    this.rebuildUnderWay = true; // set before the first await: a second call in the same turn is refused too
+    return this.rebuildOnce(name, onProgress).finally(() => { this.rebuildUnderWay = false; });
+  }
+
+  private async rebuildOnce(name: string | undefined, onProgress: ((progress: RebuildProgress) => void) | undefined): Promise<void> {
     const names = name === undefined ? [...this.handles.keys()] : [this.handle(name).projection.name];
     await this.stopLoop();
     for (const h of this.handles.values()) this.storage.declare(h);

@@ -121,6 +121,19 @@ describe('rebuild with the runs model in a second thread', () => {
     expect(dump(path)).toEqual(inThread);
   });
 
+  it('a second rebuild while one is under way is refused (it would reset tables the first is still writing), and the first ends as usual', async () => {
+    const worker = sqliteRebuildWorker({ eventStorePath: path, readModelsPath: path, threadScript, projectionsModule: realProjections });
+    const readModels = createSqliteReadModelStore({ path });
+    const runner = new ProjectionRunner({ store: h.store, readModels, projections, rebuildWorker: worker });
+    await runner.start();
+    const first = runner.rebuild();
+    await expect(runner.rebuild('runs')).rejects.toThrow(/already under way/);
+    await first;
+    await runner.stop();
+    readModels.close();
+    expect(dump(path)).toEqual(inThread);
+  });
+
   it('an evolve that throws in the thread fails its projection as it does in the runner; the others finish', async () => {
     const after = 700;
     const here = await rebuild({ projections: misbehaving(projections, { mode: 'throw', after }) });
