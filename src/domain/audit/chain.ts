@@ -14,14 +14,19 @@ export function eventHash(previousHash: string, type: string, data: unknown, met
 
 /** {@link eventHash} for data already written as canonical JSON (the store writes it once for both). */
 export function canonicalEventHash(previousHash: string, type: string, canonicalData: string, metadata: Record<string, unknown>): string {
-  return hash('sha256', `${previousHash}\n${type}\n${canonicalData}\n${canonicalJsonWithout(metadata, 'hash')}`, 'hex');
+  return hash('sha256', chainInput(previousHash, type, canonicalData, metadata), 'hex');
+}
+
+/** What an event's chain hash is taken over: the previous hash, the type, the data, the metadata without its own hash. */
+function chainInput(previousHash: string, type: string, canonicalData: string, metadata: Record<string, unknown>): string {
+  return `${previousHash}\n${type}\n${canonicalData}\n${canonicalJsonWithout(metadata, 'hash')}`;
 }
 
 /** {@link canonicalEventHash} in the two spellings the store needs: hex in memory, base64url in its rows. */
 export function canonicalEventHashes(previousHash: string, type: string, canonicalData: string, metadata: Record<string, unknown>): { hex: string; base64url: string } {
   // One digest, asked for as text: a Buffer per event (an ArrayBuffer with its own backing store)
   // cost more to make and collect than turning the 43 characters into hex here.
-  const base64url = hash('sha256', `${previousHash}\n${type}\n${canonicalData}\n${canonicalJsonWithout(metadata, 'hash')}`, 'base64url');
+  const base64url = hash('sha256', chainInput(previousHash, type, canonicalData, metadata), 'base64url');
   return { hex: hexOfBase64url(base64url), base64url };
 }
 
