@@ -71,6 +71,16 @@ describe('rebuild with the runs model in a second thread', () => {
     return { runner, readModels, errors, rebuilt };
   }
 
+  /** A stopped runner's next start follows to the head and leaves the tables of the in-thread rebuild. */
+  async function resumesToSameTables(runner: ProjectionRunner, readModels: ReturnType<typeof createSqliteReadModelStore>): Promise<void> {
+    await runner.start();
+    await runner.waitFor(head, 20_000);
+    expect(runner.status().map((s) => [s.name, s.status, s.applied])).toEqual(projections.map((p) => [p.name, 'running', head]));
+    await runner.stop();
+    readModels.close();
+    expect(dump(path)).toEqual(inThread);
+  }
+
   /** A runs checkpoint a rebuild committed on its way (not the empty one of its reset, not the head of the one before). */
   const midway = (position: string | null | undefined) => typeof position === 'string' && position !== head;
 
@@ -167,12 +177,7 @@ describe('rebuild with the runs model in a second thread', () => {
     while (jobs.length === 0 || !midway(checkpoints(path).runs)) await new Promise((resolve) => setTimeout(resolve, 20));
     await runner.stop();
     expect(checkpoints(path).runs).not.toBe(head);
-    await runner.start();
-    await runner.waitFor(head, 20_000);
-    expect(runner.status().map((s) => [s.name, s.status, s.applied])).toEqual(projections.map((p) => [p.name, 'running', head]));
-    await runner.stop();
-    readModels.close();
-    expect(dump(path)).toEqual(inThread);
+    await resumesToSameTables(runner, readModels);
   });
 
   /** The harness's store, whose headPosition (the rebuild's last setup step) waits for `release`; `asked` resolves when it is called. */
@@ -211,12 +216,7 @@ describe('rebuild with the runs model in a second thread', () => {
       if (when === 'before the reset') expect(dump(path)).toEqual(inThread);
       // After the reset no projection is left marked at the head over emptied tables: the next start replays them.
       else expect(Object.values(checkpoints(path)).filter((c) => c === head)).toEqual([]);
-      await runner.start();
-      await runner.waitFor(head, 20_000);
-      expect(runner.status().map((s) => [s.name, s.status, s.applied])).toEqual(projections.map((p) => [p.name, 'running', head]));
-      await runner.stop();
-      readModels.close();
-      expect(dump(path)).toEqual(inThread);
+      await resumesToSameTables(runner, readModels);
     });
   }
 
