@@ -15,6 +15,7 @@ describe('EventStoreDB adapter: transient unavailability', () => {
   let store: EventStore;
   // How many of the next calls of each method the double refuses, and how many it refused.
   const blips = new Map<DoubleMethod, number>();
+  let answer: true | 'cancelled' = true;
   const refused = new Map<DoubleMethod, number>();
   const blip = (method: DoubleMethod, calls: number) => blips.set(method, calls);
   const open = async (retry?: { attempts: number; firstDelayMs: number }) => {
@@ -24,7 +25,7 @@ describe('EventStoreDB adapter: transient unavailability', () => {
         if (left <= 0) return false;
         blips.set(method, left - 1);
         refused.set(method, (refused.get(method) ?? 0) + 1);
-        return true;
+        return answer;
       },
     });
     store = createEsdbEventStore({ connectionString: double.connectionString, ...(retry ? { unavailableRetry: retry } : {}) });
@@ -36,6 +37,7 @@ describe('EventStoreDB adapter: transient unavailability', () => {
     double.close();
     blips.clear();
     refused.clear();
+    answer = true;
   });
 
   it('reads (of a stream, of $all, the head) come back after a blip of a few calls', async () => {
@@ -48,6 +50,19 @@ describe('EventStoreDB adapter: transient unavailability', () => {
     blip('read', 3);
     expect(await store.headPosition()).toBe((await store.readStream('run-r1'))[1]?.position);
     expect(refused.get('read')).toBe(9);
+  });
+
+  it('a read or an exact append the server cancels (CANCELLED, which the client itself treats as a reason to reconnect) is sent again', async () => {
+    // Seen under load in the cluster e2e: a starting server refused with "1 CANCELLED: Call cancelled".
+    await open();
+    answer = 'cancelled';
+    blip('read', 2);
+    expect(await store.readStream('run-c1')).toEqual([]);
+    blip('append', 1);
+    await store.append('run-c1', [runStarted('c1')], { expectedRevision: 'no_stream' });
+    expect(refused.get('read')).toBe(2);
+    expect(refused.get('append')).toBe(1);
+    expect(userEvents()).toHaveLength(1);
   });
 
   it('an append with an exact expected revision is sent again and lands once', async () => {

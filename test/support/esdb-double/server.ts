@@ -23,9 +23,10 @@ export interface EsdbDoubleOptions {
   readonly port?: number;
   /**
    * Asked before each call is served: true answers it UNAVAILABLE at once, as a server that is
-   * restarting or a proxy that lost its upstream does (a gRPC blip), without touching the log.
+   * restarting or a proxy that lost its upstream does (a gRPC blip), without touching the log;
+   * 'cancelled' answers CANCELLED, as a server that cancels a call it had started.
    */
-  readonly unavailable?: (method: DoubleMethod) => boolean;
+  readonly unavailable?: (method: DoubleMethod) => boolean | 'cancelled';
 }
 
 /** The methods the double serves, as `unavailable` names them. */
@@ -76,13 +77,16 @@ export async function startEsdbDouble(options: EsdbDoubleOptions = {}): Promise<
  * sees it: unary and client-streaming calls through their callback, server streaming as an error.
  */
 function blipGate(unavailable: EsdbDoubleOptions['unavailable']) {
-  const status = { code: grpc.status.UNAVAILABLE, details: 'the test double is unavailable for a moment' };
+  const unavailableStatus = { code: grpc.status.UNAVAILABLE, details: 'the test double is unavailable for a moment' };
+  const cancelledStatus = { code: grpc.status.CANCELLED, details: 'the test double cancelled the call' };
   return <C extends { emit(event: 'error', error: unknown): boolean }, R extends unknown[]>(
     method: DoubleMethod,
     handler: (call: C, ...rest: R) => void,
   ) =>
     (call: C, ...rest: R): void => {
-      if (!unavailable?.(method)) return handler(call, ...rest);
+      const blip = unavailable?.(method) ?? false;
+      if (blip === false) return handler(call, ...rest);
+      const status = blip === 'cancelled' ? cancelledStatus : unavailableStatus;
       const callback = rest[0];
       if (typeof callback === 'function') (callback as (error: unknown) => void)(status);
       else call.emit('error', status);

@@ -1,4 +1,4 @@
-import { UnavailableError } from '@eventstore/db-client';
+import { CancelledError, UnavailableError } from '@eventstore/db-client';
 
 /** How often, and how patiently, a call the server answered UNAVAILABLE is sent again. */
 export interface UnavailableRetry {
@@ -20,7 +20,8 @@ export class EventStoreUnavailableError extends Error {
 
 /**
  * Runs `call` and, while it fails with the client's UnavailableError (gRPC status 14: no
- * connection, or "Channel closed before call started" after the client dropped a failed channel),
+ * connection, or "Channel closed before call started" after the client dropped a failed channel)
+ * or CancelledError (see isUnavailable),
  * runs it again after a doubling wait. Only for calls that are safe to send twice: the caller
  * decides. Every other error is thrown as it came, at once.
  */
@@ -40,10 +41,16 @@ export async function retryUnavailable<T>(call: () => Promise<T>, target: string
   }
 }
 
-/** The client converts most gRPC errors; the server-features call it makes first passes the raw status through. */
+/**
+ * UNAVAILABLE (14), and CANCELLED (1) on a call this adapter never cancels itself (reads and
+ * appends; subscriptions are not retried here): the client treats both as a reason to reconnect,
+ * and the cluster e2e saw a start refused with "1 CANCELLED: Call cancelled" under load. The client
+ * converts most gRPC errors; the server-features call it makes first passes the raw status through.
+ */
 function isUnavailable(error: unknown): boolean {
-  // 14 is gRPC's UNAVAILABLE.
-  return error instanceof UnavailableError || (error instanceof Error && (error as { code?: unknown }).code === 14);
+  if (error instanceof UnavailableError || error instanceof CancelledError) return true;
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return code === 14 || code === 1;
 }
 
 /** The connection string without user and password: it goes into messages and logs. */
