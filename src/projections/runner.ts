@@ -60,6 +60,8 @@ export class ProjectionRunner {
   private readonly compare = (a: Position, b: Position) => this.store.comparePositions(a, b);
   private readonly cacheSize: number;
   private away: AwayRebuild | undefined;
+  /** Counts stop() calls: a rebuild that sees it move while setting up goes no further. */
+  private stops = 0;
 
   constructor(options: ProjectionRunnerOptions) {
     this.store = options.store;
@@ -103,6 +105,7 @@ export class ProjectionRunner {
   /** Stops following and saves what was applied. */
   async stop(): Promise<void> {
     this.started = false;
+    this.stops++;
     this.retention.cancel();
     await this.away?.stop();
     await this.stopLoop();
@@ -154,11 +157,15 @@ export class ProjectionRunner {
 
   private async rebuildOnce(name: string | undefined, onProgress: ((progress: RebuildProgress) => void) | undefined): Promise<void> {
     const names = name === undefined ? [...this.handles.keys()] : [this.handle(name).projection.name];
+    const stops = this.stops;
     await this.stopLoop();
+    this.assertNotStopped(stops);
     for (const h of this.handles.values()) this.storage.declare(h);
     this.readModels.reset(names.map((n) => ({ name: n, version: this.handle(n).projection.version })));
     for (const n of names) this.storage.restart(this.handle(n));
     const head = await this.store.headPosition();
+    // A stop during these awaits: no thread, no loop. Reset tables carry no cursor, so the next start replays them.
+    this.assertNotStopped(stops);
     // Some may replay in a second thread (its own connections, the same folds) beside this one.
     const thread = head === undefined ? undefined : startAway(this.rebuildWorker, names.map((n) => this.handle(n)), { head, maxBatch: this.maxBatch, cacheSize: this.cacheSize });
     this.away = thread;
@@ -172,6 +179,10 @@ export class ProjectionRunner {
       await rejoined;
       this.finishRebuild();
     }
+  }
+
+  private assertNotStopped(stops: number): void {
+    if (this.stops !== stops) throw new IllegalStateError('the runner was stopped while the rebuild was setting up');
   }
 
   /** A rebuild thread ended: its projections rejoin the loop from their commits (failed as here if an evolve threw). */

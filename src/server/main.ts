@@ -7,15 +7,12 @@ import { pino } from 'pino';
 import { onShutdownSignals } from '../orchestrator/shutdown.js';
 import { startGatehouse } from './app.js';
 import { readEnv } from './env.js';
+import { exitOnUnhandled, startOrExit } from './fatal.js';
 
 const env = readEnv();
 const log = pino({ level: env.logLevel, base: { service: 'gatehouse' } });
-const app = await startGatehouse({ env, log }).catch((error: unknown) => {
-  // A refused start (data folder in use, bad config) is a message for the operator, not a stack trace;
-  // exit at once, since what was opened before the refusal would otherwise keep the process alive.
-  process.stderr.write(`gatehouse: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+exitOnUnhandled(log);
+const app = await startOrExit(startGatehouse({ env, log }));
 onShutdownSignals(app.stop, (message) => log.info(message));
 
 const url = `http://${env.host ?? 'localhost'}:${app.server.port}/graphql`;

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteEventStore } from '../../src/adapters/eventstore/sqlite/sqlite-event-store.js';
 import { CorruptEventError } from '../../src/domain/errors.js';
 import { type EventStore, WrongExpectedRevisionError } from '../../src/domain/ports/event-store.js';
@@ -10,6 +10,7 @@ import { builtFile } from '../support/built.js';
 import { runStarted, stepSucceeded } from '../support/events.js';
 import { take } from '../support/store-harness.js';
 import { tempDir } from '../support/temp.js';
+import { tempFileEachTest } from '../support/temp-each.js';
 
 describeEventStoreContract('sqlite', async (options) => {
   const tmp = tempDir();
@@ -31,13 +32,8 @@ describeEventStoreContract('sqlite', async (options) => {
 });
 
 describe('SQLite event store: the file', () => {
-  let tmp: ReturnType<typeof tempDir>;
   let path: string;
-  beforeEach(() => {
-    tmp = tempDir();
-    path = join(tmp.dir, 'events.sqlite');
-  });
-  afterEach(() => tmp.remove());
+  tempFileEachTest((p) => { path = p; });
 
   it('gives back the same log after close and reopen', async () => {
     const store = createSqliteEventStore({ path });
@@ -90,16 +86,12 @@ describe('SQLite event store: the file', () => {
 });
 
 describe('SQLite event store: several writers on one file', () => {
-  let tmp: ReturnType<typeof tempDir>;
   let path: string;
+  let dir: string;
   const children: ChildProcess[] = [];
-  beforeEach(() => {
-    tmp = tempDir();
-    path = join(tmp.dir, 'events.sqlite');
-  });
+  tempFileEachTest((p, d) => { path = p; dir = d; });
   afterEach(() => {
     for (const child of children.splice(0)) child.kill('SIGKILL');
-    tmp.remove();
   });
 
   it('two connections in one process: exactly one of two racing appends wins', async () => {
@@ -163,7 +155,7 @@ describe('SQLite event store: several writers on one file', () => {
     const rounds = 5;
     const exits: (number | null)[] = [];
     for (let round = 0; round < rounds; round++) {
-      const file = join(tmp.dir, `fresh-${round}.sqlite`);
+      const file = join(dir, `fresh-${round}.sqlite`);
       const started = Array.from({ length: 4 }, () => {
         const child = spawn(process.execPath, [builtFile('test/fixtures/sqlite-live-writer.ts'), file, '1'], {
           stdio: ['ignore', 'ignore', 'inherit'],

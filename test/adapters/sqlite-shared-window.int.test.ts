@@ -1,27 +1,21 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventCodec } from '../../src/adapters/eventstore/shared/codec.js';
 import { createSqliteEventStore } from '../../src/adapters/eventstore/sqlite/sqlite-event-store.js';
 import type { RecordedEvent } from '../../src/domain/ports/event-store.js';
 import { builtFile } from '../support/built.js';
 import { runStarted, stepSucceeded } from '../support/events.js';
 import { take } from '../support/store-harness.js';
-import { tempDir } from '../support/temp.js';
+import { tempFileEachTest } from '../support/temp-each.js';
 
 /** The followers of one store share each decoded event (src/adapters/eventstore/sqlite/recent-events.ts). */
 describe('SQLite event store: one decode of each commit for all followers', () => {
-  let tmp: ReturnType<typeof tempDir>;
   let path: string;
   const children: ChildProcess[] = [];
-  beforeEach(() => {
-    tmp = tempDir();
-    path = join(tmp.dir, 'events.sqlite');
-  });
+  tempFileEachTest((p) => { path = p; });
   afterEach(() => {
     vi.restoreAllMocks();
     for (const c of children.splice(0)) c.kill('SIGKILL');
-    tmp.remove();
   });
 
   const foreignWriter = (count: number) => {

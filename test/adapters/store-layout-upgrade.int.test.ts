@@ -1,8 +1,7 @@
 import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createSqliteEventStore } from '../../src/adapters/eventstore/sqlite/sqlite-event-store.js';
 import { keyIdOf } from '../../src/domain/audit/chain.js';
@@ -12,7 +11,7 @@ import { Orchestrator } from '../../src/orchestrator/api.js';
 import { RunEngine } from '../../src/orchestrator/engine.js';
 import { defineTool, ToolRegistry } from '../../src/orchestrator/tools/tool.js';
 import { runStarted } from '../support/events.js';
-import { tempDir } from '../support/temp.js';
+import { tempFileEachTest } from '../support/temp-each.js';
 
 // The row format changed (base64url hash, the engine's actor left out): a Gatehouse that reads
 // layout v1 would open such a file and fail later, event by event. The layout version is the one
@@ -38,13 +37,8 @@ const layoutOf = (path: string): number => {
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 describe('SQLite event store: layout version across upgrades', () => {
-  let tmp: ReturnType<typeof tempDir>;
   let path: string;
-  beforeEach(() => {
-    tmp = tempDir();
-    path = join(tmp.dir, 'events.sqlite');
-  });
-  afterEach(() => tmp.remove());
+  tempFileEachTest((p) => { path = p; });
 
   it('a file this version writes has layout v2, which every release reading v1 refuses at open', async () => {
     const store = createSqliteEventStore({ path });

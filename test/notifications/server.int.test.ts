@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type ServerHarness, startServer } from '../support/server-harness.js';
 import { httpReceiver } from '../support/receivers.js';
 import { tempDir } from '../support/temp.js';
@@ -17,17 +17,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > end) throw error;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
+/** Retries an async check until it passes (waits on a condition, not a sleep): vitest's waitFor. */
+const eventually = <T>(check: () => Promise<T>, ms = 10_000): Promise<T> => vi.waitFor(check, { timeout: ms, interval: 20 });
 
 describe('notifications in the packaged server', () => {
   it('links under GATEHOUSE_PUBLIC_URL, the record in approval.notifications, and /metrics by channel and outcome', async () => {

@@ -71,6 +71,16 @@ describe('rebuild with the runs model in a second thread', () => {
     return { runner, readModels, errors, rebuilt };
   }
 
+  /** A stopped runner's next start follows to the head and leaves the tables of the in-thread rebuild. */
+  async function resumesToSameTables(runner: ProjectionRunner, readModels: ReturnType<typeof createSqliteReadModelStore>): Promise<void> {
+    await runner.start();
+    await runner.waitFor(head, 20_000);
+    expect(runner.status().map((s) => [s.name, s.status, s.applied])).toEqual(projections.map((p) => [p.name, 'running', head]));
+    await runner.stop();
+    readModels.close();
+    expect(dump(path)).toEqual(inThread);
+  }
+
   /** A runs checkpoint a rebuild committed on its way (not the empty one of its reset, not the head of the one before). */
   const midway = (position: string | null | undefined) => typeof position === 'string' && position !== head;
 
@@ -167,13 +177,48 @@ describe('rebuild with the runs model in a second thread', () => {
     while (jobs.length === 0 || !midway(checkpoints(path).runs)) await new Promise((resolve) => setTimeout(resolve, 20));
     await runner.stop();
     expect(checkpoints(path).runs).not.toBe(head);
-    await runner.start();
-    await runner.waitFor(head, 20_000);
-    expect(runner.status().map((s) => [s.name, s.status, s.applied])).toEqual(projections.map((p) => [p.name, 'running', head]));
-    await runner.stop();
-    readModels.close();
-    expect(dump(path)).toEqual(inThread);
+    await resumesToSameTables(runner, readModels);
   });
+
+  /** The harness's store, whose headPosition (the rebuild's last setup step) waits for `release`; `asked` resolves when it is called. */
+  function heldHead() {
+    let release!: () => void;
+    let asked!: () => void;
+    const released = new Promise<void>((r) => { release = r; });
+    const entered = new Promise<void>((r) => { asked = r; });
+    const store = new Proxy(h.store, {
+      get(target, key) {
+        if (key === 'headPosition') return () => { asked(); return released.then(() => target.headPosition()); };
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    return { store, release, entered };
+  }
+
+  for (const when of ['before the reset', 'after the reset, while the head is read'] as const) {
+    it(`a stop while the rebuild is still setting up (${when}) is respected: the rebuild is refused, no thread runs, nothing is followed or marked done, and the next start ends with the same tables`, async () => {
+      const jobs: ReplayJob[] = [];
+      const worker = spied(sqliteRebuildWorker({ eventStorePath: path, readModelsPath: path, threadScript, projectionsModule: realProjections }), jobs, []);
+      const held = heldHead();
+      const readModels = createSqliteReadModelStore({ path });
+      const runner = new ProjectionRunner({ store: held.store, readModels, projections, maxBatch: 100, rebuildWorker: worker });
+      await runner.start();
+      // Before the reset: in the same turn, while the rebuild waits for its loop to stop. After: once it asks for the head.
+      const rebuilt = runner.rebuild().then(() => undefined, (e: unknown) => e);
+      if (when !== 'before the reset') await held.entered;
+      const stopped = runner.stop();
+      held.release();
+      await stopped;
+      expect(String(await rebuilt)).toMatch(/stopped while the rebuild was setting up/);
+      expect(jobs).toEqual([]);
+      expect(runner.status().map((s) => s.status)).toEqual(projections.map(() => 'stopped'));
+      if (when === 'before the reset') expect(dump(path)).toEqual(inThread);
+      // After the reset no projection is left marked at the head over emptied tables: the next start replays them.
+      else expect(Object.values(checkpoints(path)).filter((c) => c === head)).toEqual([]);
+      await resumesToSameTables(runner, readModels);
+    });
+  }
 
   it('a process killed mid-rebuild resumes at its next start and ends with the same tables', async () => {
     const child = spawnFixture('test/fixtures/rebuild-crash.ts', [path, '900', '1']);

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import type { SqliteEventStore } from '../../src/adapters/eventstore/sqlite/sqlite-event-store.js';
 import { defineTool } from '../../src/orchestrator/tools/tool.js';
@@ -11,18 +11,8 @@ afterEach(async () => {
   s = undefined;
 });
 
-/** Retries an async assertion until it passes (waits on a condition, not a sleep). */
-async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > end) throw error;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
+/** Retries an async check until it passes (waits on a condition, not a sleep): vitest's waitFor. */
+const eventually = <T>(check: () => Promise<T>, ms = 10_000): Promise<T> => vi.waitFor(check, { timeout: ms, interval: 20 });
 
 const metricsText = async (h: ServerHarness) => (await fetch(h.url.replace('/graphql', '/metrics'))).text();
 

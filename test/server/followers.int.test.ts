@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createEsdbEventStore } from '../../src/adapters/eventstore/esdb/esdb-event-store.js';
 import { Orchestrator } from '../../src/orchestrator/api.js';
@@ -18,18 +18,8 @@ const start = (api: Orchestrator, runId: string) =>
 
 type Health = { ok: boolean; followers: Array<{ name: string; state: string; since?: string; error?: string }> };
 
-/** Retries an async check until it passes (waits on a condition, not a sleep). */
-async function eventually<T>(check: () => Promise<T>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > end) throw error;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
+/** Retries an async check until it passes (waits on a condition, not a sleep): vitest's waitFor. */
+const eventually = <T>(check: () => Promise<T>, ms = 20_000): Promise<T> => vi.waitFor(check, { timeout: ms, interval: 25 });
 
 let s: ServerHarness | undefined;
 let double: EsdbDouble | undefined;

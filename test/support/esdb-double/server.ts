@@ -21,7 +21,16 @@ export interface EsdbDoubleOptions {
   readonly log?: EventLog;
   /** Listen on this port (a restart on the address clients already use). Default: a free one. */
   readonly port?: number;
+  /**
+   * Asked before each call is served: true answers it UNAVAILABLE at once, as a server that is
+   * restarting or a proxy that lost its upstream does (a gRPC blip), without touching the log;
+   * 'cancelled' answers CANCELLED, as a server that cancels a call it had started.
+   */
+  readonly unavailable?: (method: DoubleMethod) => boolean | 'cancelled';
 }
+
+/** The methods the double serves, as `unavailable` names them. */
+export type DoubleMethod = 'read' | 'append' | 'delete' | 'tombstone' | 'features';
 
 export interface EsdbDouble {
   /** `esdb://127.0.0.1:<port>?tls=false` */
@@ -42,13 +51,14 @@ export async function startEsdbDouble(options: EsdbDoubleOptions = {}): Promise<
   }
   const reads: ReadStats = { recordsSent: 0 };
   const server = new grpc.Server();
+  const gate = blipGate(options.unavailable);
   server.addService(streamsGrpc.StreamsService, {
-    read: readHandler(log, reads),
-    append: appendHandler(log),
-    delete: deleteHandler(log),
-    tombstone: tombstoneHandler(log),
+    read: gate('read', readHandler(log, reads)),
+    append: gate('append', appendHandler(log)),
+    delete: gate('delete', deleteHandler(log)),
+    tombstone: gate('tombstone', tombstoneHandler(log)),
   });
-  server.addService(serverFeaturesGrpc.ServerFeaturesService, { getSupportedMethods: supportedMethodsHandler() });
+  server.addService(serverFeaturesGrpc.ServerFeaturesService, { getSupportedMethods: gate('features', supportedMethodsHandler()) });
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`127.0.0.1:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
   });
@@ -60,4 +70,25 @@ export async function startEsdbDouble(options: EsdbDoubleOptions = {}): Promise<
     // tryShutdown waits for open subscriptions forever; a test double can just drop them.
     close: () => server.forceShutdown(),
   };
+}
+
+/**
+ * Wraps a handler so that a call `unavailable` picks is answered UNAVAILABLE before the handler
+ * sees it: unary and client-streaming calls through their callback, server streaming as an error.
+ */
+function blipGate(unavailable: EsdbDoubleOptions['unavailable']) {
+  const unavailableStatus = { code: grpc.status.UNAVAILABLE, details: 'the test double is unavailable for a moment' };
+  const cancelledStatus = { code: grpc.status.CANCELLED, details: 'the test double cancelled the call' };
+  return <C extends { emit(event: 'error', error: unknown): boolean }, R extends unknown[]>(
+    method: DoubleMethod,
+    handler: (call: C, ...rest: R) => void,
+  ) =>
+    (call: C, ...rest: R): void => {
+      const blip = unavailable?.(method) ?? false;
+      if (blip === false) return handler(call, ...rest);
+      const status = blip === 'cancelled' ? cancelledStatus : unavailableStatus;
+      const callback = rest[0];
+      if (typeof callback === 'function') (callback as (error: unknown) => void)(status);
+      else call.emit('error', status);
+    };
 }

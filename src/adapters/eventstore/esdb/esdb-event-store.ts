@@ -27,6 +27,7 @@ import { type CodecOptions, EventCodec, validateStreamId } from '../shared/codec
 import { normalizeAfterRevision, normalizeCount, normalizeRevision } from '../shared/reading.js';
 import { ClientStreamSubscription, type ClientStream } from './client-subscription.js';
 import { translateError } from './errors.js';
+import { retryUnavailable, storeTarget, type UnavailableRetry } from './transient.js';
 import { isSystemEvent, keeps, serverFilter } from './filters.js';
 import { type Namespace, namespace } from './namespace.js';
 import { compareEsdbPositions, type EsdbPosition, formatEsdbPosition, parseEsdbPosition } from './positions.js';
@@ -39,6 +40,8 @@ export interface EsdbEventStoreOptions extends CodecOptions {
    * only those streams. For test runs against a real server; leave empty in production.
    */
   readonly namespace?: string;
+  /** How a call the server answers UNAVAILABLE is retried (reads always; appends only with an exact expected revision). */
+  readonly unavailableRetry?: UnavailableRetry;
 }
 
 type ClientRecord = NonNullable<ResolvedEvent['event']>;
@@ -63,9 +66,13 @@ class EsdbEventStore implements EventStore {
   private readonly ns: Namespace;
   private readonly subscriptions = new Set<ClientStreamSubscription>();
   private closed = false;
+  private readonly target: string;
+  private readonly retry: UnavailableRetry | undefined;
 
   constructor(options: EsdbEventStoreOptions) {
     this.client = EventStoreDBClient.connectionString(options.connectionString);
+    this.target = storeTarget(options.connectionString);
+    this.retry = options.unavailableRetry;
     this.codec = new EventCodec(options);
     this.ns = namespace(options.namespace);
   }
@@ -74,12 +81,18 @@ class EsdbEventStore implements EventStore {
     this.assertOpen();
     const expected = options.expectedRevision ?? 'any';
     const prepared = this.codec.prepareAppend(streamId, events, expected, options.chain);
-    try {
-      const result = await this.client.appendToStream(
+    const send = () =>
+      this.client.appendToStream(
         this.ns.toServer(streamId),
         prepared.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data as never, metadata: e.metadata })),
         { expectedRevision: toClientExpected(expected) },
       );
+    try {
+      // Sent again only when a second landing is impossible: an exact expected revision makes a
+      // copy of an append that did land (its answer lost) a conflict, which callers already handle
+      // by reading the stream. With 'any' or 'stream_exists' it could land twice: not retried.
+      const exact = typeof expected === 'number' || expected === 'no_stream';
+      const result = exact ? await this.retrying(send) : await send();
       if (!result.position) throw new Error(`append to ${streamId}: the server returned no position`);
       const lastHash = prepared[prepared.length - 1]?.metadata.hash;
       return { nextExpectedRevision: Number(result.nextExpectedRevision), position: formatEsdbPosition(result.position), ...(options.chain && lastHash ? { lastHash } : {}) };
@@ -97,12 +110,14 @@ class EsdbEventStore implements EventStore {
     if (max === 0) return [];
     let page: ResolvedEvent[];
     try {
-      page = await drain(
-        this.client.readStream(this.ns.toServer(streamId), {
-          direction: backwards ? BACKWARDS : FORWARDS,
-          fromRevision: from,
-          ...(Number.isFinite(max) ? { maxCount: max } : {}),
-        }),
+      page = await this.retrying(() =>
+        drain(
+          this.client.readStream(this.ns.toServer(streamId), {
+            direction: backwards ? BACKWARDS : FORWARDS,
+            fromRevision: from,
+            ...(Number.isFinite(max) ? { maxCount: max } : {}),
+          }),
+        ),
       );
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
@@ -205,12 +220,15 @@ class EsdbEventStore implements EventStore {
     let wanted = want;
     for (;;) {
       const pageSize = Number.isFinite(wanted) ? Math.min(wanted + slack, READ_PAGE) : READ_PAGE;
-      const page = await drain(
-        this.client.readAll({
-          direction: backwards ? BACKWARDS : FORWARDS,
-          fromPosition: cursor ?? (backwards ? END : START),
-          maxCount: pageSize + (cursor && !backwards ? 1 : 0),
-        }),
+      const from = cursor;
+      const page = await this.retrying(() =>
+        drain(
+          this.client.readAll({
+            direction: backwards ? BACKWARDS : FORWARDS,
+            fromPosition: from ?? (backwards ? END : START),
+            maxCount: pageSize + (from && !backwards ? 1 : 0),
+          }),
+        ),
       );
       let seen = 0;
       let last: EsdbPosition | undefined;
@@ -246,6 +264,14 @@ class EsdbEventStore implements EventStore {
       record.metadata,
       record.created,
     );
+  }
+
+  /** A call safe to send twice, retried while the server is briefly unavailable (see transient.ts). */
+  private retrying<T>(call: () => Promise<T>): Promise<T> {
+    return retryUnavailable(() => {
+      this.assertOpen();
+      return call();
+    }, this.target, this.retry);
   }
 
   private track(source: ClientStream, convert: (resolved: ResolvedEvent) => RecordedEvent | undefined): Subscription {

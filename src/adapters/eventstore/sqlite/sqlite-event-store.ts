@@ -22,7 +22,8 @@ import { type Page, PullSubscription } from '../shared/pull-subscription.js';
 import { normalizeAfterRevision, normalizeCount, normalizeRevision, pageSize } from '../shared/reading.js';
 import { checkExpectedRevision } from '../shared/revisions.js';
 import { DEFAULT_RECENT_EVENTS, type EventRow, RecentEvents } from './recent-events.js';
-import { CREATE_TABLES, STORE_SCHEMA_VERSION } from './schema.js';
+import { AllQueries, filterArgs, prepareStatements, sqlLimit, type StoreStatements } from './queries.js';
+import { migrate, refuseNewerLayout } from './schema.js';
 import { isSqliteBusy, openSqliteFile } from '../../sqlite-file.js';
 
 export interface SqliteEventStoreOptions extends CodecOptions {
@@ -68,8 +69,6 @@ interface PendingAppend {
   error?: unknown;
 }
 
-const COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata, recorded_at';
-
 /**
  * The embedded durable store: one SQLite file in WAL mode. Global order is commit order (one
  * writer at a time, positions assigned inside the write transaction). Appends from many async
@@ -94,15 +93,8 @@ class SqliteFileEventStore implements SqliteEventStore {
   private dataVersion = 0;
   private closed = false;
 
-  private readonly stmt: {
-    lastRevision: Database.Statement<[string], number>;
-    insert: Database.Statement<[string, number, string, string, string, string, number]>;
-    streamForwards: Database.Statement<[string, number, number], EventRow>;
-    streamBackwards: Database.Statement<[string, number, number], EventRow>;
-    head: Database.Statement<[], number | null>;
-    dataVersion: Database.Statement<[], number>;
-  };
-  private readonly allQueries = new Map<string, Database.Statement<unknown[], EventRow>>();
+  private readonly stmt: StoreStatements;
+  private readonly allQueries: AllQueries;
   private readonly groupTx: (batch: readonly PendingAppend[]) => void;
   private queued: PendingAppend[] = [];
   private readonly busyTimeoutMs: number;
@@ -121,26 +113,8 @@ class SqliteFileEventStore implements SqliteEventStore {
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.path = options.path;
     this.db = openSqliteFile(options.path, options, migrate, refuseNewerLayout);
-    this.stmt = {
-      lastRevision: this.db
-        .prepare<[string], number>('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1')
-        .pluck(),
-      insert: this.db.prepare(
-        'INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-      streamForwards: this.db
-        .prepare<[string, number, number], EventRow>(
-          `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
-        )
-        .raw(),
-      streamBackwards: this.db
-        .prepare<[string, number, number], EventRow>(
-          `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
-        )
-        .raw(),
-      head: this.db.prepare<[], number | null>('SELECT max(position) FROM events').pluck(),
-      dataVersion: this.db.prepare<[], number>('PRAGMA data_version').pluck(),
-    };
+    this.stmt = prepareStatements(this.db);
+    this.allQueries = new AllQueries(this.db);
     this.noWait = this.db.prepare('PRAGMA busy_timeout = 0');
     this.readWait = this.db.prepare(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
     this.dataVersion = this.stmt.dataVersion.get() as number;
@@ -347,26 +321,7 @@ class SqliteFileEventStore implements SqliteEventStore {
   }
 
   private allQuery(direction: 'forwards' | 'backwards', filter: AllFilter | undefined): Database.Statement<unknown[], EventRow> {
-    const prefixes = filter?.streamPrefix?.length ?? -1;
-    const types = filter?.eventTypes?.length ?? -1;
-    const key = `${direction}:${prefixes}:${types}`;
-    let stmt = this.allQueries.get(key);
-    if (!stmt) {
-      const where: string[] = [];
-      if (prefixes >= 0) {
-        where.push(prefixes === 0 ? '0' : `(${Array(prefixes).fill('substr(stream_id, 1, ?) = ?').join(' OR ')})`);
-      }
-      if (types >= 0) where.push(types === 0 ? '0' : `type IN (${Array(types).fill('?').join(', ')})`);
-      where.push(direction === 'forwards' ? 'position > ?' : 'position < ?');
-      const order = direction === 'forwards' ? 'ASC' : 'DESC';
-      stmt = this.db
-        .prepare<unknown[], EventRow>(
-          `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position ${order} LIMIT ?`,
-        )
-        .raw();
-      this.allQueries.set(key, stmt);
-    }
-    return stmt;
+    return this.allQueries.get(direction, filter);
   }
 
   private decode(row: EventRow): RecordedEvent {
@@ -406,36 +361,5 @@ class SqliteFileEventStore implements SqliteEventStore {
 
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError();
-  }
-}
-
-function filterArgs(filter: AllFilter | undefined): unknown[] {
-  const args: unknown[] = [];
-  for (const p of filter?.streamPrefix ?? []) args.push(p.length, p);
-  for (const t of filter?.eventTypes ?? []) args.push(t);
-  return args;
-}
-
-function sqlLimit(max: number): number {
-  return Number.isFinite(max) ? max : -1;
-}
-
-// Checked before anything is written to the file (even its switch to WAL), so a newer file stays as it was.
-function refuseNewerLayout(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > STORE_SCHEMA_VERSION) {
-    throw new Error(`event store file has layout v${version}; this Gatehouse reads up to v${STORE_SCHEMA_VERSION}: open it with the Gatehouse version that wrote it, or a newer one`);
-  }
-}
-
-function migrate(db: Database.Database): void {
-  // Read again inside the write: another process may have raised it since the check.
-  refuseNewerLayout(db);
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version < STORE_SCHEMA_VERSION) {
-    db.transaction(() => {
-      db.exec(CREATE_TABLES);
-      db.pragma(`user_version = ${STORE_SCHEMA_VERSION}`);
-    }).immediate();
   }
 }
