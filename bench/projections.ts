@@ -34,6 +34,8 @@ const EVENTS = Number(process.env.PROJECTIONS_BENCH_EVENTS ?? 1_000_000);
 const LIVE_RUNS = 3_000;
 const IN_FLIGHT = Number(process.env.PROJECTIONS_BENCH_IN_FLIGHT ?? 10);
 const ROUNDS = Number(process.env.PROJECTIONS_BENCH_ROUNDS ?? 3);
+/** The runner's `maxBatch` for the full rebuilds (default: the runner's own), to compare batch sizes. */
+const MAX_BATCH = process.env.PROJECTIONS_BENCH_MAX_BATCH ? Number(process.env.PROJECTIONS_BENCH_MAX_BATCH) : undefined;
 /** The generated log's first run; each run after it 1 ms later (group by group). */
 const HISTORY_START = Date.parse('2025-03-01T00:00:00Z');
 
@@ -115,7 +117,7 @@ async function rebuildOnce(store: EventStore, path: string, cpu: number[], threa
         },
       }
     : undefined;
-  const runner = new ProjectionRunner({ store, readModels, projections: allProjections, rebuildWorker });
+  const runner = new ProjectionRunner({ store, readModels, projections: allProjections, rebuildWorker, ...(MAX_BATCH === undefined ? {} : { maxBatch: MAX_BATCH }) });
   const c = cpuMs();
   const start = performance.now();
   await runner.rebuild();

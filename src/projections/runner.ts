@@ -5,7 +5,7 @@ import { DEFAULT_CACHE_SIZE, type ReadModelState } from './documents.js';
 import { asProjected, type Projection, ProjectionError } from './projection.js';
 import type { ReadModelStore, SweptDocuments } from './read-model-store.js';
 import { describeHandle, type Handle, type HandleStatus, HandleStorage } from './runner/handles.js';
-import type { ProjectionRunnerOptions } from './runner/options.js';
+import { DEFAULT_MAX_BATCH, type ProjectionRunnerOptions } from './runner/options.js';
 import { LagMeter, type ProjectionLag } from './runner/lag.js';
 import { allReached, firstFailure, furthestApplied, oldestApplied } from './runner/cursors.js';
 import { type AwayRebuild, type AwayResult, startAway } from './runner/away.js';
@@ -66,7 +66,7 @@ export class ProjectionRunner {
   constructor(options: ProjectionRunnerOptions) {
     this.store = options.store;
     this.readModels = options.readModels;
-    this.maxBatch = options.maxBatch ?? 50_000;
+    this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
     this.saveIntervalMs = options.saveIntervalMs ?? 50;
     this.onError = options.onError ?? (() => {});
     this.now = options.now ?? Date.now;

@@ -5,13 +5,20 @@ import type { ReadModelStore } from '../read-model-store.js';
 import type { RebuildWorker } from './replay.js';
 import type { RetentionOptions } from './retention.js';
 
+/**
+ * The runner's `maxBatch` unless told otherwise. 5,000, not 50,000: a rebuild holds the documents
+ * changed since its last save, and at 50,000 events they outlived the young generation (a quarter
+ * of a replay's CPU was GC); the runs replay measured about 15 % less CPU per event at 5,000.
+ */
+export const DEFAULT_MAX_BATCH = 5_000;
+
 /** What a `ProjectionRunner` is built from. */
 export interface ProjectionRunnerOptions {
   readonly store: EventStore;
   readonly readModels: ReadModelStore;
   // biome-ignore lint: projections of different state types live side by side
   readonly projections: ReadonlyArray<Projection<any>>;
-  /** Most events applied between two saves; the runner also saves whenever it has caught up. Default 50,000. */
+  /** Most events applied between two saves; the runner also saves whenever it has caught up. Default `DEFAULT_MAX_BATCH` (5,000). */
   readonly maxBatch?: number;
   /**
    * Least time between two saves while following live (the in-memory models, which queries and
