@@ -11,7 +11,7 @@ import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { createSqliteEventStore } from '../src/adapters/eventstore/sqlite/sqlite-event-store.js';
@@ -97,6 +97,9 @@ interface Pass {
   readonly runsPerSecond: number;
   /** CPU time of this process (every thread) per run: less moved by other processes than wall time. */
   readonly cpuUsPerRun: number;
+  /** Garbage collections per 1,000 runs and their pause time per run: allocation pressure, which load moves little. */
+  readonly gcsPer1000Runs: number;
+  readonly gcUsPerRun: number;
   readonly appendsPerRun: number;
   readonly eventsPerRun: number;
   readonly jsonBytesPerRun: number;
@@ -139,6 +142,15 @@ async function measure(dir: string, name: string, inFlight: number, audit: Audit
   let peakRss = process.memoryUsage().rss;
   const rssTimer = instrumented ? setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 10) : undefined;
   const start = performance.now();
+  let gcs = 0;
+  let gcMs = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcs++;
+      gcMs += entry.duration;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const cpuStart = process.cpuUsage();
   let next = 0;
   await Promise.all(Array.from({ length: inFlight }, async () => {
@@ -146,6 +158,7 @@ async function measure(dir: string, name: string, inFlight: number, audit: Audit
   }));
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
+  gcObserver.disconnect(); // entries not yet delivered are dropped: the counts are a floor
   if (rssTimer) clearInterval(rssTimer);
   const storeMs = timed.elapsedMs();
   const appends = counted.appends() - appendsBefore;
@@ -162,6 +175,8 @@ async function measure(dir: string, name: string, inFlight: number, audit: Audit
   return {
     runsPerSecond: (RUNS / ms) * 1000,
     cpuUsPerRun: (cpu.user + cpu.system) / RUNS,
+    gcsPer1000Runs: (gcs * 1000) / RUNS,
+    gcUsPerRun: (gcMs * 1000) / RUNS,
     appendsPerRun: appends / RUNS,
     eventsPerRun: stored.events / RUNS,
     jsonBytesPerRun: stored.bytes / RUNS,
@@ -239,6 +254,8 @@ export async function run(): Promise<void> {
       // The hash chain alone (no signer): splits the chain's cost into the chain and the seal, inside the engine.
       const cpuChained = all(`${mode.inFlight}:chained`, (p) => p.cpuUsPerRun);
       const chainedCosts = cpuChained.map((c, i) => c / (cpuOff[i] as number) - 1);
+      const gcRow = (audit: AuditMode) => `${int(median(all(`${mode.inFlight}:${audit}`, (p) => p.gcsPer1000Runs)))} GCs, ${int(median(all(`${mode.inFlight}:${audit}`, (p) => p.gcUsPerRun)))} µs`;
+      rows.push({ measure: `${mode.label}: GCs per 1,000 runs and GC pause µs per run: chain on`, median: gcRow('sealed'), 'all passes': all(`${mode.inFlight}:sealed`, (p) => p.gcsPer1000Runs).map(int).join(' / '), 'beside': `off ${gcRow('off')}`, ratio: '-', target: '-', '': '' });
       rows.push({ measure: `${mode.label}: CPU µs per run, hash chain without signer (cost over off)`, median: int(median(cpuChained)), 'all passes': cpuChained.map(int).join(' / '), 'beside': `runs/s ${int(median(all(`${mode.inFlight}:chained`, (p) => p.runsPerSecond)))}`, ratio: pct(median(chainedCosts)), target: '-', '': '' });
     }
     const bytes = median(all('1:sealed', (p) => p.jsonBytesPerRun));
