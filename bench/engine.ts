@@ -3,14 +3,15 @@
  * what the store's file can do at all in the same run: raw better-sqlite3 single-row commits/s with
  * the store's pragmas and table. From it, the ceiling for a 5-step run (commits/s ÷ the appends the
  * engine actually makes per run, counted on the store). Interleaved passes: sequential and 10 in
- * flight, each with the audit chain (hash chain + the run's Ed25519 seal, as the server runs) and
- * without it; medians of the passes, all passes printed.
+ * flight, each with the audit chain (hash chain + the run's Ed25519 seal, as the server runs), with
+ * the hash chain only (no signer: no seal, no signatures) and without either; medians of the passes,
+ * all passes printed. Then the chain's pieces in CPU per run (support/chain-pieces.ts).
  */
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { createSqliteEventStore } from '../src/adapters/eventstore/sqlite/sqlite-event-store.js';
@@ -23,6 +24,7 @@ import { TERMINAL_RUN } from '../src/domain/run/state.js';
 import { Orchestrator } from '../src/orchestrator/api.js';
 import { RunEngine } from '../src/orchestrator/engine.js';
 import { defineTool, ToolRegistry } from '../src/orchestrator/tools/tool.js';
+import { measureChainPieces } from './support/chain-pieces.js';
 import { storedBytesBreakdown } from './support/stored-bytes.js';
 import { timedStore } from './support/timed-store.js';
 import { printTable } from './support/table.js';
@@ -95,6 +97,9 @@ interface Pass {
   readonly runsPerSecond: number;
   /** CPU time of this process (every thread) per run: less moved by other processes than wall time. */
   readonly cpuUsPerRun: number;
+  /** Garbage collections per 1,000 runs and their pause time per run: allocation pressure, which load moves little. */
+  readonly gcsPer1000Runs: number;
+  readonly gcUsPerRun: number;
   readonly appendsPerRun: number;
   readonly eventsPerRun: number;
   readonly jsonBytesPerRun: number;
@@ -110,13 +115,16 @@ interface Pass {
  * throughput itself), so throughput comes from bare passes and the store's share from one
  * instrumented pass.
  */
-async function measure(dir: string, name: string, inFlight: number, audit: boolean, instrumented = false): Promise<Pass> {
+/** "sealed": hash chain and signer, as the server runs; "chained": the hash chain without a signer; "off": neither. */
+type AuditMode = 'sealed' | 'chained' | 'off';
+
+async function measure(dir: string, name: string, inFlight: number, audit: AuditMode, instrumented = false): Promise<Pass> {
   const path = join(dir, `${name}.sqlite`);
   const sqlite = createSqliteEventStore({ path, durability: 'process' });
   const timed = instrumented ? timedStore(sqlite) : { store: sqlite, elapsedMs: () => 0, reset: () => {} };
   const counted = countingStore(timed.store);
   const tools = new ToolRegistry([noop]);
-  const engine = new RunEngine({ store: counted.store, tools, chain: audit, ...(audit ? { signer } : {}) });
+  const engine = new RunEngine({ store: counted.store, tools, chain: audit !== 'off', ...(audit === 'sealed' ? { signer } : {}) });
   const api = new Orchestrator({ engine, tools });
   const who = { id: 'bench', role: 'developer' };
   // Run ids as the server makes them when the caller gives none (UUIDs): they are in every event's metadata.
@@ -134,6 +142,15 @@ async function measure(dir: string, name: string, inFlight: number, audit: boole
   let peakRss = process.memoryUsage().rss;
   const rssTimer = instrumented ? setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 10) : undefined;
   const start = performance.now();
+  let gcs = 0;
+  let gcMs = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcs++;
+      gcMs += entry.duration;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const cpuStart = process.cpuUsage();
   let next = 0;
   await Promise.all(Array.from({ length: inFlight }, async () => {
@@ -141,6 +158,7 @@ async function measure(dir: string, name: string, inFlight: number, audit: boole
   }));
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
+  gcObserver.disconnect(); // entries not yet delivered are dropped: the counts are a floor
   if (rssTimer) clearInterval(rssTimer);
   const storeMs = timed.elapsedMs();
   const appends = counted.appends() - appendsBefore;
@@ -157,6 +175,8 @@ async function measure(dir: string, name: string, inFlight: number, audit: boole
   return {
     runsPerSecond: (RUNS / ms) * 1000,
     cpuUsPerRun: (cpu.user + cpu.system) / RUNS,
+    gcsPer1000Runs: (gcs * 1000) / RUNS,
+    gcUsPerRun: (gcMs * 1000) / RUNS,
     appendsPerRun: appends / RUNS,
     eventsPerRun: stored.events / RUNS,
     jsonBytesPerRun: stored.bytes / RUNS,
@@ -198,8 +218,8 @@ export async function run(): Promise<void> {
       // land on one configuration only.
       const order: (() => Promise<void>)[] = [async () => { baseline.push(baselineCommitsPerSecond(dir, `b-${pass}`)); }];
       for (const mode of modes) {
-        for (const audit of [true, false]) {
-          order.push(async () => { push(`${mode.inFlight}:${audit}`, await measure(dir, `m${mode.inFlight}-${audit ? 'a' : 'n'}-${pass}`, mode.inFlight, audit)); });
+        for (const audit of ['sealed', 'chained', 'off'] as const) {
+          order.push(async () => { push(`${mode.inFlight}:${audit}`, await measure(dir, `m${mode.inFlight}-${audit}-${pass}`, mode.inFlight, audit)); });
         }
       }
       if (pass % 2 === 1) order.reverse();
@@ -207,17 +227,17 @@ export async function run(): Promise<void> {
     }
     const commits = median(baseline);
     const all = (key: string, pick: (p: Pass) => number) => (passes.get(key) ?? []).map(pick);
-    const appendsPerRun = median(all('1:true', (p) => p.appendsPerRun));
+    const appendsPerRun = median(all('1:sealed', (p) => p.appendsPerRun));
     const ceiling = commits / appendsPerRun;
     const rows: Record<string, string>[] = [
       { measure: 'raw better-sqlite3 single-row commits/s (baseline)', median: int(commits), 'all passes': baseline.map(int).join(' / '), 'beside': '-', ratio: '-', target: '-', '': '' },
-      { measure: 'appends (commits) per 5-step run, counted on the store', median: String(appendsPerRun), 'all passes': all('1:true', (p) => p.appendsPerRun).join(' / '), 'beside': '-', ratio: '-', target: '-', '': '' },
+      { measure: 'appends (commits) per 5-step run, counted on the store', median: String(appendsPerRun), 'all passes': all('1:sealed', (p) => p.appendsPerRun).join(' / '), 'beside': '-', ratio: '-', target: '-', '': '' },
       { measure: 'ceiling runs/s = commits/s ÷ appends per run', median: int(ceiling), 'all passes': '-', 'beside': '-', ratio: '100 %', target: '-', '': '' },
     ];
     const probes: Record<string, string | number>[] = [];
     for (const mode of modes) {
-      const on = all(`${mode.inFlight}:true`, (p) => p.runsPerSecond);
-      const off = all(`${mode.inFlight}:false`, (p) => p.runsPerSecond);
+      const on = all(`${mode.inFlight}:sealed`, (p) => p.runsPerSecond);
+      const off = all(`${mode.inFlight}:off`, (p) => p.runsPerSecond);
       const share = median(on) / ceiling;
       const goal = mode.inFlight === 1 ? TARGET.sequential : TARGET.inFlight;
       rows.push({ measure: `${mode.label}: runs/s (audit chain on)`, median: int(median(on)), 'all passes': on.map(int).join(' / '), 'beside': `ceiling ${int(ceiling)}`, ratio: pct(share), target: `≥ ${pct(goal)}`, '': met(share >= goal) });
@@ -227,21 +247,29 @@ export async function run(): Promise<void> {
       rows.push({ measure: `${mode.label}: audit chain cost (runs/s without it)`, median: pct(cost), 'all passes': costs.map(pct).join(' / '), 'beside': `without ${int(median(off))}`, ratio: pct(median(off) / ceiling), target: `≤ ${pct(TARGET.auditCost)}`, '': met(cost <= TARGET.auditCost) });
       // The same cost in CPU time per run, pass by pass: on a shared machine, wall time also counts
       // the time other processes held the cores, CPU time mostly does not.
-      const cpuOn = all(`${mode.inFlight}:true`, (p) => p.cpuUsPerRun);
-      const cpuOff = all(`${mode.inFlight}:false`, (p) => p.cpuUsPerRun);
+      const cpuOn = all(`${mode.inFlight}:sealed`, (p) => p.cpuUsPerRun);
+      const cpuOff = all(`${mode.inFlight}:off`, (p) => p.cpuUsPerRun);
       const cpuCosts = cpuOn.map((c, i) => c / (cpuOff[i] as number) - 1);
       rows.push({ measure: `${mode.label}: CPU µs per run, chain on (cost over off)`, median: int(median(cpuOn)), 'all passes': cpuOn.map(int).join(' / '), 'beside': `off ${int(median(cpuOff))} µs`, ratio: pct(median(cpuCosts)), target: '-', '': '' });
+      // The hash chain alone (no signer): splits the chain's cost into the chain and the seal, inside the engine.
+      const cpuChained = all(`${mode.inFlight}:chained`, (p) => p.cpuUsPerRun);
+      const chainedCosts = cpuChained.map((c, i) => c / (cpuOff[i] as number) - 1);
+      const gcRow = (audit: AuditMode) => `${int(median(all(`${mode.inFlight}:${audit}`, (p) => p.gcsPer1000Runs)))} GCs, ${int(median(all(`${mode.inFlight}:${audit}`, (p) => p.gcUsPerRun)))} µs`;
+      rows.push({ measure: `${mode.label}: GCs per 1,000 runs and GC pause µs per run: chain on`, median: gcRow('sealed'), 'all passes': all(`${mode.inFlight}:sealed`, (p) => p.gcsPer1000Runs).map(int).join(' / '), 'beside': `off ${gcRow('off')}`, ratio: '-', target: '-', '': '' });
+      rows.push({ measure: `${mode.label}: CPU µs per run, hash chain without signer (cost over off)`, median: int(median(cpuChained)), 'all passes': cpuChained.map(int).join(' / '), 'beside': `runs/s ${int(median(all(`${mode.inFlight}:chained`, (p) => p.runsPerSecond)))}`, ratio: pct(median(chainedCosts)), target: '-', '': '' });
     }
-    const bytes = median(all('1:true', (p) => p.jsonBytesPerRun));
-    rows.push({ measure: 'stored JSON bytes per run (data + metadata, audit on)', median: int(bytes), 'all passes': all('1:true', (p) => p.jsonBytesPerRun).map(int).join(' / '), 'beside': `${median(all('1:true', (p) => p.eventsPerRun))} events`, ratio: '-', target: `≤ ${int(TARGET.bytesPerRun)}`, '': met(bytes <= TARGET.bytesPerRun) });
+    const bytes = median(all('1:sealed', (p) => p.jsonBytesPerRun));
+    rows.push({ measure: 'stored JSON bytes per run (data + metadata, audit on)', median: int(bytes), 'all passes': all('1:sealed', (p) => p.jsonBytesPerRun).map(int).join(' / '), 'beside': `${median(all('1:sealed', (p) => p.eventsPerRun))} events`, ratio: '-', target: `≤ ${int(TARGET.bytesPerRun)}`, '': met(bytes <= TARGET.bytesPerRun) });
     let breakdown: Pass['breakdown'];
     for (const mode of modes) {
-      const probe = await measure(dir, `m${mode.inFlight}-probe`, mode.inFlight, true, true);
+      const probe = await measure(dir, `m${mode.inFlight}-probe`, mode.inFlight, 'sealed', true);
       breakdown ??= probe.breakdown;
       probes.push({ mode: mode.label, 'time in store': pct(probe.storeShare), 'peak RSS MiB': Math.round(probe.peakRssMiB), 'file bytes/run': Math.round(probe.fileBytesPerRun), 'runs/s (instrumented)': Math.round(probe.runsPerSecond) });
     }
     printTable(`engine: ${RUNS.toLocaleString('en-US')} runs of ${STEPS} no-op steps per pass, SQLite file, durability "process"; medians of ${PASSES} interleaved passes; load average ${loadBefore.toFixed(1)} → ${(loadavg()[0] as number).toFixed(1)}`, rows);
     printTable('where the time goes (one more pass per mode, the store wrapped to time its calls; audit chain on)', probes);
+    const pieces = await measureChainPieces({ tool: noop, steps, signer });
+    printTable('the audit chain\'s pieces: one run\'s 6 appends replayed through the codec (CPU µs per run, this thread, medians of 7 rounds)', pieces.map((p) => ({ piece: p.piece, 'CPU µs per run': p.cpuUsPerRun.toFixed(1), 'all rounds': p.allRounds.map((v) => v.toFixed(0)).join(' / ') })));
     if (breakdown) {
       printTable('stored bytes per run by event type (the sequential probe pass, audit chain on)', breakdown.byType);
       printTable('the largest top-level fields, bytes per run (key, value and separators)', breakdown.byField);
