@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/domain/events/index.js';
+import { canonicalJson } from '../../src/domain/audit/canonical-json.js';
 import { evolve } from '../../src/domain/run/evolve.js';
 import { nextActions } from '../../src/domain/run/next-actions.js';
 import { findStep, initialRunState, type RunState, type StepState } from '../../src/domain/run/state.js';
@@ -136,5 +137,29 @@ describe('nextActions through the step index', () => {
     expect(findStep(watched, 's499')?.status).toBe('PENDING');
     // The step in play and its one dependency, each read a few times; the scan read thousands.
     expect(reads).toBeLessThan(10);
+  });
+
+  it('a run state stored as a document (canonical JSON, as the runs read model keeps its folds) folds on and decides as one never stored', () => {
+    // The index is not stored (a Map does not survive JSON; it would only bloat the document): a
+    // state read back has none, and the fold and nextActions rebuild it from the steps.
+    for (let seed = 1; seed <= 40; seed++) {
+      const r = random(seed);
+      let kept = evolve(initialRunState(), run('RunStarted', { runId: 'r', goal: 'g', profile: 'technical', requestedBy: alice, errorStrategy: r.pick(['FAIL_FAST', 'RETRY', 'CONTINUE']), budget: { perDomain: {}, perTool: {}, onExceed: 'block' }, maxParallel: 2 }));
+      kept = evolve(kept, run('PlanCreated', { steps: randomPlan(r) }));
+      let clock = 0;
+      for (let i = 0; i < 30; i++) {
+        clock += 500;
+        const text = canonicalJson(kept);
+        expect(text).not.toContain('"index"');
+        const stored = JSON.parse(text) as RunState;
+        const event = randomEvent(r, kept, clock);
+        expect(nextActions(stored, iso(clock)), `seed ${seed}, event ${i}`).toEqual(nextActions(kept, iso(clock)));
+        const fromStored = evolve(stored, event);
+        kept = evolve(kept, event);
+        expect(JSON.parse(canonicalJson(fromStored))).toEqual(JSON.parse(canonicalJson(kept)));
+        expect(fromStored.index).toEqual(kept.index);
+        expect(nextActions(fromStored, iso(clock))).toEqual(nextActions(kept, iso(clock)));
+      }
+    }
   });
 });

@@ -3,11 +3,13 @@ import { tallyVote } from '../approvals/votes.js';
 import type { RunEvent } from '../events/index.js';
 import { countCall, scopeKey } from './budget.js';
 import { findStep, type GateState, type RunState, type StepState } from './state.js';
-import { buildStepIndex, reindexStep } from './step-index.js';
+import { buildStepIndex, reindexStep, StepIndex, stepIndexOf } from './step-index.js';
 
 /** Applies one event to a run's state. Pure; never throws for an event the decider produced. */
 export function evolve(state: RunState, event: RunEvent): RunState {
-  const next = apply(state, event);
+  // A state read back from a stored document has no index (it is never stored): build it once here.
+  const from = state.index instanceof StepIndex ? state : { ...state, index: buildStepIndex(state.steps) };
+  const next = apply(from, event);
   // Every case returns a copy of its own: set the version on it rather than copying it again (a
   // rebuild folds every event of the log; one copy of the whole state per event less).
   if (next === state) return { ...state, version: state.version + 1 };
@@ -157,7 +159,7 @@ function apply(state: RunState, event: RunEvent): RunState {
           : s,
       );
       // A resume may reopen any number of steps: the index is rebuilt once (the plan's part is kept).
-      return { ...state, status: 'RUNNING', failure: undefined, aggregated: false, steps, index: buildStepIndex(steps, state.index) };
+      return { ...state, status: 'RUNNING', failure: undefined, aggregated: false, steps, index: buildStepIndex(steps, stepIndexOf(state)) };
     }
     default:
       return assertNever(event, 'run event');
@@ -175,14 +177,15 @@ function vote(g: GateState, approver: string, editedInput: Record<string, unknow
  * per-step work) and the index is told only about that step.
  */
 function updateStep(state: RunState, stepId: string, change: (s: StepState) => StepState): RunState {
-  const at = state.index.position.get(stepId);
+  const index = stepIndexOf(state);
+  const at = index.position.get(stepId);
   const before = at === undefined ? undefined : state.steps[at];
   if (at === undefined || before === undefined || before.id !== stepId) return { ...state };
   const after = change(before);
   if (after === before) return { ...state };
   const steps = state.steps.slice();
   steps[at] = after;
-  return { ...state, steps, index: reindexStep(state.index, steps, at, before.status) };
+  return { ...state, steps, index: reindexStep(index, steps, at, before.status) };
 }
 
 function updateGate(state: RunState, stepId: string, change: (g: GateState) => GateState): RunState {

@@ -1,5 +1,6 @@
 import { overdueAt } from './decide.js';
 import type { RunState, StepState } from './state.js';
+import { stepIndexOf } from './step-index.js';
 
 /** What the engine should do next for a run; performing an action is the engine's job. */
 export type RunAction =
@@ -35,7 +36,8 @@ export function nextActions(state: RunState, now: string, interruptGraceMs = INT
 
   // Only the steps in play are looked at (the index evolve keeps): a decision costs the same
   // whether 5 or 500 steps have finished before it.
-  const { steps, index } = state;
+  const { steps } = state;
+  const index = stepIndexOf(state);
   const firstFailed = index.failed[0];
   if (firstFailed !== undefined && state.errorStrategy !== 'CONTINUE') return [{ kind: 'fail', stepId: (steps[firstFailed] as StepState).id, reason: 'step_failed' }];
 

@@ -4,32 +4,46 @@ import type { StepState, StepStatus } from './state.js';
  * What `evolve` keeps beside a run's steps so that `nextActions` and step lookups never scan every
  * step: a decision's work then depends on the steps still in play, not on how many have finished
  * (a run was O(steps²) when each decision scanned the whole plan). Part of the fold's state, so it
- * is as true as the steps it indexes and nothing lives outside the fold.
+ * is as true as the steps it indexes and nothing lives outside the fold. It is derived, so it is
+ * never stored: `toJSON` drops it from a stored state (the runs read model keeps run states as
+ * JSON documents), and `stepIndexOf` rebuilds it from the steps of a state read back.
  */
-export interface StepIndex {
-  /** Plan position of each step id (fixed by PlanCreated; shared by every later state). */
-  readonly position: ReadonlyMap<string, number>;
-  /** Plan positions of the steps that depend on each step (fixed by PlanCreated; shared). */
-  readonly dependents: readonly (readonly number[])[];
-  /**
-   * Plan positions, ascending, of the steps `nextActions` must look at: every step not done, except
-   * a PENDING one that can neither be routed (a dependency has not succeeded yet) nor skipped (no
-   * dependency failed or was skipped).
-   */
-  readonly live: readonly number[];
-  /** Plan positions, ascending, of the FAILED steps. */
-  readonly failed: readonly number[];
-  /** How many steps are RUNNING. */
-  readonly running: number;
-  /** How many steps are done (SUCCEEDED, FAILED or SKIPPED). */
-  readonly done: number;
+export class StepIndex {
+  constructor(
+    /** Plan position of each step id (fixed by PlanCreated; shared by every later state). */
+    readonly position: ReadonlyMap<string, number>,
+    /** Plan positions of the steps that depend on each step (fixed by PlanCreated; shared). */
+    readonly dependents: readonly (readonly number[])[],
+    /**
+     * Plan positions, ascending, of the steps `nextActions` must look at: every step not done, except
+     * a PENDING one that can neither be routed (a dependency has not succeeded yet) nor skipped (no
+     * dependency failed or was skipped).
+     */
+    readonly live: readonly number[],
+    /** Plan positions, ascending, of the FAILED steps. */
+    readonly failed: readonly number[],
+    /** How many steps are RUNNING. */
+    readonly running: number,
+    /** How many steps are done (SUCCEEDED, FAILED or SKIPPED). */
+    readonly done: number,
+  ) {}
+
+  /** Derived from the steps: left out of a stored state (JSON writes no member for undefined). */
+  toJSON(): undefined {
+    return undefined;
+  }
+}
+
+/** A state's index; a state read back from JSON has none, and gets one built from its steps. */
+export function stepIndexOf(state: { readonly steps: readonly StepState[]; readonly index?: StepIndex }): StepIndex {
+  return state.index instanceof StepIndex ? state.index : buildStepIndex(state.steps);
 }
 
 const DONE: ReadonlySet<StepStatus> = new Set(['SUCCEEDED', 'FAILED', 'SKIPPED']);
 
 /** The index of a run with no plan yet. */
 export function emptyStepIndex(): StepIndex {
-  return { position: new Map(), dependents: [], live: [], failed: [], running: 0, done: 0 };
+  return new StepIndex(new Map(), [], [], [], 0, 0);
 }
 
 /** The whole index for `steps` (a plan, or a resume that reopened many steps at once). */
@@ -46,7 +60,7 @@ export function buildStepIndex(steps: readonly StepState[], fixed?: Pick<StepInd
     if (s.status === 'RUNNING') running++;
     if (DONE.has(s.status)) done++;
   });
-  return { position, dependents, live, failed, running, done };
+  return new StepIndex(position, dependents, live, failed, running, done);
 }
 
 /**
@@ -62,14 +76,14 @@ export function reindexStep(index: StepIndex, steps: readonly StepState[], at: n
   if (DONE.has(before) || DONE.has(after)) {
     for (const d of index.dependents[at] ?? []) membership.push([d, isLive(steps, index.position, steps[d] as StepState)]);
   }
-  return {
-    position: index.position,
-    dependents: index.dependents,
-    live: withMembers(index.live, membership),
-    failed: before === 'FAILED' || after === 'FAILED' ? withMembers(index.failed, [[at, after === 'FAILED']]) : index.failed,
-    running: index.running + (after === 'RUNNING' ? 1 : 0) - (before === 'RUNNING' ? 1 : 0),
-    done: index.done + (DONE.has(after) ? 1 : 0) - (DONE.has(before) ? 1 : 0),
-  };
+  return new StepIndex(
+    index.position,
+    index.dependents,
+    withMembers(index.live, membership),
+    before === 'FAILED' || after === 'FAILED' ? withMembers(index.failed, [[at, after === 'FAILED']]) : index.failed,
+    index.running + (after === 'RUNNING' ? 1 : 0) - (before === 'RUNNING' ? 1 : 0),
+    index.done + (DONE.has(after) ? 1 : 0) - (DONE.has(before) ? 1 : 0),
+  );
 }
 
 /** Whether `nextActions` has something to consider for the step (see `StepIndex.live`). */
