@@ -7,21 +7,23 @@ const EVENTS = `subscription($id: ID!, $after: String) { runEvents(runId: $id, a
 type Next = { id: string; type: string; payload: { data: { runEvents: { revision: number; data: unknown } | null } | null; errors?: Array<{ message: string; extensions: { code: string } }> } };
 
 /** A graphql-transport-ws client on a bare socket, keeping every message's exact text. */
-async function subscriber(url: string, token: string, id: string, variables: Record<string, unknown>): Promise<{ texts: string[]; socket: WebSocket }> {
+async function subscriber(url: string, token: string, id: string, variables: Record<string, unknown>): Promise<{ texts: string[]; binary: boolean[]; socket: WebSocket }> {
   const socket = new WebSocket(url, 'graphql-transport-ws');
   const texts: string[] = [];
+  const binary: boolean[] = [];
   await new Promise<void>((resolve, reject) => {
     socket.on('error', reject);
     socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
-    socket.on('message', (raw) => {
+    socket.on('message', (raw, isBinary) => {
       const text = String(raw);
+      binary.push(isBinary);
       if ((JSON.parse(text) as { type: string }).type === 'connection_ack') {
         socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query: EVENTS, variables } }));
         resolve();
       } else texts.push(text);
     });
   });
-  return { texts, socket };
+  return { texts, binary, socket };
 }
 
 /** What the server serializes for a runEvents result: the graphql-ws message, or the result alone. */
@@ -77,6 +79,13 @@ describe('graphql-ws fan-out of one run\'s events', () => {
       }
       // Same role, two principals: the very same bytes.
       expect(new Set(subs.slice(1, 10).map((x) => x.texts[1])).size).toBe(1);
+      // Byte for byte what graphql-ws itself sends (JSON.stringify of its message, in that key
+      // order), in text frames as graphql-ws sends them: a browser client gets a string, not a Blob.
+      for (const [k, x] of subs.entries()) {
+        const m = live[k] as Next;
+        expect(x.texts[1]).toBe(JSON.stringify({ id: m.id, type: 'next', payload: m.payload }));
+        expect(x.binary).toEqual([false, false, false]);
+      }
     } finally {
       for (const x of subs) x.socket.close();
     }

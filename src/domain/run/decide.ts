@@ -17,7 +17,7 @@ import type {
 import { validatePlan } from './plan.js';
 import { backoffDelayMs } from './retry.js';
 import { AUTOMATED_ROLE } from './evolve.js';
-import { DONE_STEP, findGate, type GateState, inputToRun, type RunState, type StepState, TERMINAL_RUN } from './state.js';
+import { DONE_STEP, findGate, findStep, type GateState, inputToRun, type RunState, type StepState, TERMINAL_RUN } from './state.js';
 
 const RETRYABLE = new Set(['AGENT', 'SYSTEM', 'RESOURCE']);
 
@@ -262,7 +262,7 @@ function startRun(command: StartRun, state: RunState): RunEvent[] {
 
 function routeStep(command: RouteStep, state: RunState): RunEvent[] {
   const step = openStep(state, command.stepId, ['PENDING']);
-  const blocked = step.dependsOn.filter((d) => state.steps.find((s) => s.id === d)?.status !== 'SUCCEEDED');
+  const blocked = step.dependsOn.filter((d) => findStep(state, d)?.status !== 'SUCCEEDED');
   if (blocked.length > 0) throw new IllegalStateError(`step ${step.id} waits for ${blocked.join(', ')}`);
   const events: RunEvent[] = [{ type: 'StepRouted', data: { stepId: step.id, alternatives: [], ...command.routing } }];
   if (command.approval) {
@@ -275,7 +275,7 @@ function routeStep(command: RouteStep, state: RunState): RunEvent[] {
 }
 
 function recordToolResult(command: RecordToolResult, state: RunState): RunEvent[] {
-  const step = state.steps.find((s) => s.id === command.stepId);
+  const step = findStep(state, command.stepId);
   if (!step) throw new NotFoundError(`run ${state.runId} has no step ${command.stepId}`);
   // Every started attempt's answer is the truth of what the tool did and is recorded once, even
   // when it comes late (the attempt was given up on as interrupted, superseded by a resume, or
@@ -421,7 +421,7 @@ function assertRunning(state: RunState): void {
 
 function openStep(state: RunState, stepId: string, allowed: ReadonlyArray<StepState['status']>): StepState {
   assertRunning(state);
-  const step = state.steps.find((s) => s.id === stepId);
+  const step = findStep(state, stepId);
   if (!step) throw new NotFoundError(`run ${state.runId} has no step ${stepId}`);
   if (!allowed.includes(step.status)) {
     throw new IllegalStateError(`step ${stepId} is ${step.status}; expected ${allowed.join(' or ')}`, { stepId, status: step.status });

@@ -2,11 +2,14 @@ import { assertNever } from '../errors.js';
 import { tallyVote } from '../approvals/votes.js';
 import type { RunEvent } from '../events/index.js';
 import { countCall, scopeKey } from './budget.js';
-import type { GateState, RunState, StepState } from './state.js';
+import { findStep, type GateState, type RunState, type StepState } from './state.js';
+import { buildStepIndex, reindexStep, StepIndex, stepIndexOf } from './step-index.js';
 
 /** Applies one event to a run's state. Pure; never throws for an event the decider produced. */
 export function evolve(state: RunState, event: RunEvent): RunState {
-  const next = apply(state, event);
+  // A state read back from a stored document has no index (it is never stored): build it once here.
+  const from = state.index instanceof StepIndex ? state : { ...state, index: buildStepIndex(state.steps) };
+  const next = apply(from, event);
   // Every case returns a copy of its own: set the version on it rather than copying it again (a
   // rebuild folds every event of the log; one copy of the whole state per event less).
   if (next === state) return { ...state, version: state.version + 1 };
@@ -39,17 +42,16 @@ function apply(state: RunState, event: RunEvent): RunState {
         workspace: d.workspace,
       };
     }
-    case 'PlanCreated':
-      return {
-        ...state,
-        steps: event.data.steps.map(
-          // Every member present, the optional ones undefined: one shape for every step (see initialRunState).
-          (s): StepState => ({
-            id: s.id, tool: s.tool, input: s.input, domain: s.domain, dependsOn: s.dependsOn, status: 'PENDING', worker: undefined, attempts: 0,
-            unanswered: undefined, retryAt: undefined, output: undefined, error: undefined, failureMode: undefined, gate: undefined, startedAt: undefined, timeoutMs: undefined,
-          }),
-        ),
-      };
+    case 'PlanCreated': {
+      const steps = event.data.steps.map(
+        // Every member present, the optional ones undefined: one shape for every step (see initialRunState).
+        (s): StepState => ({
+          id: s.id, tool: s.tool, input: s.input, domain: s.domain, dependsOn: s.dependsOn, status: 'PENDING', worker: undefined, attempts: 0,
+          unanswered: undefined, retryAt: undefined, output: undefined, error: undefined, failureMode: undefined, gate: undefined, startedAt: undefined, timeoutMs: undefined,
+        }),
+      );
+      return { ...state, steps, index: buildStepIndex(steps) };
+    }
     case 'StepRouted':
       return updateStep(state, event.data.stepId, (s) => ({ ...s, worker: event.data.worker, status: s.status === 'PENDING' ? 'ROUTED' : s.status }));
     case 'ApprovalRequested': {
@@ -98,7 +100,7 @@ function apply(state: RunState, event: RunEvent): RunState {
         // The same attempt, claimed again after an interruption: not another call for the budget.
         return updateStep(state, d.stepId, (s) => ({ ...s, status: 'RUNNING', startedAt: d.startedAt, timeoutMs: d.timeoutMs, unanswered: awaiting(s, d.attempt) }));
       }
-      const usage = countCall(state.usage, d, state.steps.find((s) => s.id === d.stepId)?.domain ?? '');
+      const usage = countCall(state.usage, d, findStep(state, d.stepId)?.domain ?? '');
       return updateStep({ ...state, usage }, d.stepId, (s) => ({
         ...s,
         status: 'RUNNING',
@@ -148,20 +150,16 @@ function apply(state: RunState, event: RunEvent): RunState {
       return { ...state, status: 'CANCELLED' };
     case 'RunResumed': {
       const reopened = new Set((event.data.reopened ?? []).map((r) => r.stepId));
-      return {
-        ...state,
-        status: 'RUNNING',
-        failure: undefined,
-        aggregated: false,
-        // Failed steps get another go; what is skipped because of them is reconsidered too. A
-        // RUNNING step keeps its call: its answer, its timeout or recovery settles it, never a
-        // second attempt. A denial stands unless this resume re-opened it.
-        steps: state.steps.map((s) =>
-          (s.status === 'FAILED' && !(s.gate?.status === 'DENIED' && !reopened.has(s.id))) || s.status === 'SKIPPED' || s.status === 'RETRY_WAIT'
-            ? { ...s, status: s.gate?.status === 'GRANTED' ? 'ROUTED' : 'PENDING', retryAt: undefined, error: undefined, failureMode: undefined, gate: s.gate?.status === 'GRANTED' ? s.gate : undefined }
-            : s,
-        ),
-      };
+      // Failed steps get another go; what is skipped because of them is reconsidered too. A
+      // RUNNING step keeps its call: its answer, its timeout or recovery settles it, never a
+      // second attempt. A denial stands unless this resume re-opened it.
+      const steps = state.steps.map((s) =>
+        (s.status === 'FAILED' && !(s.gate?.status === 'DENIED' && !reopened.has(s.id))) || s.status === 'SKIPPED' || s.status === 'RETRY_WAIT'
+          ? { ...s, status: s.gate?.status === 'GRANTED' ? 'ROUTED' as const : 'PENDING' as const, retryAt: undefined, error: undefined, failureMode: undefined, gate: s.gate?.status === 'GRANTED' ? s.gate : undefined }
+          : s,
+      );
+      // A resume may reopen any number of steps: the index is rebuilt once (the plan's part is kept).
+      return { ...state, status: 'RUNNING', failure: undefined, aggregated: false, steps, index: buildStepIndex(steps, stepIndexOf(state)) };
     }
     default:
       return assertNever(event, 'run event');
@@ -174,8 +172,20 @@ function vote(g: GateState, approver: string, editedInput: Record<string, unknow
   return { ...g, approvers: [...g.approvers, approver], votes, status: passed ? 'GRANTED' : 'OPEN', editedInput: passed ? editedInput : undefined };
 }
 
+/**
+ * One step changed, found through the index; the steps are copied (one flat copy of the array, no
+ * per-step work) and the index is told only about that step.
+ */
 function updateStep(state: RunState, stepId: string, change: (s: StepState) => StepState): RunState {
-  return { ...state, steps: state.steps.map((s) => (s.id === stepId ? change(s) : s)) };
+  const index = stepIndexOf(state);
+  const at = index.position.get(stepId);
+  const before = at === undefined ? undefined : state.steps[at];
+  if (at === undefined || before === undefined || before.id !== stepId) return { ...state };
+  const after = change(before);
+  if (after === before) return { ...state };
+  const steps = state.steps.slice();
+  steps[at] = after;
+  return { ...state, steps, index: reindexStep(index, steps, at, before.status) };
 }
 
 function updateGate(state: RunState, stepId: string, change: (g: GateState) => GateState): RunState {

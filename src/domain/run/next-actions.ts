@@ -1,5 +1,6 @@
 import { overdueAt } from './decide.js';
-import { DONE_STEP, type RunState, type StepState } from './state.js';
+import type { RunState, StepState } from './state.js';
+import { stepIndexOf } from './step-index.js';
 
 /** What the engine should do next for a run; performing an action is the engine's job. */
 export type RunAction =
@@ -22,32 +23,36 @@ export type RunAction =
   /** Nothing to do before this instant (retry due, approval expiry, deadline). */
   | { readonly kind: 'wait_until'; readonly at: string };
 
+/** How long after a call's timeout it counts as interrupted, by default. */
+export const INTERRUPT_GRACE_MS = 2_000;
+
 /**
  * The engine's only guide: a pure function of the run's state and the time. Waiting is data
  * (an open gate, a retryAt, a deadline), never a sleeping promise.
  */
-/** How long after a call's timeout it counts as interrupted, by default. */
-export const INTERRUPT_GRACE_MS = 2_000;
-
 export function nextActions(state: RunState, now: string, interruptGraceMs = INTERRUPT_GRACE_MS): RunAction[] {
   if (state.status !== 'RUNNING') return [];
   if (state.deadline && state.deadline <= now) return [{ kind: 'fail', reason: 'deadline' }];
 
-  const byId = new Map(state.steps.map((s) => [s.id, s]));
-  const failed = state.steps.find((s) => s.status === 'FAILED');
-  if (failed && state.errorStrategy !== 'CONTINUE') return [{ kind: 'fail', stepId: failed.id, reason: 'step_failed' }];
+  // Only the steps in play are looked at (the index evolve keeps): a decision costs the same
+  // whether 5 or 500 steps have finished before it.
+  const { steps } = state;
+  const index = stepIndexOf(state);
+  const firstFailed = index.failed[0];
+  if (firstFailed !== undefined && state.errorStrategy !== 'CONTINUE') return [{ kind: 'fail', stepId: (steps[firstFailed] as StepState).id, reason: 'step_failed' }];
 
   const actions: RunAction[] = [];
-  let running = state.steps.filter((s) => s.status === 'RUNNING').length;
+  let running = index.running;
   let wakeAt: string | undefined = state.deadline;
   const earliest = (at: string) => {
     if (!wakeAt || at < wakeAt) wakeAt = at;
   };
 
-  for (const step of state.steps) {
+  for (const at of index.live) {
+    const step = steps[at] as StepState;
     switch (step.status) {
       case 'PENDING': {
-        const deps = step.dependsOn.map((d) => byId.get(d) as StepState);
+        const deps = step.dependsOn.map((d) => steps[index.position.get(d) as number] as StepState);
         const broken = deps.find((d) => d.status === 'FAILED' || d.status === 'SKIPPED');
         if (broken) actions.push({ kind: 'skip', stepId: step.id, becauseOf: broken.id });
         else if (deps.every((d) => d.status === 'SUCCEEDED')) actions.push({ kind: 'route', stepId: step.id });
@@ -94,7 +99,7 @@ export function nextActions(state: RunState, now: string, interruptGraceMs = INT
         break;
     }
   }
-  if (actions.length === 0 && state.steps.every((s) => DONE_STEP.has(s.status))) return [{ kind: 'complete' }];
+  if (actions.length === 0 && index.done === steps.length) return [{ kind: 'complete' }];
   if (wakeAt) actions.push({ kind: 'wait_until', at: wakeAt });
   return actions;
 }

@@ -1,5 +1,6 @@
 import type { BudgetLimits, ErrorStrategy, FailureMode, Principal, RecordedError } from '../events/common.js';
 import type { RunEventData } from '../events/index.js';
+import { emptyStepIndex, type StepIndex, stepIndexOf } from './step-index.js';
 
 /** Where a run is in its life; terminal ones never change again (RESUME reopens FAILED only). */
 export type RunStatus = 'NONE' | 'RUNNING' | 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'CANCELLED';
@@ -87,6 +88,8 @@ export interface RunState {
   readonly startedAt?: string;
   /** Steps in plan order. */
   readonly steps: readonly StepState[];
+  /** Where each step is in `steps` and which steps are in play, kept by evolve; not stored (see StepIndex). */
+  readonly index: StepIndex;
   readonly usage: BudgetUsage;
   readonly failure?: { readonly error: RecordedError; readonly failureMode?: FailureMode; readonly stage: string };
   readonly aggregated: boolean;
@@ -110,6 +113,7 @@ export function initialRunState(): RunState {
     workspace: undefined,
     startedAt: undefined,
     steps: [],
+    index: emptyStepIndex(),
     usage: { total: 0, perDomain: {}, perTool: {}, warned: [], exceeded: [] },
     failure: undefined,
     aggregated: false,
@@ -120,8 +124,11 @@ export function initialRunState(): RunState {
 export const TERMINAL_RUN: ReadonlySet<RunStatus> = new Set(['SUCCEEDED', 'PARTIAL', 'FAILED', 'CANCELLED']);
 export const DONE_STEP: ReadonlySet<StepStatus> = new Set(['SUCCEEDED', 'FAILED', 'SKIPPED']);
 
+/** A step by id, through the index (a state whose index does not match, e.g. built by hand, is scanned). */
 export function findStep(state: RunState, stepId: string): StepState | undefined {
-  return state.steps.find((s) => s.id === stepId);
+  const at = stepIndexOf(state).position.get(stepId);
+  const step = at === undefined ? undefined : state.steps[at];
+  return step?.id === stepId ? step : state.steps.find((s) => s.id === stepId);
 }
 
 export function findGate(state: RunState, approvalId: string): { step: StepState; gate: GateState } | undefined {

@@ -22,10 +22,21 @@ export interface SharedSubscribeOptions {
 /** One execution of one shared event for one (role, operation), and its wire form, made once. */
 interface Shared {
   readonly result: ExecutionResult | Promise<ExecutionResult>;
-  json?: string;
+  /** The payload and the message's closing brace, UTF-8 encoded once for every socket. */
+  body?: Buffer;
 }
 
 const OPEN = 1; // WebSocket.OPEN, without importing the ws runtime here
+
+/**
+ * Bytes a socket may hold unsent before its subscriber waits for its writes to complete. Below it
+ * a message is handed to the socket and the subscriber moves on (as a plain broadcast does);
+ * above it the subscriber takes no next event until this one is written out, so a client that
+ * reads slowly holds about this much here (its later events wait in its feed, bounded there).
+ */
+export const SOCKET_BACKLOG_BYTES = 64 * 1024;
+/** Sent as a text frame, as graphql-ws sends it (a Buffer would otherwise go as a binary frame). */
+const TEXT = { binary: false } as const;
 
 /**
  * graphql-js's `subscribe`, except for the events that the shared live feeds hand, as one immutable
@@ -62,10 +73,18 @@ export function sharedSubscribe(options: SharedSubscribeOptions): (args: Executi
     const principal = context.principal;
     const key = operation === undefined ? undefined : `${principal?.role ?? ''}\u0000${principal?.isAdmin === true}\u0000${operation}`;
     const prefix = sink ? `{"id":${JSON.stringify(sink.id)},"type":"next","payload":` : '';
-    const send = (data: string) => new Promise<void>((resolve, reject) => {
-      if (sink?.socket.readyState !== OPEN) return resolve(); // as graphql-ws does: a closing socket is not an error
-      sink.socket.send(data, (error) => (error ? reject(error) : resolve()));
-    });
+    const head = Buffer.from(prefix);
+    // One Buffer per socket, the message's bytes: this subscription's head and the shared body
+    // (ws would otherwise encode a string per socket). Its write completion is awaited only when
+    // the socket is backed up (SOCKET_BACKLOG_BYTES): a callback and a promise per socket and
+    // event were most of what this path added over a plain broadcast of the same bytes.
+    const send = async (body: Buffer): Promise<void> => {
+      const socket = sink?.socket;
+      if (socket?.readyState !== OPEN) return; // as graphql-ws does: a closing socket is not an error
+      const message = Buffer.concat([head, body], head.length + body.length);
+      if (socket.bufferedAmount < SOCKET_BACKLOG_BYTES) return void socket.send(message, TEXT);
+      await new Promise<void>((resolve, reject) => socket.send(message, TEXT, (error) => (error ? reject(error) : resolve())));
+    };
     const close = async () => {
       await events.return?.();
     };
@@ -80,14 +99,14 @@ export function sharedSubscribe(options: SharedSubscribeOptions): (args: Executi
               if (!sink) return { done: false, value: result };
               // Not shared (a read-model state such as runProgress's), but written the same way:
               // graphql-ws's emit would copy the result, check the message and serialize it again.
-              await send(`${prefix}${JSON.stringify(present(result))}}`);
+              await send(Buffer.from(`${JSON.stringify(present(result))}}`));
               continue;
             }
             const shared = sharedOf(next.value, key, args);
             const result = await shared.result;
             if (!sink) return { done: false, value: result };
-            shared.json ??= JSON.stringify(present(result));
-            await send(`${prefix}${shared.json}}`);
+            shared.body ??= Buffer.from(`${JSON.stringify(present(result))}}`);
+            await send(shared.body);
           } catch (error) {
             await close();
             throw error;
