@@ -6,6 +6,7 @@
  * in-process API (no HTTP, no GraphQL), 10 in flight and then one at a time; prints one JSON line.
  */
 import 'reflect-metadata';
+import '../../src/server/node-env.js';
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { pino } from 'pino';
