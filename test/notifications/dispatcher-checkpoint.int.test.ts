@@ -104,4 +104,30 @@ describe('notification dispatcher checkpoint', () => {
     expect(cp.stored()).toEqual(last);
     await raw.close();
   });
+
+  it('a failed save is reported, and the next event writes the newer position', async () => {
+    h = await engineHarness([deploy], { approvalPolicy: defaultApprovalPolicy });
+    await h.engine.start();
+    const gate = (runId: string) => h.api.startRun({ runId, goal: 'ship', profile: 'technical', steps: [{ id: 's', tool: 'deploy', input: { env: 'production' }, domain: 'ops' }] }, carol);
+    await gate('before');
+    const cp = heldCheckpoint();
+    cp.open();
+    const reported: unknown[] = [];
+    const raw = createSqliteEventStore({ path: h.store.settings().path });
+    const d = new NotificationDispatcher({ store: raw, config: { ...defaultNotificationsConfig, channels: {}, rules: [] }, people: [], channels: {}, publicUrl: 'https://gh.example.com', checkpoint: cp.checkpoint, onError: (e) => reported.push(e) });
+    await d.start();
+    const save = cp.checkpoint.save.bind(cp.checkpoint);
+    let fail = true;
+    cp.checkpoint.save = async (p) => {
+      if (fail) { fail = false; throw new Error('disk full'); }
+      return save(p);
+    };
+    await gate('g-0');
+    await vi.waitFor(() => expect(reported.map((e) => (e as Error).message)).toEqual(['disk full']), { timeout: 10_000, interval: 10 });
+    await gate('g-1');
+    const last = (await h.store.readStream('run-g-1')).filter((e) => e.type === 'ApprovalRequested').at(-1)?.position;
+    await vi.waitFor(() => expect(cp.stored()).toEqual(last), { timeout: 10_000, interval: 10 });
+    await d.close();
+    await raw.close();
+  });
 });
