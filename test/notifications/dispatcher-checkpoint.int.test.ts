@@ -130,4 +130,27 @@ describe('notification dispatcher checkpoint', () => {
     await d.close();
     await raw.close();
   });
+
+  it('a burst of approval events on a quick disk is one save and one more a second later, not a save per event', async () => {
+    h = await engineHarness([deploy], { approvalPolicy: defaultApprovalPolicy });
+    await h.engine.start();
+    const gate = (runId: string) => h.api.startRun({ runId, goal: 'ship', profile: 'technical', steps: [{ id: 's', tool: 'deploy', input: { env: 'production' }, domain: 'ops' }] }, carol);
+    await gate('before');
+    const cp = heldCheckpoint();
+    cp.open();
+    const raw = createSqliteEventStore({ path: h.store.settings().path });
+    const w = watched(raw);
+    const d = new NotificationDispatcher({ store: w.store, config: { ...defaultNotificationsConfig, channels: {}, rules: [] }, people: [], channels: {}, publicUrl: 'https://gh.example.com', checkpoint: cp.checkpoint, onError: (e) => h.errors.push(e) });
+    await d.start();
+    const started = cp.saves.length;
+    for (let i = 0; i < 8; i++) await gate(`b-${i}`);
+    const last = (await h.store.readStream('run-b-7')).filter((e) => e.type === 'ApprovalRequested').at(-1)?.position;
+    // The newest position is written by the timer even though no event follows it.
+    await vi.waitFor(() => expect(cp.stored()).toEqual(last), { timeout: 10_000, interval: 10 });
+    // Before: a save per approval event (eight). Now the first, then the newest; on a machine so
+    // slow that the burst spans seconds, one more per second.
+    expect(cp.saves.length - started).toBeLessThan(8);
+    await d.close();
+    await raw.close();
+  });
 });
