@@ -6,6 +6,7 @@
  * in-process API (no HTTP, no GraphQL), 10 in flight and then one at a time; prints one JSON line.
  */
 import 'reflect-metadata';
+import '../../src/server/node-env.js';
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { pino } from 'pino';
@@ -61,7 +62,8 @@ if (process.env.BENCH_API_MODE === 'inproc') {
 } else {
   onShutdownSignals(app.stop, (message) => log.info(message));
   // The parent asks for this process's CPU time around a pass: less noisy than wall time on a shared machine.
-  process.on('SIGUSR2', () => void process.stdout.write(`cpu ${JSON.stringify({ ...process.cpuUsage(), loop: loopDelaySpan() })}\n`));
+  if (process.env.BENCH_API_STALLS) recordStalls();
+  else process.on('SIGUSR2', () => void process.stdout.write(`cpu ${JSON.stringify({ ...process.cpuUsage(), loop: loopDelaySpan() })}\n`));
   process.stdout.write(`gatehouse ready on http://127.0.0.1:${app.server.port}/graphql\n`);
 }
 
@@ -101,4 +103,30 @@ async function inProcess(runs: number): Promise<{ tenInFlight: { runsPerSecond: 
   const tenInFlight = await pass(10, runs);
   const serial = await pass(1, Math.max(50, Math.round(runs / 5)));
   return { tenInFlight, serial };
+}
+
+/**
+ * Diagnosis (BENCH_API_STALLS, used by approve-stalls.ts): every gap over 3 ms between 1 ms timer
+ * ticks and every GC entry, on the monotonic clock (ms) that `--cpu-prof` timestamps use; SIGUSR2
+ * prints those since the last SIGUSR2 as one `stalls` line.
+ */
+function recordStalls(): void {
+  const now = () => Number(process.hrtime.bigint()) / 1e6;
+  const offset = now() - performance.now();
+  let stalls: Array<{ from: number; to: number }> = [];
+  let gcs: Array<{ start: number; ms: number; kind: number }> = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ start: e.startTime + offset, ms: e.duration, kind: ((e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0) });
+  }).observe({ entryTypes: ['gc'] });
+  let last = now();
+  setInterval(() => {
+    const t = now();
+    if (t - last > 4) stalls.push({ from: last, to: t });
+    last = t;
+  }, 1).unref();
+  process.on('SIGUSR2', () => {
+    process.stdout.write(`stalls ${JSON.stringify({ stalls, gcs })}\n`);
+    stalls = [];
+    gcs = [];
+  });
 }

@@ -3,6 +3,7 @@
  * (./data), GATEHOUSE_CONFIG (a gatehouse.yaml), GATEHOUSE_EVENTSTORE (esdb://… or sqlite:///abs/path; unset = SQLite in the data dir).
  */
 import 'reflect-metadata';
+import './node-env.js';
 import { pino } from 'pino';
 import { onShutdownSignals } from '../orchestrator/shutdown.js';
 import { startGatehouse } from './app.js';

@@ -141,3 +141,26 @@ describe('PullSubscription', () => {
   });
 });
 
+
+describe('PullSubscription close', () => {
+  it('wakes its waiting read with a shared reason: no AbortError (a DOMException and its stack) is built per close', async () => {
+    const changes = new ChangeSignal();
+    const reasons: unknown[][] = [];
+    const abort = AbortController.prototype.abort;
+    AbortController.prototype.abort = function (this: AbortController, ...args: unknown[]) {
+      reasons.push(args);
+      return abort.apply(this, args as [unknown]);
+    };
+    try {
+      const sub = new PullSubscription<number>(0, (after) => Promise.resolve({ events: [], cursor: after }), changes);
+      const waiting = sub.next();
+      await sub.close();
+      expect(await settledWithin(waiting, 1_000)).toEqual({ done: true, value: undefined });
+      expect(reasons).toHaveLength(1);
+      expect(reasons[0]).toHaveLength(1);
+      expect(reasons[0]?.[0]).not.toBeInstanceOf(DOMException);
+    } finally {
+      AbortController.prototype.abort = abort;
+    }
+  });
+});

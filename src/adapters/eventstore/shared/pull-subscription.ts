@@ -17,6 +17,13 @@ export interface Page<C> {
 export type FetchPage<C> = (cursor: C) => Page<C> | Promise<Page<C>>;
 
 /**
+ * The reason a closed subscription's wait ends with: one shared value, since nothing reads it and
+ * `abort()` without one builds a DOMException with a stack on every close (0.28 % of the API
+ * server's CPU, one close per graphql-ws subscription).
+ */
+const CLOSED = 'subscription closed';
+
+/**
  * Catch-up and live are the same loop: read after the cursor; when nothing is left, wait for the
  * store's change signal and read again. Events reach the reader only through reads in the store's
  * order, so the seam between catch-up and live can have neither gap nor duplicate.
@@ -48,7 +55,7 @@ export class PullSubscription<C> extends SerialSubscription<RecordedEvent> imple
     if (!this.closed) {
       this.closed = true;
       this.buffer = [];
-      this.abort.abort();
+      this.abort.abort(CLOSED);
       this.onClose(this);
     }
     return Promise.resolve();
