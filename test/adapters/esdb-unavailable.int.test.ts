@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEsdbEventStore } from '../../src/adapters/eventstore/esdb/esdb-event-store.js';
+import { APPEND_WAIT_BUDGET_MS, createEsdbEventStore } from '../../src/adapters/eventstore/esdb/esdb-event-store.js';
+import { INTERRUPT_GRACE_MS } from '../../src/domain/run/next-actions.js';
 import type { EventStore } from '../../src/domain/ports/event-store.js';
 import { runStarted, stepSucceeded } from '../support/events.js';
 import { type DoubleMethod, type EsdbDouble, startEsdbDouble } from '../support/esdb-double/server.js';
@@ -86,6 +87,19 @@ describe('EventStoreDB adapter: transient unavailability', () => {
     expect(refused.get('append')).toBe(1);
     expect((await store.readStream('run-r3')).map((e) => e.type)).toEqual(['RunStarted']);
     expect(userEvents()).toHaveLength(1);
+  });
+
+  it('an append waits at most half the interrupt grace in all (100 + 200 + 400 ms), so a claim never lands after the grace: 4 calls, then the error, nothing appended', async () => {
+    // A ToolCallStarted landing after INTERRUPT_GRACE_MS lets another instance see the call overdue
+    // and recover it while this one runs it (found by review: with the read budget, ~7 s, it did).
+    expect(APPEND_WAIT_BUDGET_MS).toBeLessThanOrEqual(INTERRUPT_GRACE_MS / 2);
+    await open();
+    blip('append', 100);
+    await expect(store.append('run-r6', [runStarted('r6')], { expectedRevision: 'no_stream' })).rejects.toThrow(/unavailable after 4 attempts.*UNAVAILABLE/);
+    expect(refused.get('append')).toBe(4);
+    blips.clear();
+    expect(await store.readStream('run-r6')).toEqual([]);
+    expect(userEvents()).toHaveLength(0);
   });
 
   it('past its budget a read fails with a message that names the store, the attempts and the cause', async () => {

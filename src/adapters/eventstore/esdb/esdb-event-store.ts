@@ -23,6 +23,7 @@ import {
   type SubscribeToStreamOptions,
   type Subscription,
 } from '../../../domain/ports/event-store.js';
+import { INTERRUPT_GRACE_MS } from '../../../domain/run/next-actions.js';
 import { type CodecOptions, EventCodec, validateStreamId } from '../shared/codec.js';
 import { normalizeAfterRevision, normalizeCount, normalizeRevision } from '../shared/reading.js';
 import { ClientStreamSubscription, type ClientStream } from './client-subscription.js';
@@ -31,6 +32,9 @@ import { retryUnavailable, storeTarget, type UnavailableRetry } from './transien
 import { isSystemEvent, keeps, serverFilter } from './filters.js';
 import { type Namespace, namespace } from './namespace.js';
 import { compareEsdbPositions, type EsdbPosition, formatEsdbPosition, parseEsdbPosition } from './positions.js';
+
+/** The most an append's retries wait in all: half the engine's interrupt grace (see append). */
+export const APPEND_WAIT_BUDGET_MS = INTERRUPT_GRACE_MS / 2;
 
 export interface EsdbEventStoreOptions extends CodecOptions {
   /** e.g. `esdb://host:2113?tls=false` (what `GATEHOUSE_EVENTSTORE` holds). */
@@ -88,11 +92,15 @@ class EsdbEventStore implements EventStore {
         { expectedRevision: toClientExpected(expected) },
       );
     try {
-      // Sent again only when a second landing is impossible: an exact expected revision makes a
-      // copy of an append that did land (its answer lost) a conflict, which callers already handle
-      // by reading the stream. With 'any' or 'stream_exists' it could land twice: not retried.
+      // Sent again only when a second landing is impossible: with an exact expected revision, a copy
+      // of an append that did land (its answer lost) is answered by EventStoreDB as the same
+      // idempotent write (same event ids at that revision) or else refused as a conflict, which
+      // callers handle by reading the stream. With 'any' or 'stream_exists': not retried here.
+      // Its waits stay within half the engine's interrupt grace: an append that claims a tool call
+      // (ToolCallStarted) and lands later than the grace would let another instance see the call
+      // overdue and recover it while this one runs it.
       const exact = typeof expected === 'number' || expected === 'no_stream';
-      const result = exact ? await this.retrying(send) : await send();
+      const result = exact ? await this.retrying(send, APPEND_WAIT_BUDGET_MS) : await send();
       if (!result.position) throw new Error(`append to ${streamId}: the server returned no position`);
       const lastHash = prepared[prepared.length - 1]?.metadata.hash;
       return { nextExpectedRevision: Number(result.nextExpectedRevision), position: formatEsdbPosition(result.position), ...(options.chain && lastHash ? { lastHash } : {}) };
@@ -267,11 +275,12 @@ class EsdbEventStore implements EventStore {
   }
 
   /** A call safe to send twice, retried while the server is briefly unavailable (see transient.ts). */
-  private retrying<T>(call: () => Promise<T>): Promise<T> {
+  private retrying<T>(call: () => Promise<T>, waitBudgetMs?: number): Promise<T> {
+    const retry = waitBudgetMs === undefined ? this.retry : { ...this.retry, waitBudgetMs: Math.min(waitBudgetMs, this.retry?.waitBudgetMs ?? waitBudgetMs) };
     return retryUnavailable(() => {
       this.assertOpen();
       return call();
-    }, this.target, this.retry);
+    }, this.target, retry);
   }
 
   private track(source: ClientStream, convert: (resolved: ResolvedEvent) => RecordedEvent | undefined): Subscription {

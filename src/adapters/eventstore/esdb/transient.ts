@@ -8,6 +8,12 @@ export interface UnavailableRetry {
   readonly firstDelayMs?: number;
   /** Default 2,000 ms: with the defaults a blip of about 7 s is waited out. */
   readonly maxDelayMs?: number;
+  /**
+   * The most the waits between the calls may add up to; no retry is sent whose wait would pass it
+   * (unbounded by default). Counted in planned waits, not wall time, so how many calls are sent
+   * does not depend on the machine's speed.
+   */
+  readonly waitBudgetMs?: number;
 }
 
 /** The error once the budget is spent: names the store, the attempts and the time, with the client's error as cause. */
@@ -29,14 +35,18 @@ export async function retryUnavailable<T>(call: () => Promise<T>, target: string
   const attempts = Math.max(1, retry.attempts ?? 8);
   const first = retry.firstDelayMs ?? 100;
   const cap = retry.maxDelayMs ?? 2_000;
+  const budget = retry.waitBudgetMs ?? Number.POSITIVE_INFINITY;
   const started = performance.now();
+  let waited = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (error) {
       if (!isUnavailable(error)) throw error;
-      if (attempt >= attempts) throw new EventStoreUnavailableError(target, attempts, performance.now() - started, error);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(cap, first * 2 ** (attempt - 1))));
+      const wait = Math.min(cap, first * 2 ** (attempt - 1));
+      if (attempt >= attempts || waited + wait > budget) throw new EventStoreUnavailableError(target, attempt, performance.now() - started, error);
+      waited += wait;
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 }
