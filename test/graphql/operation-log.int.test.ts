@@ -24,9 +24,10 @@ async function serverLoggingAt(level: string) {
   const tmp = tempDir('gatehouse-oplog-');
   const app = await startGatehouse({ env: { port: 0, host: '127.0.0.1', dataDir: join(tmp.dir, 'data'), configPath: join(repoRoot, 'test/fixtures/gatehouse.yaml'), logLevel: level, shutdownGraceMs: 1_000 }, log: pino({ level }, sink), demoDelayMs: 20 });
   stops.push(async () => { await app.stop(); tmp.remove(); });
-  const gql = (query: string) => fetch(`http://127.0.0.1:${app.server.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.viewer}` }, body: JSON.stringify({ query, operationName: /query (\w+)/.exec(query)?.[1] }) }).then((r) => r.json());
+  const gql = (query: string, token: string = TOKENS.viewer) => fetch(`http://127.0.0.1:${app.server.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query, operationName: /query (\w+)/.exec(query)?.[1] }) }).then((r) => r.json());
   const ops = () => lines.filter((l) => l.msg === 'graphql');
-  return { gql, ops };
+  const refusals = () => lines.filter((l) => l.msg === 'graphql refused');
+  return { gql, ops, refusals };
 }
 
 describe('the GraphQL operation log', () => {
@@ -35,6 +36,14 @@ describe('the GraphQL operation log', () => {
     await s.gql('query Ok { __typename }');
     await s.gql('query Bad { noSuchField }');
     expect(s.ops().map((l) => [l.operation, l.level, l.errorCodes])).toEqual([['anonymous', 30, ['GRAPHQL_VALIDATION_FAILED']]]);
+  });
+
+  it('at info: a request refused for its token (none, or one nobody holds) writes an info line, without the token', async () => {
+    const s = await serverLoggingAt('info');
+    await s.gql('query Ok { __typename }', '');
+    await s.gql('query Ok { __typename }', 'not-a-token-anyone-holds');
+    expect(s.refusals().map((l) => [l.level, l.reason])).toEqual([[30, 'no token'], [30, 'unknown token']]);
+    expect(JSON.stringify(s.refusals())).not.toContain('not-a-token-anyone-holds');
   });
 
   it('at debug: every operation has its line', async () => {

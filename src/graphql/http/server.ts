@@ -119,7 +119,11 @@ export async function startGraphqlServer(options: GraphqlServerOptions, port: nu
       context: async ({ req }) => {
         const token = bearerToken(req.headers.authorization);
         const principal = token ? tokens.resolve(token) : undefined;
-        if (!principal) throw unauthenticated();
+        if (!principal) {
+          // Refused before any operation runs, so no operation line follows: say so at info (never the token).
+          log.info({ reason: token ? 'unknown token' : 'no token', ip: req.ip }, 'graphql refused');
+          throw unauthenticated();
+        }
         return { principal, services, written: new WrittenPosition((x, y) => services.store.comparePositions(x, y)) };
       },
     }),
