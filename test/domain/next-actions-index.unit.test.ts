@@ -4,7 +4,7 @@ import { canonicalJson } from '../../src/domain/audit/canonical-json.js';
 import { evolve } from '../../src/domain/run/evolve.js';
 import { nextActions } from '../../src/domain/run/next-actions.js';
 import { findStep, initialRunState, type RunState, type StepState } from '../../src/domain/run/state.js';
-import { buildStepIndex } from '../../src/domain/run/step-index.js';
+import { buildStepIndex, StepIndex } from '../../src/domain/run/step-index.js';
 import { nextActionsByScan } from '../support/next-actions-scan.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
@@ -132,11 +132,25 @@ describe('nextActions through the step index', () => {
         return Reflect.get(target, key, receiver);
       },
     });
-    const watched: RunState = { ...state, steps: counted };
+    const i = state.index;
+    const watched: RunState = { ...state, steps: counted, index: new StepIndex(counted, i.position, i.dependents, i.live, i.failed, i.running, i.done) };
     expect(nextActions(watched, iso(0))).toEqual([{ kind: 'route', stepId: 's499' }]);
     expect(findStep(watched, 's499')?.status).toBe('PENDING');
     // The step in play and its one dependency, each read a few times; the scan read thousands.
     expect(reads).toBeLessThan(10);
+  });
+
+  it('a state given other steps outside evolve (spread with new steps) is not trusted with its old index: nextActions and evolve answer as the scan', () => {
+    // Found by review: a spread kept the old index, so a routable step was hidden and StepRouted dropped.
+    const steps = [{ id: 'a', tool: 't', input: {}, domain: 'd', dependsOn: [] }, { id: 'b', tool: 't', input: {}, domain: 'd', dependsOn: ['a'] }];
+    let state = evolve(initialRunState(), run('RunStarted', { runId: 'r', goal: 'g', profile: 'technical', requestedBy: alice, errorStrategy: 'FAIL_FAST', budget: { perDomain: {}, perTool: {}, onExceed: 'block' }, maxParallel: 2 }));
+    state = evolve(state, run('PlanCreated', { steps }));
+    // 'a' marked done by hand: 'b' becomes routable, which the old index (built when 'a' was pending) does not know.
+    const edited: RunState = { ...state, steps: state.steps.map((s) => (s.id === 'a' ? { ...s, status: 'SUCCEEDED' as const } : s)) };
+    expect(nextActions(edited, iso(0))).toEqual(nextActionsByScan(edited, iso(0)));
+    expect(nextActions(edited, iso(0))).toEqual([{ kind: 'route', stepId: 'b' }]);
+    const routed = evolve(edited, run('StepRouted', { stepId: 'b', worker: 'w', reasoning: 'r', policy: 'p', alternatives: [] }));
+    expect(findStep(routed, 'b')?.status).not.toBe('PENDING');
   });
 
   it('a run state stored as a document (canonical JSON, as the runs read model keeps its folds) folds on and decides as one never stored', () => {

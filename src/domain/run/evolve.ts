@@ -3,12 +3,14 @@ import { tallyVote } from '../approvals/votes.js';
 import type { RunEvent } from '../events/index.js';
 import { countCall, scopeKey } from './budget.js';
 import { findStep, type GateState, type RunState, type StepState } from './state.js';
-import { buildStepIndex, reindexStep, StepIndex, stepIndexOf } from './step-index.js';
+import { buildStepIndex, reindexStep, stepIndexOf } from './step-index.js';
 
 /** Applies one event to a run's state. Pure; never throws for an event the decider produced. */
 export function evolve(state: RunState, event: RunEvent): RunState {
   // A state read back from a stored document has no index (it is never stored): build it once here.
-  const from = state.index instanceof StepIndex ? state : { ...state, index: buildStepIndex(state.steps) };
+  // So does a state whose steps are not the array its index was built for (see StepIndex.steps).
+  const index = stepIndexOf(state);
+  const from = index === state.index ? state : { ...state, index };
   const next = apply(from, event);
   // Every case returns a copy of its own: set the version on it rather than copying it again (a
   // rebuild folds every event of the log; one copy of the whole state per event less).

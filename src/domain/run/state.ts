@@ -100,6 +100,7 @@ export interface RunState {
 export function initialRunState(): RunState {
   // Every member present from the start, the optional ones undefined: every state of every run
   // then has one shape, and the copy evolve makes per event stays on V8's fast path.
+  const steps: StepState[] = [];
   return {
     status: 'NONE',
     runId: '',
@@ -112,8 +113,8 @@ export function initialRunState(): RunState {
     deadline: undefined,
     workspace: undefined,
     startedAt: undefined,
-    steps: [],
-    index: emptyStepIndex(),
+    steps,
+    index: emptyStepIndex(steps),
     usage: { total: 0, perDomain: {}, perTool: {}, warned: [], exceeded: [] },
     failure: undefined,
     aggregated: false,

@@ -10,6 +10,12 @@ import type { StepState, StepStatus } from './state.js';
  */
 export class StepIndex {
   constructor(
+    /**
+     * The steps array this index was built for. A state whose `steps` is another array (built by
+     * spreading a state with new steps, outside `evolve`) is not trusted with this index: it gets
+     * one built from its own steps, so a stale index can never hide or misplace a step.
+     */
+    readonly steps: readonly StepState[],
     /** Plan position of each step id (fixed by PlanCreated; shared by every later state). */
     readonly position: ReadonlyMap<string, number>,
     /** Plan positions of the steps that depend on each step (fixed by PlanCreated; shared). */
@@ -36,14 +42,14 @@ export class StepIndex {
 
 /** A state's index; a state read back from JSON has none, and gets one built from its steps. */
 export function stepIndexOf(state: { readonly steps: readonly StepState[]; readonly index?: StepIndex }): StepIndex {
-  return state.index instanceof StepIndex ? state.index : buildStepIndex(state.steps);
+  return state.index instanceof StepIndex && state.index.steps === state.steps ? state.index : buildStepIndex(state.steps);
 }
 
 const DONE: ReadonlySet<StepStatus> = new Set(['SUCCEEDED', 'FAILED', 'SKIPPED']);
 
 /** The index of a run with no plan yet. */
-export function emptyStepIndex(): StepIndex {
-  return new StepIndex(new Map(), [], [], [], 0, 0);
+export function emptyStepIndex(steps: readonly StepState[]): StepIndex {
+  return new StepIndex(steps, new Map(), [], [], [], 0, 0);
 }
 
 /** The whole index for `steps` (a plan, or a resume that reopened many steps at once). */
@@ -60,7 +66,7 @@ export function buildStepIndex(steps: readonly StepState[], fixed?: Pick<StepInd
     if (s.status === 'RUNNING') running++;
     if (DONE.has(s.status)) done++;
   });
-  return new StepIndex(position, dependents, live, failed, running, done);
+  return new StepIndex(steps, position, dependents, live, failed, running, done);
 }
 
 /**
@@ -70,13 +76,14 @@ export function buildStepIndex(steps: readonly StepState[], fixed?: Pick<StepInd
  */
 export function reindexStep(index: StepIndex, steps: readonly StepState[], at: number, before: StepStatus): StepIndex {
   const after = (steps[at] as StepState).status;
-  if (after === before) return index;
+  if (after === before) return new StepIndex(steps, index.position, index.dependents, index.live, index.failed, index.running, index.done);
   const membership: Array<[number, boolean]> = [[at, isLive(steps, index.position, steps[at] as StepState)]];
   // A dependent's fate (route, skip, or wait) changes only when a dependency enters or leaves a done status.
   if (DONE.has(before) || DONE.has(after)) {
     for (const d of index.dependents[at] ?? []) membership.push([d, isLive(steps, index.position, steps[d] as StepState)]);
   }
   return new StepIndex(
+    steps,
     index.position,
     index.dependents,
     withMembers(index.live, membership),
