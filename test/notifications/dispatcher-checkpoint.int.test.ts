@@ -57,65 +57,60 @@ function watched(store: EventStore) {
   return { store: wrapped, handed };
 }
 
+/**
+ * An engine with one gated run already in the log (so a first start has a head to begin at), a
+ * held checkpoint opened for the start's own save, and a dispatcher on its own connection to the
+ * file, started: what every test below begins with.
+ */
+async function startedDispatcher(onError: (e: unknown) => void = (e) => h.errors.push(e)) {
+  h = await engineHarness([deploy], { approvalPolicy: defaultApprovalPolicy });
+  await h.engine.start();
+  const gate = (runId: string) => h.api.startRun({ runId, goal: 'ship', profile: 'technical', steps: [{ id: 's', tool: 'deploy', input: { env: 'production' }, domain: 'ops' }] }, carol);
+  await gate('before');
+  const cp = heldCheckpoint();
+  cp.open();
+  const raw = createSqliteEventStore({ path: h.store.settings().path });
+  const w = watched(raw);
+  const d = new NotificationDispatcher({ store: w.store, config: { ...defaultNotificationsConfig, channels: {}, rules: [] }, people: [], channels: {}, publicUrl: 'https://gh.example.com', checkpoint: cp.checkpoint, onError });
+  await d.start();
+  /** The position of the last ApprovalRequested of a run. */
+  const lastRequest = async (runId: string) => (await h.store.readStream(`run-${runId}`)).filter((e) => e.type === 'ApprovalRequested').at(-1)?.position;
+  const close = async () => { await d.close(); await raw.close(); };
+  return { gate, cp, handed: w.handed, lastRequest, close };
+}
+
 describe('notification dispatcher checkpoint', () => {
   it('writes the newest position behind the events: one save at a time, the positions passed meanwhile are not each written', async () => {
-    h = await engineHarness([deploy], { approvalPolicy: defaultApprovalPolicy });
-    await h.engine.start();
-    const gate = (runId: string) => h.api.startRun({ runId, goal: 'ship', profile: 'technical', steps: [{ id: 's', tool: 'deploy', input: { env: 'production' }, domain: 'ops' }] }, carol);
-    await gate('before'); // so the first start has a head to begin at
-    const cp = heldCheckpoint();
-    cp.open(); // the start's own save
-    const raw = createSqliteEventStore({ path: h.store.settings().path });
-    const w = watched(raw);
-    const d = new NotificationDispatcher({ store: w.store, config: { ...defaultNotificationsConfig, channels: {}, rules: [] }, people: [], channels: {}, publicUrl: 'https://gh.example.com', checkpoint: cp.checkpoint, onError: (e) => h.errors.push(e) });
-    await d.start();
+    const { gate, cp, handed, lastRequest, close } = await startedDispatcher();
     const started = cp.saves.length;
     // Saves from here on wait: a file write that takes long (a slow disk, a loaded machine).
     let release: () => void = () => {};
     const slow = new Promise<void>((r) => (release = r));
     cp.checkpoint.save = ((save) => async (p: Position) => { await slow; return save(p); })(cp.checkpoint.save.bind(cp.checkpoint));
     for (let i = 0; i < 8; i++) await gate(`g-${i}`);
-    const last = (await h.store.readStream('run-g-7')).filter((e) => e.type === 'ApprovalRequested').at(-1)?.position;
+    const last = await lastRequest('g-7');
     // The follower passes all eight requests while the first save waits (before, it waited with it).
-    await vi.waitFor(() => expect(w.handed.some((e) => e.position === last)).toBe(true), { timeout: 10_000, interval: 10 });
+    await vi.waitFor(() => expect(handed.some((e) => e.position === last)).toBe(true), { timeout: 10_000, interval: 10 });
     release();
     await vi.waitFor(() => expect(cp.stored()).toEqual(last), { timeout: 10_000, interval: 10 });
     // Before: one save per approval event, each awaited before the next event (eight saves).
     expect(cp.saves.length - started).toBeLessThanOrEqual(2);
     expect(cp.overlapped()).toBe(false);
-    await d.close();
-    await raw.close();
+    await close();
   });
 
   it('close() waits for the newest position to be saved', async () => {
-    h = await engineHarness([deploy], { approvalPolicy: defaultApprovalPolicy });
-    await h.engine.start();
-    const gate = (runId: string) => h.api.startRun({ runId, goal: 'ship', profile: 'technical', steps: [{ id: 's', tool: 'deploy', input: { env: 'production' }, domain: 'ops' }] }, carol);
-    await gate('before');
-    const cp = heldCheckpoint();
-    cp.open();
-    const raw = createSqliteEventStore({ path: h.store.settings().path });
-    const d = new NotificationDispatcher({ store: raw, config: { ...defaultNotificationsConfig, channels: {}, rules: [] }, people: [], channels: {}, publicUrl: 'https://gh.example.com', checkpoint: cp.checkpoint, onError: (e) => h.errors.push(e) });
-    await d.start();
+    const { gate, cp, lastRequest, close } = await startedDispatcher();
     await gate('g');
-    const last = (await h.store.readStream('run-g')).filter((e) => e.type === 'ApprovalRequested').at(-1)?.position;
+    const last = await lastRequest('g');
     await vi.waitFor(() => expect(cp.saves.at(-1)).toEqual(last), { timeout: 10_000, interval: 10 });
-    await d.close();
+    await close();
     expect(cp.stored()).toEqual(last);
-    await raw.close();
   });
 
   it('a failed save is reported, and the next event writes the newer position', async () => {
-    h = await engineHarness([deploy], { approvalPolicy: defaultApprovalPolicy });
-    await h.engine.start();
-    const gate = (runId: string) => h.api.startRun({ runId, goal: 'ship', profile: 'technical', steps: [{ id: 's', tool: 'deploy', input: { env: 'production' }, domain: 'ops' }] }, carol);
-    await gate('before');
-    const cp = heldCheckpoint();
-    cp.open();
     const reported: unknown[] = [];
-    const raw = createSqliteEventStore({ path: h.store.settings().path });
-    const d = new NotificationDispatcher({ store: raw, config: { ...defaultNotificationsConfig, channels: {}, rules: [] }, people: [], channels: {}, publicUrl: 'https://gh.example.com', checkpoint: cp.checkpoint, onError: (e) => reported.push(e) });
-    await d.start();
+    const { gate, cp, lastRequest, close } = await startedDispatcher((e: unknown) => reported.push(e));
     const save = cp.checkpoint.save.bind(cp.checkpoint);
     let fail = true;
     cp.checkpoint.save = async (p) => {
@@ -125,32 +120,21 @@ describe('notification dispatcher checkpoint', () => {
     await gate('g-0');
     await vi.waitFor(() => expect(reported.map((e) => (e as Error).message)).toEqual(['disk full']), { timeout: 10_000, interval: 10 });
     await gate('g-1');
-    const last = (await h.store.readStream('run-g-1')).filter((e) => e.type === 'ApprovalRequested').at(-1)?.position;
+    const last = await lastRequest('g-1');
     await vi.waitFor(() => expect(cp.stored()).toEqual(last), { timeout: 10_000, interval: 10 });
-    await d.close();
-    await raw.close();
+    await close();
   });
 
   it('a burst of approval events on a quick disk is one save and one more a second later, not a save per event', async () => {
-    h = await engineHarness([deploy], { approvalPolicy: defaultApprovalPolicy });
-    await h.engine.start();
-    const gate = (runId: string) => h.api.startRun({ runId, goal: 'ship', profile: 'technical', steps: [{ id: 's', tool: 'deploy', input: { env: 'production' }, domain: 'ops' }] }, carol);
-    await gate('before');
-    const cp = heldCheckpoint();
-    cp.open();
-    const raw = createSqliteEventStore({ path: h.store.settings().path });
-    const w = watched(raw);
-    const d = new NotificationDispatcher({ store: w.store, config: { ...defaultNotificationsConfig, channels: {}, rules: [] }, people: [], channels: {}, publicUrl: 'https://gh.example.com', checkpoint: cp.checkpoint, onError: (e) => h.errors.push(e) });
-    await d.start();
+    const { gate, cp, lastRequest, close } = await startedDispatcher();
     const started = cp.saves.length;
     for (let i = 0; i < 8; i++) await gate(`b-${i}`);
-    const last = (await h.store.readStream('run-b-7')).filter((e) => e.type === 'ApprovalRequested').at(-1)?.position;
+    const last = await lastRequest('b-7');
     // The newest position is written by the timer even though no event follows it.
     await vi.waitFor(() => expect(cp.stored()).toEqual(last), { timeout: 10_000, interval: 10 });
     // Before: a save per approval event (eight). Now the first, then the newest; on a machine so
     // slow that the burst spans seconds, one more per second.
     expect(cp.saves.length - started).toBeLessThan(8);
-    await d.close();
-    await raw.close();
+    await close();
   });
 });
